@@ -1,0 +1,39 @@
+// One source of truth for resource names, keys, prefixes and environment variables, shared by the
+// handlers, the CDK stack (lib/) and the local stack. No AWS imports here.
+
+export const STAGES = ['dev', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Both tables use a generic string partition key + string sort key, and a TTL attribute, so item
+ * layouts (versions, shards, counters, idempotency records) can evolve without replacing tables. */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' } as const;
+
+export const tableNames = (stage: string) => ({
+  /** user → cluster (+ the user's movies), per model version; also favourites and idempotency records */
+  users: `movierec-${stage}-users`,
+  /** cluster → ranked movie counts (sharded pages), per model version; model metadata and the active pointer */
+  clusters: `movierec-${stage}-clusters`,
+});
+
+export const bucketName = (stage: string, account = 'local') => `movierec-${stage}-${account}`;
+
+/** Keys under `uploads/` trigger training; everything else never does. */
+export const S3_PREFIXES = {
+  uploads: 'uploads/',
+  reports: 'reports/',
+  models: 'models/',
+} as const;
+
+export const ENV = {
+  stage: 'MOVIEREC_STAGE',
+  usersTable: 'USERS_TABLE',
+  clustersTable: 'CLUSTERS_TABLE',
+  bucket: 'BUCKET_NAME',
+  /** JSON of TrainingParams overrides, from the stage config */
+  trainingParams: 'TRAINING_PARAMS',
+  /** local stack only: endpoints of the emulators */
+  dynamoEndpoint: 'DYNAMODB_ENDPOINT',
+  s3Endpoint: 'S3_ENDPOINT',
+  /** local stack only: the API key the adapter checks (API Gateway does it in AWS) */
+  apiKey: 'MOVIEREC_API_KEY',
+} as const;
