@@ -1,0 +1,465 @@
+// The seed project's recommender, faithfully: per-cluster movie counts, fixClusters, recommendations,
+// favourites, a user's movies, and the global most-popular fallback. Pure data in and out.
+import { CsrMatrix, DataReport, InputError } from './types';
+
+/** A ranked movie list: parallel arrays, sorted by count descending, then movieId ascending. */
+export interface RankedList {
+  movieIds: number[];
+  counts: number[];
+}
+
+export interface ClusterList extends RankedList {
+  id: number;
+  /** number of users assigned to the cluster */
+  size: number;
+}
+
+/** The serving model: everything recommend/addFavourite/userMovies need. */
+export interface SeedModel {
+  /** ascending user ids */
+  userIds: number[];
+  /** cluster id of userIds[i] */
+  userCluster: number[];
+  /** movies of userIds[i] are userMovies[userMoviePtr[i] .. userMoviePtr[i+1]), ascending */
+  userMoviePtr: number[];
+  userMovies: number[];
+  /** surviving clusters, ascending id */
+  clusters: ClusterList[];
+  /** global most-popular list (users per movie) */
+  popular: RankedList;
+}
+
+export interface MoveRecord {
+  userId: number;
+  from: number;
+  to: number;
+  /** share of the user's movies already in the destination list when moved */
+  share: number;
+}
+
+export interface FixReport {
+  minClusterSize: number;
+  sizesBefore: Record<number, number>;
+  sizesAfter: Record<number, number>;
+  dissolved: number[];
+  moves: MoveRecord[];
+}
+
+// ----------------------------------------------------------------------------------------------
+// ranked lists
+
+/** Sort movie/count pairs by count desc, then movieId asc (the seed's order). */
+export function rankPairs(movieIds: ArrayLike<number>, counts: ArrayLike<number>): RankedList {
+  const order = Array.from({ length: movieIds.length }, (_, i) => i);
+  order.sort((a, b) => counts[b] - counts[a] || movieIds[a] - movieIds[b]);
+  return { movieIds: order.map((i) => movieIds[i]), counts: order.map((i) => counts[i]) };
+}
+
+/** Column sums of a binary matrix as a ranked list (movies nobody has are omitted). */
+export function popularList(x: CsrMatrix): RankedList {
+  const counts = new Int32Array(x.nCols);
+  for (let p = 0; p < x.indptr[x.nRows]; p++) counts[x.indices[p]]++;
+  const ids: number[] = [];
+  const cs: number[] = [];
+  for (let c = 0; c < x.nCols; c++) {
+    if (counts[c] > 0) {
+      ids.push(x.colIds[c]);
+      cs.push(counts[c]);
+    }
+  }
+  return rankPairs(ids, cs);
+}
+
+/** Per-cluster movie counts (how many of the cluster's users have each movie), each list ranked.
+ * O(nnz + k·nCols) with one reused counter array. */
+export function clusterCounts(x: CsrMatrix, labels: ArrayLike<number>): ClusterList[] {
+  if (labels.length !== x.nRows) {
+    throw new Error(`clusterCounts: ${labels.length} labels for ${x.nRows} users`);
+  }
+  const members = new Map<number, number[]>();
+  for (let r = 0; r < x.nRows; r++) {
+    const c = labels[r];
+    let m = members.get(c);
+    if (!m) members.set(c, (m = []));
+    m.push(r);
+  }
+  const counter = new Int32Array(x.nCols);
+  const out: ClusterList[] = [];
+  for (const id of [...members.keys()].sort((a, b) => a - b)) {
+    const rows = members.get(id)!;
+    const touched: number[] = [];
+    for (const r of rows) {
+      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
+        const c = x.indices[p];
+        if (counter[c]++ === 0) touched.push(c);
+      }
+    }
+    const ranked = rankPairs(
+      touched.map((c) => x.colIds[c]),
+      touched.map((c) => counter[c]),
+    );
+    for (const c of touched) counter[c] = 0;
+    out.push({ id, size: rows.length, ...ranked });
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// fixClusters
+
+/**
+ * The seed's fixClusters. Clusters with fewer than `minClusterSize` users are dissolved, in ascending
+ * cluster id; each of their users, in ascending user id, moves to the REMAINING cluster whose movie list
+ * holds the largest share of the user's movies (ties → lowest cluster id). The user's movies missing
+ * from that list are appended at its end with count 1 (ascending movieId); counts already in the list
+ * are not changed, and appended movies are visible to later moves. If no cluster is large enough,
+ * nothing is dissolved.
+ */
+export function fixClusters(
+  clusters: ClusterList[],
+  labels: Int32Array | number[],
+  userIds: ArrayLike<number>,
+  moviesOf: (row: number) => ArrayLike<number>,
+  minClusterSize: number,
+): { clusters: ClusterList[]; labels: number[]; report: FixReport } {
+  const sizesBefore: Record<number, number> = {};
+  for (const c of clusters) sizesBefore[c.id] = c.size;
+  const small = clusters.filter((c) => c.size < minClusterSize).map((c) => c.id);
+  const keep = clusters.filter((c) => c.size >= minClusterSize);
+  const newLabels = Array.from(labels);
+  const report: FixReport = { minClusterSize, sizesBefore, sizesAfter: { ...sizesBefore }, dissolved: [], moves: [] };
+  if (keep.length === 0 || small.length === 0) return { clusters, labels: newLabels, report };
+
+  const lists = keep.map((c) => ({ ...c, movieIds: [...c.movieIds], counts: [...c.counts] }));
+  const sets = lists.map((c) => new Set(c.movieIds));
+  const smallSet = new Set(small);
+  // users of each dissolved cluster, ascending user id (rows are in ascending user id already)
+  const byCluster = new Map<number, number[]>(small.map((id) => [id, []]));
+  for (let r = 0; r < newLabels.length; r++) {
+    if (smallSet.has(newLabels[r])) byCluster.get(newLabels[r])!.push(r);
+  }
+  for (const id of small) {
+    for (const r of byCluster.get(id)!) {
+      const movies = Array.from(moviesOf(r)).sort((a, b) => a - b);
+      let best = 0;
+      let bestShare = -1;
+      for (let j = 0; j < lists.length; j++) {
+        let hits = 0;
+        for (const m of movies) if (sets[j].has(m)) hits++;
+        const share = movies.length ? hits / movies.length : 0;
+        if (share > bestShare) {
+          best = j;
+          bestShare = share;
+        }
+      }
+      const dest = lists[best];
+      for (const m of movies) {
+        if (!sets[best].has(m)) {
+          dest.movieIds.push(m);
+          dest.counts.push(1);
+          sets[best].add(m);
+        }
+      }
+      dest.size++;
+      newLabels[r] = dest.id;
+      report.moves.push({ userId: userIds[r], from: id, to: dest.id, share: bestShare });
+    }
+    report.dissolved.push(id);
+  }
+  report.sizesAfter = {};
+  for (const c of lists) report.sizesAfter[c.id] = c.size;
+  return { clusters: lists, labels: newLabels, report };
+}
+
+// ----------------------------------------------------------------------------------------------
+// building and serving
+
+export function buildSeedModel(
+  x: CsrMatrix,
+  labels: ArrayLike<number>,
+  minClusterSize: number,
+): { model: SeedModel; fix: FixReport } {
+  const counted = clusterCounts(x, labels);
+  const moviesOf = (r: number) => {
+    const out: number[] = [];
+    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) out.push(x.colIds[x.indices[p]]);
+    return out;
+  };
+  const fixed = fixClusters(counted, Array.from(labels), x.rowIds, moviesOf, minClusterSize);
+  const userMovies: number[] = new Array(x.indptr[x.nRows]);
+  for (let p = 0; p < userMovies.length; p++) userMovies[p] = x.colIds[x.indices[p]];
+  const model: SeedModel = {
+    userIds: Array.from(x.rowIds),
+    userCluster: fixed.labels,
+    userMoviePtr: Array.from(x.indptr),
+    userMovies,
+    clusters: fixed.clusters,
+    popular: popularList(x),
+  };
+  return { model, fix: fixed.report };
+}
+
+/** Binary search in the ascending user id array; -1 when unknown. */
+export function userIndex(model: SeedModel, userId: number): number {
+  let lo = 0;
+  let hi = model.userIds.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = model.userIds[mid];
+    if (v === userId) return mid;
+    if (v < userId) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The user's movies (the seed's getMyMovies), ascending; empty for an unknown user. */
+export function userMovies(model: SeedModel, userId: number): number[] {
+  const i = userIndex(model, userId);
+  if (i < 0) return [];
+  return model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]);
+}
+
+export interface RecommendOptions {
+  n?: number;
+  offset?: number;
+}
+
+export interface Recommendation {
+  userId: number;
+  source: 'cluster' | 'popular';
+  cluster: number | null;
+  items: Array<{ movieId: number; score: number }>;
+}
+
+/** Walk a ranked list, skipping `seen`, returning items [offset, offset + n). */
+export function takeUnseen(
+  list: RankedList,
+  seen: { has(m: number): boolean },
+  n: number,
+  offset: number,
+): Array<{ movieId: number; score: number }> {
+  const out: Array<{ movieId: number; score: number }> = [];
+  let skipped = 0;
+  for (let i = 0; i < list.movieIds.length && out.length < n; i++) {
+    const m = list.movieIds[i];
+    if (seen.has(m)) continue;
+    if (skipped < offset) {
+      skipped++;
+      continue;
+    }
+    out.push({ movieId: m, score: list.counts[i] });
+  }
+  return out;
+}
+
+export function validatePaging(n: number, offset: number, maxN = 100): void {
+  if (!Number.isInteger(n) || n < 1 || n > maxN) {
+    throw new InputError('bad_n', `n must be an integer between 1 and ${maxN}, got ${n}.`);
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw new InputError('bad_offset', `offset must be a non-negative integer, got ${offset}.`);
+  }
+}
+
+/** The user's cluster list minus the user's movies; unknown users get the global most-popular list. */
+export function recommend(model: SeedModel, userId: number, opts: RecommendOptions = {}): Recommendation {
+  const n = opts.n ?? 10;
+  const offset = opts.offset ?? 0;
+  validatePaging(n, offset, Number.MAX_SAFE_INTEGER);
+  const i = userIndex(model, userId);
+  if (i < 0) {
+    return { userId, source: 'popular', cluster: null, items: takeUnseen(model.popular, new Set(), n, offset) };
+  }
+  const seen = new Set(model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]));
+  const cluster = clusterById(model, model.userCluster[i]);
+  return { userId, source: 'cluster', cluster: cluster.id, items: takeUnseen(cluster, seen, n, offset) };
+}
+
+export function clusterById(model: SeedModel, id: number): ClusterList {
+  const c = model.clusters.find((x) => x.id === id);
+  if (!c) throw new Error(`model has no cluster ${id}`);
+  return c;
+}
+
+/** Add one to a ranked list's count of `movieId` (or append it with 1) and restore the ranking, in place.
+ * Only the moved entry shifts, so this is O(position) rather than a full re-sort. */
+export function incrementRanked(list: RankedList, movieId: number): number {
+  let i = list.movieIds.indexOf(movieId);
+  if (i < 0) {
+    list.movieIds.push(movieId);
+    list.counts.push(0);
+    i = list.movieIds.length - 1;
+  }
+  const count = list.counts[i] + 1;
+  // bubble towards the front while the previous entry ranks lower
+  while (i > 0 && (list.counts[i - 1] < count || (list.counts[i - 1] === count && list.movieIds[i - 1] > movieId))) {
+    list.movieIds[i] = list.movieIds[i - 1];
+    list.counts[i] = list.counts[i - 1];
+    i--;
+  }
+  list.movieIds[i] = movieId;
+  list.counts[i] = count;
+  return count;
+}
+
+/** Place a user with these movies by the fixClusters rule (largest share of the movies already in the
+ * list, ties → lowest cluster id). */
+export function placeUser(model: SeedModel, movies: number[]): ClusterList {
+  let best = model.clusters[0];
+  let bestShare = -1;
+  for (const c of model.clusters) {
+    const set = new Set(c.movieIds);
+    const share = movies.length ? movies.filter((m) => set.has(m)).length / movies.length : 0;
+    if (share > bestShare) {
+      best = c;
+      bestShare = share;
+    }
+  }
+  return best;
+}
+
+export interface FavouriteResult {
+  userId: number;
+  movieId: number;
+  cluster: number;
+  /** false when the user already had the movie (nothing counted twice) */
+  added: boolean;
+  /** the movie's count in the cluster after the call */
+  count: number;
+  /** true when the user was unknown and has just been placed in a cluster */
+  newUser: boolean;
+}
+
+/**
+ * The seed's updatedFavouriteMoviesList: the movie's count in the user's cluster +1 (or appended with 1),
+ * the list re-ranked, and the movie added to the user's own history. A movie the user already has changes
+ * nothing. An unknown user is placed into a cluster by the fixClusters rule and gets a history.
+ */
+export function addFavourite(model: SeedModel, userId: number, movieId: number): FavouriteResult {
+  if (model.clusters.length === 0) throw new Error('model has no clusters');
+  let i = userIndex(model, userId);
+  let newUser = false;
+  if (i < 0) {
+    newUser = true;
+    const cluster = placeUser(model, [movieId]);
+    // insert the user keeping userIds ascending
+    i = model.userIds.findIndex((u) => u > userId);
+    if (i < 0) i = model.userIds.length;
+    model.userIds.splice(i, 0, userId);
+    model.userCluster.splice(i, 0, cluster.id);
+    model.userMoviePtr.splice(i + 1, 0, model.userMoviePtr[i]);
+    cluster.size++;
+  }
+  const cluster = clusterById(model, model.userCluster[i]);
+  const start = model.userMoviePtr[i];
+  const end = model.userMoviePtr[i + 1];
+  let pos = start;
+  while (pos < end && model.userMovies[pos] < movieId) pos++;
+  if (pos < end && model.userMovies[pos] === movieId) {
+    const k = cluster.movieIds.indexOf(movieId);
+    return { userId, movieId, cluster: cluster.id, added: false, count: k >= 0 ? cluster.counts[k] : 0, newUser };
+  }
+  model.userMovies.splice(pos, 0, movieId);
+  for (let j = i + 1; j < model.userMoviePtr.length; j++) model.userMoviePtr[j]++;
+  const count = incrementRanked(cluster, movieId);
+  incrementRanked(model.popular, movieId);
+  return { userId, movieId, cluster: cluster.id, added: true, count, newUser };
+}
+
+// ----------------------------------------------------------------------------------------------
+// snapshot: one versioned JSON document the CLI and the serverless layer both read and write
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export type EngineName = 'default' | 'ml-kmeans';
+
+export interface TrainingParams {
+  k: number;
+  nInit: number;
+  maxIter: number;
+  tol: number;
+  seed: number;
+  minClusterSize: number;
+  engine: EngineName;
+}
+
+/** The seed project's parameters. */
+export const SEED_PARAMS: TrainingParams = {
+  k: 15,
+  nInit: 10,
+  maxIter: 300,
+  tol: 1e-4,
+  seed: 0,
+  minClusterSize: 6,
+  engine: 'default',
+};
+
+export interface TrainingSummary {
+  inertia: number;
+  iterations: number;
+  inertias: number[];
+  seconds: Record<string, number>;
+  fix: FixReport;
+}
+
+export interface ModelSnapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  kind: 'movierec-model';
+  createdAt: string;
+  params: TrainingParams;
+  data: DataReport;
+  training: TrainingSummary;
+  popular: RankedList;
+  clusters: ClusterList[];
+  users: { ids: number[]; cluster: number[]; moviePtr: number[]; movies: number[] };
+}
+
+export function toSnapshot(
+  model: SeedModel,
+  meta: { params: TrainingParams; data: DataReport; training: TrainingSummary; createdAt?: string },
+): ModelSnapshot {
+  return {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    kind: 'movierec-model',
+    createdAt: meta.createdAt ?? new Date().toISOString(),
+    params: meta.params,
+    data: meta.data,
+    training: meta.training,
+    popular: model.popular,
+    clusters: model.clusters,
+    users: { ids: model.userIds, cluster: model.userCluster, moviePtr: model.userMoviePtr, movies: model.userMovies },
+  };
+}
+
+/** Parse and validate a snapshot document (structure and internal consistency). */
+export function fromSnapshot(doc: unknown, source = 'model'): { model: SeedModel; snapshot: ModelSnapshot } {
+  const fail = (why: string): never => {
+    throw new InputError('bad_model', `${source} is not a valid movierec model: ${why}.`);
+  };
+  if (!doc || typeof doc !== 'object') fail('not a JSON object');
+  const s = doc as ModelSnapshot;
+  if (s.kind !== 'movierec-model') fail('missing kind "movierec-model"');
+  if (s.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) {
+    fail(`schema version ${s.schemaVersion} is not supported (expected ${SNAPSHOT_SCHEMA_VERSION}); retrain it`);
+  }
+  const u = s.users;
+  if (!u || !Array.isArray(u.ids) || !Array.isArray(u.cluster) || !Array.isArray(u.moviePtr) || !Array.isArray(u.movies)) {
+    fail('users section is incomplete');
+  }
+  if (u.cluster.length !== u.ids.length || u.moviePtr.length !== u.ids.length + 1) fail('users arrays disagree in length');
+  if (u.moviePtr[u.ids.length] !== u.movies.length) fail('users.moviePtr does not end at users.movies.length');
+  for (let i = 1; i < u.ids.length; i++) if (!(u.ids[i] > u.ids[i - 1])) fail('user ids are not strictly ascending');
+  if (!Array.isArray(s.clusters) || s.clusters.length === 0) fail('no clusters');
+  const ids = new Set(s.clusters.map((c) => c.id));
+  for (const c of u.cluster) if (!ids.has(c)) fail(`a user is assigned to unknown cluster ${c}`);
+  const model: SeedModel = {
+    userIds: u.ids,
+    userCluster: u.cluster,
+    userMoviePtr: u.moviePtr,
+    userMovies: u.movies,
+    clusters: s.clusters,
+    popular: s.popular,
+  };
+  return { model, snapshot: s };
+}
