@@ -76,7 +76,9 @@ describe('fixClusters', () => {
     // user 7 now has 1,4,5,7: B holds 4,5 → 2/4, A holds 1 → 1/4 → B; 1 and 7 are appended to B
     const { model, fix } = buildSeedModel(csrFromLists({ ...LISTS, 7: [1, 4, 5, 7] }), LABELS, 2);
     expect(fix.moves[0]).toEqual({ userId: 7, from: 2, to: 1, share: 2 / 4 });
-    expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 1, 7]);
+    // then user 8 (5,7,9): A holds none, B now holds 5 and 7 → 2/3 → B, and 9 is appended
+    expect(fix.moves[1]).toEqual({ userId: 8, from: 3, to: 1, share: 2 / 3 });
+    expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 1, 7, 9]);
   });
 
   it('keeps everything when minClusterSize is 0, and when no cluster is large enough', () => {
