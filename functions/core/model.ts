@@ -401,6 +401,10 @@ export interface TrainingSummary {
   inertias: number[];
   seconds: Record<string, number>;
   fix: FixReport;
+  /** which clustering engine produced the labels */
+  engine?: string;
+  /** adjustments made to the requested parameters, in plain words */
+  notes?: string[];
 }
 
 export interface ModelSnapshot {

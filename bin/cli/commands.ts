@@ -1,0 +1,296 @@
+// The CLI commands of issue 2: train, recommend, inspect, generate, elbow.
+import { createWriteStream } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { elbow, elbowSvg, elbowTable } from '../../functions/core/elbow';
+import { generateRatings } from '../../functions/core/generate';
+import { buildMatrix, fillReport, window as matrixWindow } from '../../functions/core/matrix';
+import { fromSnapshot, recommend, SEED_PARAMS, TrainingParams, userIndex } from '../../functions/core/model';
+import { readRatings } from '../../functions/core/ratings';
+import { loadEngine, trainModel } from '../../functions/core/train';
+import { DataReport, InputError, RatingsFormat } from '../../functions/core/types';
+import { trainProgress } from './progress';
+import {
+  assertReadable,
+  fmtInt,
+  fmtSeconds,
+  intOpt,
+  parse,
+  readJsonFile,
+  requireOpt,
+  writeFileAtomic,
+  writeLinesAtomic,
+} from './util';
+
+const FORMATS = ['auto', 'csv', 'u.data', 'dat'] as const;
+
+function formatOpt(v: string | undefined): 'auto' | RatingsFormat {
+  const f = (v ?? 'auto') as (typeof FORMATS)[number];
+  if (!FORMATS.includes(f)) throw new InputError('bad_arg', `--format must be one of ${FORMATS.join(', ')}, got "${v}".`);
+  return f;
+}
+
+function shareOpt(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InputError('bad_arg', `--max-rejected must be a share between 0 and 1, got "${v}".`);
+  return n;
+}
+
+export const HELP: Record<string, string> = {
+  train: `movierec train --ratings FILE --out model.json [options]
+  Cluster users with K-means and write the model snapshot (JSON).
+  --format auto|csv|u.data|dat   input format (default: detected from content; gzip is detected too)
+  --k 15 --n-init 10 --max-iter 300 --seed 0 --min-cluster-size 6   the seed project's defaults
+  --engine default|ml-kmeans     clustering engine (ml-kmeans: the slow reference, small data only)
+  --assignments-out FILE         also write userId,cluster
+  --max-rejected 0.01            refuse the file when more than this share of rows is malformed
+  --threads N                    worker threads (default: all cores)
+  --quiet                        no progress output`,
+  recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv) [--n 10] [--offset 0]
+  --user ID      JSON recommendations for one user (unknown users get the most popular movies)
+  --all          userId,rank,movieId for every user of the model, never a user's own movies`,
+  inspect: `movierec inspect --ratings FILE [--users 10] [--movies 10] [--format auto]
+  The data-quality report and a window of the user × movie matrix (the seed's showSparseMatrix).`,
+  generate: `movierec generate --users N --movies M --ratings R [--clusters 8] [--seed 0] --out FILE(.gz)
+  Deterministic synthetic MovieLens CSV with planted taste clusters (same arguments ⇒ same bytes).`,
+  elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 3] [--seed 0] [--out elbow.svg]
+  Inertia (WCSS) for each k and its consecutive differences, as a table and an SVG chart.`,
+};
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const a = parse('train', argv, {
+    ratings: { type: 'string' },
+    format: { type: 'string' },
+    k: { type: 'string' },
+    'n-init': { type: 'string' },
+    'max-iter': { type: 'string' },
+    seed: { type: 'string' },
+    'min-cluster-size': { type: 'string' },
+    engine: { type: 'string' },
+    out: { type: 'string' },
+    'assignments-out': { type: 'string' },
+    'max-rejected': { type: 'string' },
+    threads: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  const ratings = requireOpt(a.ratings, '--ratings FILE', 'train');
+  const out = requireOpt(a.out, '--out model.json', 'train');
+  await assertReadable(ratings, 'ratings file');
+  const engine = (a.engine ?? 'default') as TrainingParams['engine'];
+  if (engine !== 'default' && engine !== 'ml-kmeans') {
+    throw new InputError('bad_arg', `--engine must be "default" or "ml-kmeans", got "${a.engine}".`);
+  }
+  const params: Partial<TrainingParams> = {
+    k: intOpt(a.k, '--k', SEED_PARAMS.k, 1),
+    nInit: a['n-init'] === undefined ? undefined : intOpt(a['n-init'], '--n-init', SEED_PARAMS.nInit, 1),
+    maxIter: intOpt(a['max-iter'], '--max-iter', SEED_PARAMS.maxIter, 1),
+    seed: intOpt(a.seed, '--seed', SEED_PARAMS.seed, 0),
+    minClusterSize: intOpt(a['min-cluster-size'], '--min-cluster-size', SEED_PARAMS.minClusterSize, 0),
+    engine,
+  };
+  const started = performance.now();
+  const progress = trainProgress(!a.quiet);
+  let result;
+  try {
+    result = await trainModel(ratings, params, {
+      format: formatOpt(a.format),
+      maxRejectedShare: shareOpt(a['max-rejected']),
+      sourceName: ratings,
+      threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+  }
+  const { snapshot, model } = result;
+  const t0 = performance.now();
+  await writeFileAtomic(out, JSON.stringify(snapshot));
+  if (a['assignments-out']) {
+    const lines = function* () {
+      yield 'userId,cluster';
+      for (let i = 0; i < model.userIds.length; i++) yield `${model.userIds[i]},${model.userCluster[i]}`;
+    };
+    await writeLinesAtomic(a['assignments-out'], lines());
+  }
+  snapshot.training.seconds.write = (performance.now() - t0) / 1000;
+  const total = (performance.now() - started) / 1000;
+  printTrainSummary(snapshot.data, snapshot, total, out);
+}
+
+function printTrainSummary(
+  data: DataReport,
+  s: Awaited<ReturnType<typeof trainModel>>['snapshot'],
+  total: number,
+  out: string,
+): void {
+  const t = s.training;
+  const sizes = s.clusters.map((c) => c.size).sort((x, y) => y - x);
+  const before = Object.values(t.fix.sizesBefore).sort((x, y) => y - x);
+  const lines = [
+    `users ${fmtInt(data.users ?? 0)} · movies ${fmtInt(data.movies ?? 0)} · interactions ${fmtInt(data.interactions ?? 0)}` +
+      ` · rows read ${fmtInt(data.rowsRead)} · rejected ${fmtInt(data.rowsRejected)} · duplicates collapsed ${fmtInt(data.duplicatesCollapsed ?? 0)}`,
+    `k-means (${t.engine ?? s.params.engine}): k=${s.params.k} n_init=${s.params.nInit} seed=${s.params.seed} · ` +
+      `best inertia ${t.inertia.toFixed(1)} after ${t.iterations} iterations`,
+    `cluster sizes before fix: ${before.join(' ')}`,
+    `after fixClusters (min size ${s.params.minClusterSize}): ${sizes.length} clusters: ${sizes.join(' ')}` +
+      ` (${t.fix.dissolved.length} dissolved, ${t.fix.moves.length} users moved)`,
+    ...(t.notes ?? []).map((n) => `note: ${n}`),
+    `seconds: ${Object.entries(t.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' · ')} · total ${fmtSeconds(total)}`,
+    `model written to ${out}`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+export async function recommendCommand(argv: string[]): Promise<void> {
+  const a = parse('recommend', argv, {
+    model: { type: 'string' },
+    user: { type: 'string' },
+    all: { type: 'boolean' },
+    n: { type: 'string' },
+    offset: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const path = requireOpt(a.model, '--model model.json', 'recommend');
+  const { model, snapshot } = fromSnapshot(await readJsonFile(path, 'model file'), path);
+  const n = intOpt(a.n, '--n', 10, 1, 100_000);
+  const offset = intOpt(a.offset, '--offset', 0, 0);
+  if (a.all) {
+    const out = requireOpt(a.out, '--out recs.csv (with --all)', 'recommend');
+    const lines = function* () {
+      yield 'userId,rank,movieId';
+      for (const u of model.userIds) {
+        const r = recommend(model, u, { n, offset });
+        let rank = offset;
+        for (const it of r.items) yield `${u},${++rank},${it.movieId}`;
+      }
+    };
+    await writeLinesAtomic(out, lines());
+    console.error(`wrote top-${n} lists of ${fmtInt(model.userIds.length)} users to ${out}`);
+    return;
+  }
+  const userArg = requireOpt(a.user, '--user ID (or --all)', 'recommend');
+  const userId = intOpt(userArg, '--user', 0, 0);
+  const r = recommend(model, userId, { n, offset });
+  const known = userIndex(model, userId) >= 0;
+  console.log(
+    JSON.stringify(
+      {
+        userId,
+        modelCreatedAt: snapshot.createdAt,
+        source: r.source,
+        cluster: r.cluster,
+        ...(known ? {} : { note: `user ${userId} is not in the model: most popular movies instead` }),
+        items: r.items.map((it) => ({
+          movieId: it.movieId,
+          score: it.score,
+          reason: r.source === 'cluster' ? `${it.score} users in cluster ${r.cluster} have it` : `${it.score} users have it`,
+        })),
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+export async function inspectCommand(argv: string[]): Promise<void> {
+  const a = parse('inspect', argv, {
+    ratings: { type: 'string' },
+    format: { type: 'string' },
+    users: { type: 'string' },
+    movies: { type: 'string' },
+    'max-rejected': { type: 'string' },
+  });
+  const ratings = requireOpt(a.ratings, '--ratings FILE', 'inspect');
+  await assertReadable(ratings, 'ratings file');
+  const { interactions, report } = await readRatings(ratings, {
+    format: formatOpt(a.format),
+    maxRejectedShare: shareOpt(a['max-rejected']),
+    sourceName: ratings,
+  });
+  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
+  fillReport(report, matrix, duplicatesCollapsed);
+  console.log('data-quality report');
+  console.log(JSON.stringify(report, null, 2));
+  const nu = intOpt(a.users, '--users', 10, 1, 1000);
+  const nm = intOpt(a.movies, '--movies', 10, 1, 200);
+  const w = matrixWindow(matrix, nu, nm);
+  const colWidth = Math.max(...w.movieIds.map((m) => String(m).length), 1);
+  const head = 'user \\ movie'.padEnd(12) + w.movieIds.map((m) => String(m).padStart(colWidth + 1)).join('');
+  console.log(`\nuser × movie matrix, first ${w.userIds.length} users × first ${w.movieIds.length} movies (1 = has it)`);
+  console.log(head);
+  w.rows.forEach((row, i) => {
+    console.log(String(w.userIds[i]).padEnd(12) + row.map((v) => String(v).padStart(colWidth + 1)).join(''));
+  });
+}
+
+export async function generateCommand(argv: string[]): Promise<void> {
+  const a = parse('generate', argv, {
+    users: { type: 'string' },
+    movies: { type: 'string' },
+    ratings: { type: 'string' },
+    clusters: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const out = requireOpt(a.out, '--out FILE', 'generate');
+  const opts = {
+    users: intOpt(requireOpt(a.users, '--users N', 'generate'), '--users', 0, 1),
+    movies: intOpt(requireOpt(a.movies, '--movies M', 'generate'), '--movies', 0, 5),
+    ratings: intOpt(requireOpt(a.ratings, '--ratings R', 'generate'), '--ratings', 0, 1),
+    clusters: intOpt(a.clusters, '--clusters', 8, 1),
+    seed: intOpt(a.seed, '--seed', 0, 0),
+  };
+  const t = performance.now();
+  const tmp = `${out}.tmp-${process.pid}`;
+  const file = createWriteStream(tmp);
+  if (out.endsWith('.gz')) {
+    const pass = new PassThrough();
+    const done = pipeline(pass, createGzip(), file);
+    await generateRatings(opts, pass);
+    pass.end();
+    await done;
+  } else {
+    await generateRatings(opts, file);
+    file.end();
+    await new Promise<void>((resolve, reject) => {
+      file.on('finish', resolve);
+      file.on('error', reject);
+    });
+  }
+  const { rename } = await import('node:fs/promises');
+  await rename(tmp, out);
+  console.error(`wrote ${out} (${fmtInt(opts.ratings)} ratings requested, ${fmtSeconds((performance.now() - t) / 1000)})`);
+}
+
+export async function elbowCommand(argv: string[]): Promise<void> {
+  const a = parse('elbow', argv, {
+    ratings: { type: 'string' },
+    format: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'n-init': { type: 'string' },
+    seed: { type: 'string' },
+    engine: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const ratings = requireOpt(a.ratings, '--ratings FILE', 'elbow');
+  await assertReadable(ratings, 'ratings file');
+  const from = intOpt(a.from, '--from', 2, 1);
+  const to = intOpt(a.to, '--to', 20, from);
+  const { interactions } = await readRatings(ratings, { format: formatOpt(a.format), sourceName: ratings });
+  const { matrix } = buildMatrix(interactions);
+  if (to > matrix.nRows) throw new InputError('bad_arg', `--to ${to} exceeds the ${matrix.nRows} users in ${ratings}.`);
+  const engine = await loadEngine((a.engine ?? 'default') as TrainingParams['engine']);
+  const rows = await elbow(
+    matrix,
+    { from, to, nInit: intOpt(a['n-init'], '--n-init', 3, 1), seed: intOpt(a.seed, '--seed', 0, 0), onK: (k: number) => console.error(`k=${k}…`) },
+    engine,
+  );
+  console.log(elbowTable(rows));
+  if (a.out) {
+    await writeFileAtomic(a.out, await elbowSvg(rows));
+    console.error(`chart written to ${a.out}`);
+  }
+}

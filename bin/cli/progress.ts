@@ -1,0 +1,45 @@
+// Progress output for long runs: a cli-progress bar on an interactive terminal, a line every few
+// seconds otherwise (CI logs, Lambda-like environments).
+import { SingleBar, Presets } from 'cli-progress';
+import type { TrainProgress } from '../../functions/core/train';
+
+export function trainProgress(enabled: boolean): { onProgress: (p: TrainProgress) => void; stop: () => void } {
+  if (!enabled) return { onProgress: () => {}, stop: () => {} };
+  const tty = process.stderr.isTTY;
+  let bar: SingleBar | null = null;
+  let lastPhase = '';
+  let lastLine = 0;
+  const onProgress = (p: TrainProgress) => {
+    if (p.phase !== 'cluster' || !p.kmeans) {
+      if (p.phase !== lastPhase) {
+        bar?.stop();
+        bar = null;
+        process.stderr.write(`${p.phase}…\n`);
+        lastPhase = p.phase;
+      }
+      return;
+    }
+    lastPhase = 'cluster';
+    const { init, nInit, iteration, inertia } = p.kmeans;
+    if (tty) {
+      if (!bar) {
+        bar = new SingleBar(
+          { format: 'cluster [{bar}] init {value}/{total} · iteration {iteration} · inertia {inertia}', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+          Presets.shades_classic,
+        );
+        bar.start(nInit, 0, { iteration: 0, inertia: '-' });
+      }
+      bar.update(init, { iteration, inertia: inertia.toFixed(1) });
+    } else if (Date.now() - lastLine > 2000) {
+      lastLine = Date.now();
+      process.stderr.write(`cluster: init ${init}/${nInit}, iteration ${iteration}, inertia ${inertia.toFixed(1)}\n`);
+    }
+  };
+  return {
+    onProgress,
+    stop: () => {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}
