@@ -1,0 +1,95 @@
+// One Lambda function with the project's shared defaults: Node.js 24 on arm64, esbuild bundling
+// (minified, source maps, AWS SDK v3 bundled at the version pinned in package-lock.json), X-Ray
+// tracing, its own log group with the stage's retention, Powertools environment variables, and its
+// own role whose only built-in permission is writing to that log group.
+import * as path from 'node:path';
+import { Duration, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../functions/shared/resources';
+import { type FunctionSizing, type StageConfig, resourceName } from './config';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface MovierecFunctionProps {
+  config: StageConfig;
+  /** short name, e.g. `train`; the function is called `movierec-<stage>-<name>` */
+  name: string;
+  /** entry file relative to the project root, exporting `handler` */
+  entry: string;
+  description: string;
+  sizing: FunctionSizing;
+  environment?: Record<string, string>;
+  reservedConcurrency?: number;
+}
+
+export class MovierecFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: MovierecFunctionProps) {
+    super(scope, id);
+    const { config, name, sizing } = props;
+    const functionName = resourceName(config.stage, name);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+
+    // Our own role instead of AWSLambdaBasicExecutionRole (a managed policy writing to every log group).
+    this.role = new iam.Role(this, 'Role', {
+      roleName: functionName,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${functionName}: ${props.description}`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+      }),
+    );
+
+    this.fn = new NodejsFunction(this, 'Fn', {
+      functionName,
+      description: props.description,
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: sizing.memorySize,
+      timeout: Duration.seconds(sizing.timeoutSeconds),
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      ephemeralStorageSize: Size.mebibytes(sizing.ephemeralStorageMiB),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      role: this.role,
+      environment: {
+        [ENV.stage]: config.stage,
+        POWERTOOLS_SERVICE_NAME: functionName,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+        POWERTOOLS_METRICS_NAMESPACE: `movierec-${config.stage}`,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        // Bundle the SDK at the version in package-lock.json rather than using the runtime's copy:
+        // see docs/DEPLOY.md ("Bundle") for the measured sizes and the reasoning.
+        bundleAwsSDK: true,
+      },
+    });
+  }
+}

@@ -1,0 +1,92 @@
+// cdk-nag (AwsSolutions) acknowledgements. Each one is scoped to the construct it concerns and, for
+// wildcard findings, to the exact resource pattern, so a new finding anywhere still fails synthesis.
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { S3_PREFIXES } from '../functions/shared/resources';
+import type { StageConfig } from './config';
+import type { MovierecFunction } from './function';
+import type { MovierecStack } from './stack';
+
+const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+
+/** `<LogicalId.Arn>` as cdk-nag prints it inside IAM5 finding ids. */
+function arnRef(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild as CfnResource;
+  return `<${Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+}
+
+function acknowledgeFunctionRole(f: MovierecFunction): void {
+  const policy = f.role.node.findChild('DefaultPolicy');
+  ack(
+    policy,
+    `AwsSolutions-IAM5[Resource::${arnRef(f.logGroup)}:log-stream:*]`,
+    'Lambda names its log streams at run time; the grant is limited to this function’s own log group.',
+  );
+  ack(
+    policy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Only xray:PutTraceSegments/PutTelemetryRecords (added by tracing: ACTIVE) use "*": X-Ray has no resource-level permissions. The infra tests fail if any other action gets "*".',
+  );
+}
+
+export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): void {
+  const { uploads, tables, training, api } = stack;
+
+  // --- our own functions
+  acknowledgeFunctionRole(training.function);
+  acknowledgeFunctionRole(api.function);
+  const trainPolicy = training.function.role.node.findChild('DefaultPolicy');
+  const bucketArn = arnRef(uploads.bucket);
+  const prefixReasons: Array<[string, string]> = [
+    [S3_PREFIXES.uploads, 'Training reads whichever ratings file was uploaded; keys are chosen by the uploader, so the grant is the uploads/ prefix (GetObject, GetObjectVersion only).'],
+    [S3_PREFIXES.reports, 'Training writes one report per upload/model version under reports/ (PutObject only); report keys derive from the upload key.'],
+    [S3_PREFIXES.models, 'Training writes model artefacts keyed by model version under models/ (PutObject only).'],
+  ];
+  for (const [prefix, reason] of prefixReasons) {
+    ack(trainPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason);
+  }
+
+  // --- the training dead-letter queue
+  ack(
+    training.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue IS the on-failure destination (DLQ) of the training Lambda; a DLQ of a DLQ would only hide failed uploads further. Its depth raises an alarm.',
+  );
+
+  // --- CDK's own S3 notification custom resource (a singleton Lambda at stack level)
+  const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+  if (notifications) {
+    ack(
+      notifications,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'CDK-provided custom resource that configures the bucket notification at deploy time; its role and managed logging policy are not configurable.',
+    );
+  }
+
+  // --- API Gateway
+  ack(
+    api.restApi,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    'The account-level API Gateway logging role needs exactly this AWS-maintained policy to write execution and access logs.',
+  );
+  const apiAuthReason =
+    'Machine-to-machine API with no end-user identity: every method requires an API key bound to a usage plan (rate, burst, daily quota), checked by API Gateway before the Lambda runs.';
+  ack(api.restApi, 'AwsSolutions-APIG4', apiAuthReason);
+  ack(api.restApi, 'AwsSolutions-COG4', `${apiAuthReason} There are no Cognito users to authorise.`);
+  ack(
+    api.restApi.deploymentStage,
+    'AwsSolutions-APIG3',
+    'No WAF web ACL by default (about $6/month per stage): the API is read-mostly, keyed and throttled per key and per stage; attach a web ACL to this stage if the key is ever shared publicly.',
+  );
+
+  // --- tables
+  if (!config.pointInTimeRecovery) {
+    for (const table of tables.all) {
+      ack(
+        table,
+        'AwsSolutions-DDB3',
+        `Stage ${config.stage} holds disposable data rebuilt by re-uploading a ratings file; point-in-time recovery is enabled in prod.`,
+      );
+    }
+  }
+}

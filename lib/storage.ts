@@ -1,0 +1,82 @@
+// Data at rest: the uploads bucket (+ its access-log bucket) and the two DynamoDB tables.
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { S3_PREFIXES, TABLE_KEYS, bucketName, tableNames } from '../functions/shared/resources';
+import type { StageConfig } from './config';
+
+export class UploadsBucket extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, config: StageConfig) {
+    super(scope, id);
+    const destroy = config.removalPolicy === RemovalPolicy.DESTROY;
+    const name = bucketName(config.stage, Aws.ACCOUNT_ID);
+
+    // Server access logs must go to an SSE-S3 bucket in the same account and region.
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      bucketName: `${name}-access-logs`,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.lifecycle.accessLogsDays) }],
+      removalPolicy: config.removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: name,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // every upload, even one re-using a key, gets its own object version (and its own event)
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'uploads-bucket/',
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(config.lifecycle.noncurrentVersionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+        { id: 'expire-reports', prefix: S3_PREFIXES.reports, expiration: Duration.days(config.lifecycle.reportsDays) },
+      ],
+      removalPolicy: config.removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+  }
+}
+
+export class Tables extends Construct {
+  readonly users: dynamodb.Table;
+  readonly clusters: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, config: StageConfig) {
+    super(scope, id);
+    const names = tableNames(config.stage);
+    this.users = this.table('Users', names.users, config);
+    this.clusters = this.table('Clusters', names.clusters, config);
+  }
+
+  get all(): dynamodb.Table[] {
+    return [this.users, this.clusters];
+  }
+
+  private table(id: string, tableName: string, config: StageConfig): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      tableName,
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_KEYS.ttl,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
+      deletionProtection: config.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: config.removalPolicy,
+    });
+  }
+}

@@ -1,0 +1,97 @@
+// The training Lambda: triggered by an object created under `uploads/`, it reads the upload, writes a
+// report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables.
+// Reserved concurrency 1 serialises training: a second upload waits in Lambda's async queue (up to
+// maxEventAge) instead of racing the first; failures after the retries land in an SQS DLQ.
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV, S3_PREFIXES } from '../functions/shared/resources';
+import { type StageConfig, resourceName } from './config';
+import { MovierecFunction } from './function';
+import { Tables } from './storage';
+
+export const TRAIN_ENTRY = 'functions/handlers/train.ts';
+
+/** DynamoDB actions of the training function: read the active pointer/favourites, write a version. */
+export const TRAINING_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+export interface TrainingProps {
+  config: StageConfig;
+  bucket: s3.Bucket;
+  tables: Tables;
+}
+
+export class Training extends Construct {
+  readonly function: MovierecFunction;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: TrainingProps) {
+    super(scope, id);
+    const { config, bucket, tables } = props;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
+      queueName: resourceName(config.stage, 'train-dlq'),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.function = new MovierecFunction(this, 'Train', {
+      config,
+      name: 'train',
+      entry: TRAIN_ENTRY,
+      description: 'Trains K-means user clusters from an uploaded ratings file and publishes a model version',
+      sizing: config.training,
+      reservedConcurrency: 1,
+      environment: {
+        [ENV.usersTable]: tables.users.tableName,
+        [ENV.clustersTable]: tables.clusters.tableName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.trainingParams]: JSON.stringify(config.training.params),
+      },
+    });
+    const fn = this.function.fn;
+    fn.configureAsyncInvoke({
+      retryAttempts: config.training.retryAttempts,
+      maxEventAge: Duration.hours(config.training.maxEventAgeHours),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+
+    const role = this.function.role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadUploads',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [bucket.arnForObjects(`${S3_PREFIXES.uploads}*`)],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteReportsAndModels',
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${S3_PREFIXES.reports}*`), bucket.arnForObjects(`${S3_PREFIXES.models}*`)],
+      }),
+    );
+    role.addToPolicy(tableStatement('WriteTables', TRAINING_TABLE_ACTIONS, tables.all));
+
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), {
+      prefix: S3_PREFIXES.uploads,
+    });
+  }
+}
+
+export function tableStatement(sid: string, actions: readonly string[], tables: dynamodb.ITable[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid, actions: [...actions], resources: tables.map((t) => t.tableArn) });
+}
