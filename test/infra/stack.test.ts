@@ -1,0 +1,368 @@
+// Template assertions for every bullet of the CDK app, for both stages where they differ.
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { STAGE_CONFIG, type Stage } from '../../lib/config';
+import { publicBuckets, tablesWithoutPitr, unauthenticatedMethods, wildcardStatements } from './guards';
+import { type Built, build, cleanup, resourcesOf, templateOf } from './helpers';
+
+type Json = Record<string, any>;
+const built: Partial<Record<Stage, Built>> = {};
+const templates: Partial<Record<Stage, Template>> = {};
+
+beforeAll(() => {
+  for (const stage of ['dev', 'prod'] as const) {
+    built[stage] = build(stage, { nag: false });
+    templates[stage] = templateOf(built[stage]!);
+  }
+});
+afterAll(cleanup);
+
+const t = (stage: Stage) => templates[stage]!;
+const ref = (t: Template, type: string, pred: (r: Json) => boolean): string => {
+  const ids = Object.entries(resourcesOf(t, type)).filter(([, r]) => pred(r)).map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};
+const fnByName = (t: Template, name: string) => {
+  const id = ref(t, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === name);
+  return { id, props: resourcesOf(t, 'AWS::Lambda::Function')[id].Properties as Json };
+};
+const uploadsBucketId = (t: Template) =>
+  ref(t, 'AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration?.Status === 'Enabled');
+const statementsOfRole = (t: Template, roleId: string): Json[] =>
+  Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+const actionsOf = (statements: Json[]) => statements.flatMap((s) => [s.Action].flat());
+
+describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
+  // ---------------------------------------------------------------- uploads bucket
+  test('uploads bucket: public access blocked, SSE, versioned, access-logged, lifecycle', () => {
+    const tpl = t(stage);
+    const id = uploadsBucketId(tpl);
+    const bucket = resourcesOf(tpl, 'AWS::S3::Bucket')[id].Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(JSON.stringify(bucket.BucketName)).toContain(`movierec-${stage}-`);
+    // access logs go to the other bucket of the stack
+    const logBucketId = Object.keys(resourcesOf(tpl, 'AWS::S3::Bucket')).find((k) => k !== id)!;
+    expect(bucket.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logBucketId });
+    const rules: Json[] = bucket.LifecycleConfiguration.Rules;
+    const cfg = STAGE_CONFIG[stage].lifecycle;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: cfg.noncurrentVersionDays }, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: cfg.reportsDays, Status: 'Enabled' }),
+      ]),
+    );
+    // no rule ever expires uploads or models
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/']);
+  });
+
+  test('both buckets deny non-TLS requests', () => {
+    const tpl = t(stage);
+    const policies = Object.values(resourcesOf(tpl, 'AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  test('notification: only ObjectCreated under uploads/, to the training function', () => {
+    const tpl = t(stage);
+    const train = fnByName(tpl, `movierec-${stage}-train`);
+    const notif = Object.values(resourcesOf(tpl, 'Custom::S3BucketNotifications'));
+    expect(notif).toHaveLength(1);
+    const cfg = notif[0].Properties.NotificationConfiguration;
+    expect(cfg.LambdaFunctionConfigurations).toEqual([
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } },
+        LambdaFunctionArn: { 'Fn::GetAtt': [train.id, 'Arn'] },
+      },
+    ]);
+    expect(cfg.QueueConfigurations).toBeUndefined();
+    expect(cfg.TopicConfigurations).toBeUndefined();
+  });
+
+  // ---------------------------------------------------------------- tables
+  test('two on-demand tables with pk/sk strings and TTL expiresAt', () => {
+    const tables = Object.values(resourcesOf(t(stage), 'AWS::DynamoDB::Table')).map((r) => r.Properties);
+    expect(tables.map((p) => p.TableName).sort()).toEqual([`movierec-${stage}-clusters`, `movierec-${stage}-users`]);
+    for (const p of tables) {
+      expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(p.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect(p.AttributeDefinitions).toEqual([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ]);
+      expect(p.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+    }
+  });
+
+  // ---------------------------------------------------------------- functions
+  test('both functions: Node.js 24 on arm64, X-Ray, own log group, Powertools env, stage env', () => {
+    const tpl = t(stage);
+    const logLevel = stage === 'prod' ? 'INFO' : 'DEBUG';
+    for (const name of ['train', 'api']) {
+      const { props } = fnByName(tpl, `movierec-${stage}-${name}`);
+      expect(props.Runtime).toBe('nodejs24.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Handler).toBe('index.handler');
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props.LoggingConfig.LogGroup).toEqual({ Ref: expect.any(String) });
+      expect(props.Environment.Variables).toEqual(
+        expect.objectContaining({
+          MOVIEREC_STAGE: stage,
+          POWERTOOLS_SERVICE_NAME: `movierec-${stage}-${name}`,
+          POWERTOOLS_LOG_LEVEL: logLevel,
+          POWERTOOLS_METRICS_NAMESPACE: `movierec-${stage}`,
+          NODE_OPTIONS: '--enable-source-maps',
+          USERS_TABLE: { Ref: expect.any(String) },
+          CLUSTERS_TABLE: { Ref: expect.any(String) },
+        }),
+      );
+    }
+    const retention = stage === 'prod' ? 90 : 14;
+    tpl.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: retention }, 3);
+    tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-train` });
+    tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-api` });
+    tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/movierec-${stage}-api` });
+  });
+
+  test('training: reserved concurrency 1, async retries, on-failure DLQ, K-means params in env', () => {
+    const tpl = t(stage);
+    const { id, props } = fnByName(tpl, `movierec-${stage}-train`);
+    expect(props.ReservedConcurrentExecutions).toBe(1);
+    expect(props.Environment.Variables.BUCKET_NAME).toEqual({ Ref: uploadsBucketId(tpl) });
+    const params = JSON.parse(props.Environment.Variables.TRAINING_PARAMS);
+    expect(params).toEqual(STAGE_CONFIG[stage].training.params);
+    expect(params.k).toBe(15);
+
+    const dlqId = ref(tpl, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === `movierec-${stage}-train-dlq`);
+    tpl.hasResourceProperties('AWS::SQS::Queue', { QueueName: `movierec-${stage}-train-dlq`, SqsManagedSseEnabled: true });
+    tpl.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: STAGE_CONFIG[stage].training.retryAttempts,
+      MaximumEventAgeInSeconds: STAGE_CONFIG[stage].training.maxEventAgeHours * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+    });
+    tpl.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('training role: read uploads/*, write reports/* and models/*, write both tables, nothing else', () => {
+    const tpl = t(stage);
+    const { props } = fnByName(tpl, `movierec-${stage}-train`);
+    const bucket = uploadsBucketId(tpl);
+    const statements = statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]);
+    const objectArn = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*`]] });
+    const s3 = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn('uploads/') }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: [objectArn('reports/'), objectArn('models/')] }),
+    ]);
+    const ddb = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('dynamodb:')));
+    expect(ddb).toHaveLength(1);
+    expect(ddb[0].Resource).toHaveLength(2);
+    expect(ddb[0].Action).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
+    expect(actionsOf(statements)).not.toEqual(expect.arrayContaining(['dynamodb:Scan']));
+    expect(actionsOf(statements).filter((a: string) => /Delete/.test(a))).toEqual([]);
+  });
+
+  test('API role: item reads/writes on both tables only — no S3, no Scan, no Delete', () => {
+    const tpl = t(stage);
+    const { props } = fnByName(tpl, `movierec-${stage}-api`);
+    const actions = actionsOf(statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]));
+    expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
+    expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    );
+  });
+
+  test('guards hold on the real stack: no public bucket, no wildcard IAM on our roles, no keyless method', () => {
+    const tpl = t(stage);
+    const roles = ['train', 'api'].map((n) => fnByName(tpl, `movierec-${stage}-${n}`).props.Role['Fn::GetAtt'][0]);
+    expect(publicBuckets(tpl)).toEqual([]);
+    expect(wildcardStatements(tpl, roles)).toEqual([]);
+    expect(unauthenticatedMethods(tpl)).toEqual([]);
+  });
+
+  // ---------------------------------------------------------------- API
+  test('API: exactly the six routes, each with an API key and the Lambda proxy to the live alias', () => {
+    const tpl = t(stage);
+    const resources = resourcesOf(tpl, 'AWS::ApiGateway::Resource');
+    const pathOf = (parent: Json): string => {
+      if (parent['Fn::GetAtt']) return ''; // the API root
+      const r = resources[parent.Ref].Properties;
+      return `${pathOf(r.ParentId)}/${r.PathPart}`;
+    };
+    const methods = Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const routes = methods.map((m) => `${m.HttpMethod} ${pathOf(m.ResourceId)}`).sort();
+    expect(routes).toEqual([
+      'GET /health',
+      'GET /models/active',
+      'GET /openapi.json',
+      'GET /users/{userId}/movies',
+      'GET /users/{userId}/recommendations',
+      'POST /users/{userId}/movies',
+    ]);
+    const aliasId = ref(tpl, 'AWS::Lambda::Alias', (r) => r.Properties.Name === 'live');
+    for (const m of methods) {
+      expect(m.ApiKeyRequired).toBe(true);
+      expect(m.Integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(m.Integration.Uri)).toContain(aliasId);
+    }
+  });
+
+  test('API: the POST body is validated against a model requiring an integer movieId', () => {
+    const tpl = t(stage);
+    const post = Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).find((m) => m.Properties.HttpMethod === 'POST')!;
+    const validators = resourcesOf(tpl, 'AWS::ApiGateway::RequestValidator');
+    expect(validators[post.Properties.RequestValidatorId.Ref].Properties).toEqual(
+      expect.objectContaining({ ValidateRequestBody: true, ValidateRequestParameters: true }),
+    );
+    const modelId = post.Properties.RequestModels['application/json'].Ref;
+    const schema = resourcesOf(tpl, 'AWS::ApiGateway::Model')[modelId].Properties.Schema;
+    expect(schema.required).toEqual(['movieId']);
+    expect(schema.properties.movieId).toEqual(expect.objectContaining({ type: 'integer', minimum: 1 }));
+    expect(post.Properties.RequestParameters).toEqual(
+      expect.objectContaining({ 'method.request.path.userId': true, 'method.request.header.Idempotency-Key': false }),
+    );
+  });
+
+  test('API: stage with access logs, metrics, X-Ray, throttling; usage plan from the stage', () => {
+    const tpl = t(stage);
+    const th = STAGE_CONFIG[stage].api.throttle;
+    tpl.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: `movierec-${stage}-api` });
+    tpl.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: stage,
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({ MetricsEnabled: true, DataTraceEnabled: false, ThrottlingRateLimit: th.rateLimit, ThrottlingBurstLimit: th.burstLimit }),
+      ],
+    });
+    tpl.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: `movierec-${stage}-usage-plan`,
+      Throttle: { RateLimit: th.rateLimit, BurstLimit: th.burstLimit },
+      Quota: { Limit: th.quotaPerDay, Period: 'DAY' },
+    });
+    tpl.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    tpl.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: `movierec-${stage}-key`, Enabled: true });
+    // unknown routes answer 404 JSON instead of API Gateway's 403 "Missing Authentication Token"
+    tpl.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error":"not_found"') },
+    });
+  });
+
+  // ---------------------------------------------------------------- alarms + outputs + naming
+  test('alarms: training errors, DLQ depth, API 5xx, API p99 latency, throttles — all to the encrypted topic', () => {
+    const tpl = t(stage);
+    const topicId = ref(tpl, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === `movierec-${stage}-alarms`);
+    tpl.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    tpl.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const alarms = Object.values(resourcesOf(tpl, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    expect(byMetric('Errors')).toHaveLength(1);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([expect.objectContaining({ Threshold: 1 })]);
+    expect(byMetric('5XXError')).toEqual([expect.objectContaining({ Threshold: STAGE_CONFIG[stage].alarms.api5xxPer5Min })]);
+    expect(byMetric('Latency')).toEqual([
+      expect.objectContaining({ ExtendedStatistic: 'p99', Threshold: STAGE_CONFIG[stage].alarms.apiP99LatencyMs }),
+    ]);
+    expect(byMetric('Throttles')).toHaveLength(1);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(a.AlarmName).toMatch(new RegExp(`^movierec-${stage}-`));
+    }
+  });
+
+  test('outputs: API URL, bucket name and the command that prints the API key', () => {
+    const outputs = t(stage).findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'BucketName', 'GetApiKeyCommand']));
+    const cmd = JSON.stringify(outputs.GetApiKeyCommand.Value);
+    expect(cmd).toContain('aws apigateway get-api-key --api-key ');
+    expect(cmd).toContain('--include-value');
+  });
+
+  test('stage name in every resource name and on every tag list', () => {
+    const tpl = t(stage).toJSON();
+    const nameKeys = /^(BucketName|TableName|FunctionName|QueueName|TopicName|RoleName|LogGroupName|AlarmName|Name|UsagePlanName|AliasName)$/;
+    let named = 0;
+    for (const [id, r] of Object.entries<Json>(tpl.Resources)) {
+      for (const [k, v] of Object.entries<unknown>(r.Properties ?? {})) {
+        // custom resources carry references to our resources, not names of their own
+        if (!nameKeys.test(k) || r.Type.startsWith('Custom::') || r.Type === 'AWS::Lambda::Alias' || r.Type === 'AWS::ApiGateway::Model') continue;
+        const isReference = typeof v === 'object' && v !== null && ('Ref' in v || 'Fn::GetAtt' in v);
+        if (isReference) continue; // a reference to another (named) resource
+        named++;
+        expect(`${id}.${k}=${JSON.stringify(v)}`).toContain(`movierec-${stage}`);
+      }
+      if (Array.isArray(r.Properties?.Tags)) {
+        expect(r.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'Stage', Value: stage }]));
+      }
+    }
+    expect(named).toBeGreaterThanOrEqual(15);
+  });
+});
+
+// ------------------------------------------------------------------ where the stages differ
+describe('dev vs prod', () => {
+  test('prod training is sized for 25M ratings: 10,240 MB, 15 minutes; dev is smaller', () => {
+    const prod = fnByName(t('prod'), 'movierec-prod-train').props;
+    expect(prod.MemorySize).toBe(10240);
+    expect(prod.Timeout).toBe(900);
+    expect(prod.EphemeralStorage.Size).toBeGreaterThanOrEqual(2048);
+    const dev = fnByName(t('dev'), 'movierec-dev-train').props;
+    expect(dev.MemorySize).toBeLessThan(10240);
+    expect(dev.Timeout).toBeLessThan(900);
+    expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS)).toEqual(
+      expect.objectContaining({ k: 15, nInit: 10, maxIter: 300, seed: 0 }),
+    );
+  });
+
+  test('PITR, retention and deletion protection in prod; destroyable tables and buckets in dev', () => {
+    expect(tablesWithoutPitr(t('prod'))).toEqual([]);
+    expect(tablesWithoutPitr(t('dev'))).toHaveLength(2);
+    const policies = (stage: Stage, type: string) => Object.values(resourcesOf(t(stage), type)).map((r) => r.DeletionPolicy);
+    expect(policies('prod', 'AWS::DynamoDB::Table')).toEqual(['Retain', 'Retain']);
+    expect(policies('prod', 'AWS::S3::Bucket')).toEqual(['Retain', 'Retain']);
+    expect(policies('dev', 'AWS::DynamoDB::Table')).toEqual(['Delete', 'Delete']);
+    expect(policies('dev', 'AWS::S3::Bucket')).toEqual(['Delete', 'Delete']);
+    t('prod').resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 2);
+    t('prod').resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    t('dev').resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+
+  test('provisioned concurrency on the API alias in prod only', () => {
+    t('prod').hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    t('dev').hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: Match.absent() });
+  });
+
+  test('prod throttles and quota are higher than dev, prod alarms are stricter', () => {
+    const plan = (stage: Stage) => Object.values(resourcesOf(t(stage), 'AWS::ApiGateway::UsagePlan'))[0].Properties;
+    expect(plan('prod').Throttle.RateLimit).toBeGreaterThan(plan('dev').Throttle.RateLimit);
+    expect(plan('prod').Quota.Limit).toBeGreaterThan(plan('dev').Quota.Limit);
+    const latency = (stage: Stage) =>
+      Object.values(resourcesOf(t(stage), 'AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'Latency')!.Properties.Threshold;
+    expect(latency('prod')).toBeLessThan(latency('dev'));
+  });
+});
