@@ -32,6 +32,9 @@ export interface FixtureReference {
   models: Record<string, Record<string, number>>;
   /** quality.py --score of the fixture's messy recs file on quality.py's own split */
   scored: Record<string, number>;
+  /** quality.py --seed-labels with syntheticLabels(users): the seed algorithm after K-means
+   * (cluster counts, fixClusters, lists) on fixed clusters; synthetic fixture only */
+  seed_labels?: Record<string, number>;
 }
 
 export interface QualityReference {
@@ -142,6 +145,12 @@ export function materialiseFixtures(dir: string): Record<string, { ratings: stri
   return out;
 }
 
+/** Fixed cluster labels for TRAIN user rows 0..n-1: clusters 0–3 round-robin, plus a cluster of 4
+ * and one of 2 users that fixClusters (min size 6) must dissolve. */
+export function syntheticLabels(nUsers: number): number[] {
+  return Array.from({ length: nUsers }, (_, r) => (r % 9 === 0 && r < 36 ? 4 : r === 7 || r === 50 ? 5 : r % 4));
+}
+
 // ---------------------------------------------------------------------------------------------
 // quality.py
 
@@ -154,7 +163,7 @@ function pick(o: Record<string, number>, keys: readonly string[]): Record<string
 }
 
 /** Runs quality.py on one fixture and reduces its outputs to a FixtureReference. */
-export function qualityReference(ratings: string, recs: string, workDir: string): FixtureReference {
+export function qualityReference(ratings: string, recs: string, workDir: string, withSeedLabels = false): FixtureReference {
   const split = join(workDir, 'py-split');
   const recsDir = join(workDir, 'py-recs');
   const j1 = join(workDir, 'py-models.json');
@@ -163,6 +172,15 @@ export function qualityReference(ratings: string, recs: string, workDir: string)
   runPy(['--split', split, '--score', recs, '--json', j2]);
   const m = JSON.parse(readFileSync(j1, 'utf8'));
   const s = JSON.parse(readFileSync(j2, 'utf8'));
+  let seedLabels: Record<string, number> | undefined;
+  if (withSeedLabels) {
+    const labels = join(workDir, 'labels.txt');
+    writeFileSync(labels, syntheticLabels(m.split.stats.users).join('\n') + '\n');
+    const j3 = join(workDir, 'py-seed.json');
+    runPy(['--split', split, '--models', '', '--seed-labels', labels, '--json', j3]);
+    const seed = Object.values(JSON.parse(readFileSync(j3, 'utf8')).models)[0] as Record<string, number>;
+    seedLabels = pick(seed, [...COUNTS, ...METRICS, 'clusters_deleted', 'users_moved']);
+  }
   return {
     ratings_sha256: sha256(ratings),
     split_stats: m.split.stats,
@@ -177,6 +195,7 @@ export function qualityReference(ratings: string, recs: string, workDir: string)
       itemknn: pick(m.models.itemknn, [...COUNTS, ...METRICS]),
     },
     scored: pick(Object.values(s.scored)[0] as Record<string, number>, [...COUNTS, ...METRICS]),
+    ...(seedLabels ? { seed_labels: seedLabels } : {}),
   };
 }
 
@@ -184,7 +203,7 @@ export function liveQualityReference(workDir: string): QualityReference {
   const files = materialiseFixtures(workDir);
   const fixtures: Record<string, FixtureReference> = {};
   for (const [name, f] of Object.entries(files)) {
-    fixtures[name] = qualityReference(f.ratings, f.recs, join(workDir, name));
+    fixtures[name] = qualityReference(f.ratings, f.recs, join(workDir, name), name === 'synthetic');
   }
   return { generated_by: `quality.py (protocol v1) via tools/eval-crosscheck.ts`, fixtures };
 }

@@ -8,3 +8,4 @@ export * from './recsCsv';
 export * from './baselines';
 export * from './table';
 export { loadRatingsCsv, parseRatingsCsv } from './simpleRatings';
+export * from './seed';
