@@ -2,4 +2,13 @@
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/stack';
 
-buildApp(new App());
+try {
+  buildApp(new App());
+} catch (err) {
+  // a wrong -c stage is a usage error: one clear sentence, no stack trace
+  if (err instanceof Error && /^(Unknown stage|No stage given)/.test(err.message)) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
