@@ -1,0 +1,79 @@
+// SDK client factories. In AWS only the region comes from the environment; against the emulators the caller
+// passes an endpoint plus explicit region and credentials (the machine has none).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface AwsConfig {
+  region?: string;
+  /** emulator endpoint (dynalite / s3rver); omit in AWS */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** SDK retry attempts (default 3, the SDK default) */
+  maxAttempts?: number;
+}
+
+export function makeDynamoClient(cfg: AwsConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    region: cfg.region,
+    endpoint: cfg.endpoint,
+    credentials: cfg.credentials,
+    maxAttempts: cfg.maxAttempts,
+  });
+}
+
+export function makeDocClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function makeS3Client(cfg: AwsConfig = {}): S3Client {
+  return new S3Client({
+    region: cfg.region,
+    endpoint: cfg.endpoint,
+    credentials: cfg.credentials,
+    maxAttempts: cfg.maxAttempts,
+    // s3rver: path-style addressing, and no default checksums (with them a streamed PutObject is stored
+    // with its aws-chunked framing). Harmless in AWS, where checksums are still used when required.
+    ...(cfg.endpoint
+      ? {
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  });
+}
+
+/** AWS config from the environment: region from AWS_REGION; an endpoint only for the local stack. */
+export function awsConfigFromEnv(endpointVar: string, env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  const endpoint = env[endpointVar];
+  if (!endpoint) return { region: env.AWS_REGION };
+  return {
+    region: env.AWS_REGION ?? 'us-east-1',
+    endpoint,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
+    },
+  };
+}
+
+const THROTTLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+
+/** True for the errors that mean "AWS is shedding load; try again shortly". */
+export function isThrottle(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name;
+  return !!name && THROTTLE_NAMES.has(name);
+}
+
+export function isConditionalFailure(e: unknown): boolean {
+  return (e as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,82 @@
+// Item layout of both tables (string pk + sk, TTL attribute expiresAt; see functions/shared/resources.ts).
+// Documented with the reasoning in docs/ARCHITECTURE.md ("DynamoDB layout").
+//
+// clusters table
+//   model / active                     active pointer {version, sourceOrder, source, previous, activatedAt}
+//   model / v#<ver>                    version metadata (state, clusters + page counts, summary)
+//   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed
+//   v#<ver>#pop / p#<page>             global most-popular list pages
+//   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie
+//   v#<ver>#manifest / u#<page>        ids of the version's users (to delete the version later)
+//   v#<ver>#manifest / new#<user>      users created by the API in this version
+//   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
+// users table
+//   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set)
+//   fav#<user mod 16> / u#<user>#m#<movie>     durable favourite record, version-independent
+//   idem#<key> / idem                  idempotency record of a POST (TTL 24 h)
+
+export const PAGE_SIZE = 2000;
+export const USER_SHARD_MOVIES = 20000;
+export const MANIFEST_PAGE_USERS = 10000;
+export const MOVIES_PAGE_SIZE = 500;
+export const DELTA_SHARDS = 16;
+export const FAV_SHARDS = 16;
+
+const pad = (n: number) => String(n).padStart(5, '0');
+
+export const keys = {
+  pointer: () => ({ pk: 'model', sk: 'active' }),
+  meta: (v: string) => ({ pk: 'model', sk: `v#${v}` }),
+  clusterPk: (v: string, c: number) => `v#${v}#c#${c}`,
+  popularPk: (v: string) => `v#${v}#pop`,
+  page: (p: number) => `p#${pad(p)}`,
+  deltaPk: (v: string, c: number | 'pop') => `v#${v}#d#${c}`,
+  deltaSk: (movieId: number) => `s#${movieId % DELTA_SHARDS}`,
+  deltaAttr: (movieId: number) => `m${movieId}`,
+  manifestPk: (v: string) => `v#${v}#manifest`,
+  userPk: (v: string, u: number) => `v#${v}#u#${u}`,
+  userSk: (shard: number) => `u#${pad(shard)}`,
+  fav: (u: number, m: number) => ({ pk: `fav#${u % FAV_SHARDS}`, sk: `u#${u}#m#${m}` }),
+  favPk: (shard: number) => `fav#${shard}`,
+  idem: (key: string) => ({ pk: `idem#${key}`, sk: 'idem' }),
+  moviesPointer: () => ({ pk: 'movies', sk: 'active' }),
+  moviesPk: (cat: string) => `movies#${cat}`,
+};
+
+// ---------------------------------------------------------------------------------------------
+// packing: non-negative integers as base36, comma separated
+
+export function packInts(xs: ArrayLike<number>, from = 0, to = xs.length): string {
+  const parts: string[] = new Array(Math.max(0, to - from));
+  for (let i = from; i < to; i++) parts[i - from] = xs[i].toString(36);
+  return parts.join(',');
+}
+
+export function unpackInts(s: string | undefined): number[] {
+  if (!s) return [];
+  return s.split(',').map((p) => parseInt(p, 36));
+}
+
+/** Ascending ids as base36 gaps (first value, then differences): ~2 bytes a movie for typical ids. */
+export function packAscending(xs: ArrayLike<number>, from = 0, to = xs.length): string {
+  const parts: string[] = new Array(Math.max(0, to - from));
+  let prev = 0;
+  for (let i = from; i < to; i++) {
+    parts[i - from] = (xs[i] - prev).toString(36);
+    prev = xs[i];
+  }
+  return parts.join(',');
+}
+
+export function unpackAscending(s: string | undefined): number[] {
+  if (!s) return [];
+  let prev = 0;
+  return s.split(',').map((p) => (prev += parseInt(p, 36)));
+}
+
+/** Deterministic ordering key of a source object: event time (ms, ISO) then the S3 sequencer (same-key order). */
+export function sourceOrderOf(ref: { eventTime?: string; sequencer?: string }, fallbackTime?: string): string {
+  const t = ref.eventTime ?? fallbackTime;
+  const iso = t && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : '0000-00-00T00:00:00.000Z';
+  return `${iso}#${(ref.sequencer ?? '').toUpperCase().padStart(32, '0')}`;
+}
