@@ -1,0 +1,509 @@
+// The default K-means engine: sparse (CSR) Elkan K-means with greedy k-means++ seeding, written for
+// speed and for bit-identical results given a seed, whatever the machine or the thread count.
+//
+// Design (see issue 7):
+// - centres are stored transposed (movie × k), so one pass over a row's non-zeros yields its dot
+//   product with all k centres; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
+// - Elkan bounds (an upper bound per row, a lower bound per row and centre, half the centre-centre
+//   distances) skip most distance computations after the first iterations;
+// - centre sums are kept between iterations and only rows whose label changed update them, in row
+//   order on the main thread (exact for binary data, deterministic for weighted data);
+// - the kernels run over fixed-size row blocks claimed from a shared counter by the main thread and
+//   worker threads; every reduction is summed per block and then in block order.
+import { availableParallelism } from 'node:os';
+import { CsrMatrix, InputError, KMeansEngine, KMeansOptions, KMeansResult } from '../types';
+import { KernelState, OP_ASSIGN, OP_ASSIGN_FULL, OP_INERTIA, OP_SEED } from './kernels';
+import { Executor, startExecutor } from './pool';
+import { Rng } from './prng';
+
+/** Rows per kernel block. Fixed (never derived from the thread count) so results do not depend on it. */
+export const BLOCK_SIZE = 256;
+/** Below this many non-zeros, starting worker threads costs more than it saves. */
+export const SMALL_NNZ = 1_000_000;
+export const MAX_DEFAULT_THREADS = 8;
+
+/** Thread count used when the caller does not choose one. */
+export function defaultThreads(nnz: number): number {
+  if (nnz < SMALL_NNZ) return 1;
+  return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS));
+}
+
+export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): Promise<KMeansResult> => {
+  validate(x, opts);
+  const nnz = x.indptr[x.nRows];
+  const threads = opts.threads ?? defaultThreads(nnz);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new InputError('bad_param', `threads must be a positive integer, got ${JSON.stringify(opts.threads)}.`);
+  }
+  const S = allocState(x, opts.k, threads > 1);
+  const exec = await startExecutor(S, threads);
+  try {
+    const tolAbs = opts.tol * meanVariance(x);
+    const m = new MainState(S);
+    const inertias: number[] = [];
+    let best: { labels: Int32Array; centroids: Float64Array; inertia: number; iterations: number; init: number } | null =
+      null;
+    for (let init = 0; init < opts.nInit; init++) {
+      const r = await runInit(S, m, exec, opts, init, tolAbs);
+      inertias.push(r.inertia);
+      if (best === null || r.inertia < best.inertia) {
+        best = { labels: S.labels.slice(), centroids: untranspose(S), inertia: r.inertia, iterations: r.iterations, init };
+      }
+    }
+    const b = best as NonNullable<typeof best>;
+    return {
+      labels: b.labels,
+      centroids: b.centroids,
+      inertia: b.inertia,
+      iterations: b.iterations,
+      inertias,
+      bestInit: b.init,
+      engine: 'default',
+    };
+  } finally {
+    await exec.close();
+  }
+};
+
+function validate(x: CsrMatrix, o: KMeansOptions): void {
+  const bad = (field: string, rule: string, value: unknown): never => {
+    throw new InputError('bad_param', `K-means ${field} must be ${rule}, got ${JSON.stringify(value)}.`);
+  };
+  if (!Number.isInteger(o.k) || o.k < 1) bad('k', 'a positive integer', o.k);
+  if (!Number.isInteger(o.nInit) || o.nInit < 1) bad('nInit', 'a positive integer', o.nInit);
+  if (!Number.isInteger(o.maxIter) || o.maxIter < 1) bad('maxIter', 'a positive integer', o.maxIter);
+  if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol >= 0)) bad('tol', 'a finite number ≥ 0', o.tol);
+  if (!Number.isFinite(o.seed)) bad('seed', 'a finite number', o.seed);
+  const { nRows, nCols, indptr, indices, values } = x;
+  const badMatrix = (what: string): never => {
+    throw new InputError('bad_matrix', `K-means input matrix is malformed: ${what}; build it with buildMatrix.`);
+  };
+  if (nRows < 1 || nCols < 1) {
+    throw new InputError('empty_matrix', 'K-means needs at least one user and one movie; the ratings file has none.');
+  }
+  if (indptr.length !== nRows + 1 || indptr[0] !== 0) badMatrix('indptr must have nRows + 1 entries starting at 0');
+  const nnz = indptr[nRows];
+  if (indices.length < nnz) badMatrix('indices is shorter than indptr[nRows]');
+  if (values !== null && values.length < nnz) badMatrix('values is shorter than indptr[nRows]');
+  for (let i = 0; i < nRows; i++) if (indptr[i + 1] < indptr[i]) badMatrix(`indptr decreases at row ${i}`);
+  for (let p = 0; p < nnz; p++) {
+    const j = indices[p];
+    if (!(j >= 0 && j < nCols)) badMatrix(`column index ${j} at position ${p} is outside 0..${nCols - 1}`);
+  }
+  if (values !== null) {
+    for (let p = 0; p < nnz; p++) if (!Number.isFinite(values[p])) badMatrix(`value at position ${p} is not finite`);
+  }
+  if (o.k > nRows) {
+    throw new InputError('bad_param', `K-means k (${o.k}) exceeds the number of users (${nRows}); choose a smaller k.`);
+  }
+}
+
+type TypedCtor<T> = { new (buf: ArrayBufferLike, offset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
+
+function alloc<T>(ctor: TypedCtor<T>, length: number, shared: boolean): T {
+  const bytes = Math.max(1, length) * ctor.BYTES_PER_ELEMENT;
+  const buf = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return new ctor(buf, 0, length);
+}
+
+function toShared<T extends Int32Array | Float64Array>(a: T, ctor: TypedCtor<T>, shared: boolean): T {
+  if (!shared || a.buffer instanceof SharedArrayBuffer) return a;
+  const out = alloc(ctor, a.length, true);
+  (out as Int32Array | Float64Array).set(a);
+  return out;
+}
+
+function allocState(x: CsrMatrix, k: number, shared: boolean): KernelState {
+  const n = x.nRows;
+  const d = x.nCols;
+  const nnz = x.indptr[n];
+  const tMax = 2 + Math.floor(Math.log(k));
+  const tp = Math.ceil(tMax / 4) * 4;
+  const kp = Math.ceil(k / 8) * 8;
+  const nBlocks = Math.ceil(n / BLOCK_SIZE);
+  const indptr = toShared(x.indptr, Int32Array, shared);
+  const indices = toShared(x.indices.length === nnz ? x.indices : x.indices.subarray(0, nnz), Int32Array, shared);
+  const values =
+    x.values === null ? null : toShared(x.values.length === nnz ? x.values : x.values.subarray(0, nnz), Float64Array, shared);
+  const xnorm = alloc(Float64Array, n, shared);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    if (values === null) s = indptr[i + 1] - indptr[i];
+    else for (let p = indptr[i]; p < indptr[i + 1]; p++) s += values[p] * values[p];
+    xnorm[i] = s;
+  }
+  const outStride = Math.max(4, tMax);
+  return {
+    n,
+    d,
+    k,
+    kp,
+    blockSize: BLOCK_SIZE,
+    nBlocks,
+    indptr,
+    indices,
+    values,
+    xnorm,
+    labels: alloc(Int32Array, n, shared),
+    upper: alloc(Float64Array, n, shared),
+    lower: alloc(Float64Array, n * k, shared),
+    ct: alloc(Float64Array, d * kp, shared),
+    cnorm: alloc(Float64Array, k, shared),
+    half: alloc(Float64Array, k * k, shared),
+    sHalf: alloc(Float64Array, k, shared),
+    shift: alloc(Float64Array, k, shared),
+    candT: alloc(Float64Array, d * tp, shared),
+    candNorm: alloc(Float64Array, tMax, shared),
+    tMax,
+    tp,
+    closest: alloc(Float64Array, n, shared),
+    candDist: alloc(Float64Array, tMax * n, shared),
+    out: alloc(Float64Array, nBlocks * outStride, shared),
+    outStride,
+    counter: alloc(Int32Array, 1, shared),
+  };
+}
+
+/** State only the main thread touches: centre sums (transposed, d × k), counts, previous labels. */
+class MainState {
+  readonly sumT: Float64Array;
+  readonly counts: Float64Array;
+  readonly prev: Int32Array;
+  readonly cum: Float64Array;
+  /** max centre shift accumulated since the centre distances were last computed exactly */
+  drift = 0;
+  constructor(S: KernelState) {
+    this.sumT = new Float64Array(S.d * S.kp);
+    this.counts = new Float64Array(S.k);
+    this.prev = new Int32Array(S.n);
+    this.cum = new Float64Array(S.n);
+  }
+}
+
+/** sklearn's tolerance scale: the mean over columns of each column's variance. */
+export function meanVariance(x: CsrMatrix): number {
+  const n = x.nRows;
+  const d = x.nCols;
+  const sum = new Float64Array(d);
+  const sq = new Float64Array(d);
+  const nnz = x.indptr[n];
+  for (let p = 0; p < nnz; p++) {
+    const v = x.values === null ? 1 : x.values[p];
+    sum[x.indices[p]] += v;
+    sq[x.indices[p]] += v * v;
+  }
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    const mean = sum[j] / n;
+    const v = sq[j] / n - mean * mean;
+    total += v > 0 ? v : 0;
+  }
+  return total / d;
+}
+
+/** Sum of out[b*stride + col] over blocks, in block order. */
+function blockSum(S: KernelState, col: number): number {
+  let s = 0;
+  for (let b = 0; b < S.nBlocks; b++) s += S.out[b * S.outStride + col];
+  return s;
+}
+
+async function runInit(
+  S: KernelState,
+  m: MainState,
+  exec: Executor,
+  opts: KMeansOptions,
+  init: number,
+  tolAbs: number,
+): Promise<{ inertia: number; iterations: number }> {
+  const rng = new Rng(opts.seed, init);
+  const seeds = await seedPlusPlus(S, m, exec, rng);
+  setCentresFromRows(S, seeds);
+  m.drift = 0;
+
+  S.labels.fill(-1);
+  await exec.run(OP_ASSIGN_FULL);
+  let lastChanged = S.n;
+  let ubSq = blockSum(S, 1);
+  recomputeSums(S, m);
+
+  let iterations = 0;
+  let strict = false;
+  for (;;) {
+    iterations++;
+    const relocated = await relocateEmpty(S, m, exec);
+    if (relocated > 0) lastChanged += relocated;
+    const shiftTot = updateCentres(S, m);
+    opts.onProgress?.({ init, nInit: opts.nInit, iteration: iterations, inertia: ubSq });
+    // sklearn's order: labels unchanged by the last assignment ⇒ converged; else centre shift ≤ tol
+    if (lastChanged === 0) {
+      strict = true;
+      break;
+    }
+    if (shiftTot <= tolAbs || iterations >= opts.maxIter) break;
+    await exec.run(OP_ASSIGN);
+    lastChanged = blockSum(S, 0);
+    ubSq = blockSum(S, 1);
+    updateSums(S, m, lastChanged);
+  }
+  if (!strict) {
+    // make the labels match the final centres
+    await exec.run(OP_ASSIGN);
+  }
+  await exec.run(OP_INERTIA);
+  const inertia = blockSum(S, 0);
+  opts.onProgress?.({ init, nInit: opts.nInit, iteration: iterations, inertia });
+  return { inertia, iterations };
+}
+
+/** Scatter row r (times its values) into column `col` of a transposed dense matrix with `width` columns. */
+function scatterRow(S: KernelState, r: number, target: Float64Array, width: number, col: number, clear: boolean): void {
+  const { indptr, indices, values } = S;
+  for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+    target[indices[p] * width + col] = clear ? 0 : values === null ? 1 : values[p];
+  }
+}
+
+/** Greedy k-means++ (scikit-learn's variant): each new centre is the best of 2 + ⌊ln k⌋ candidates
+ * sampled with probability ∝ D², "best" meaning the lowest resulting potential. Returns row indices. */
+async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor, rng: Rng): Promise<number[]> {
+  const { n, k, tMax, tp, candT, candNorm, closest, candDist, xnorm } = S;
+  const centres: number[] = [];
+  let placed: number[] = [];
+  const setCandidates = (rows: number[]) => {
+    placed.forEach((r, t) => scatterRow(S, r, candT, tp, t, true));
+    rows.forEach((r, t) => {
+      scatterRow(S, r, candT, tp, t, false);
+      candNorm[t] = xnorm[r];
+    });
+    placed = rows;
+  };
+
+  const first = rng.int(n);
+  centres.push(first);
+  setCandidates([first]);
+  closest.fill(Infinity);
+  await exec.run(OP_SEED, 1);
+  closest.set(candDist.subarray(0, n));
+  let pot = blockSum(S, 0);
+
+  const cum = m.cum;
+  for (let c = 1; c < k; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      s += closest[i];
+      cum[i] = s;
+    }
+    const cands: number[] = [];
+    for (let t = 0; t < tMax; t++) cands.push(searchLeft(cum, rng.next() * pot));
+    setCandidates(cands);
+    await exec.run(OP_SEED, tMax);
+    let bestT = 0;
+    let bestPot = Infinity;
+    for (let t = 0; t < tMax; t++) {
+      const p = blockSum(S, t);
+      if (p < bestPot) {
+        bestPot = p;
+        bestT = t;
+      }
+    }
+    closest.set(candDist.subarray(bestT * n, bestT * n + n));
+    pot = bestPot;
+    centres.push(cands[bestT]);
+  }
+  setCandidates([]);
+  return centres;
+}
+
+/** First index i with cum[i] ≥ v (numpy searchsorted, side 'left'), clipped to the last index. */
+function searchLeft(cum: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = cum.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cum[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.min(lo, cum.length - 1);
+}
+
+function setCentresFromRows(S: KernelState, rows: number[]): void {
+  S.ct.fill(0);
+  rows.forEach((r, c) => {
+    scatterRow(S, r, S.ct, S.kp, c, false);
+    S.cnorm[c] = S.xnorm[r];
+  });
+  computeHalfDistances(S);
+}
+
+function addRow(S: KernelState, m: MainState, i: number, c: number, sign: number): void {
+  const { indptr, indices, values, kp: k } = S;
+  const sumT = m.sumT;
+  if (values === null) {
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) sumT[indices[p] * k + c] += sign;
+  } else {
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) sumT[indices[p] * k + c] += sign * values[p];
+  }
+  m.counts[c] += sign;
+}
+
+function recomputeSums(S: KernelState, m: MainState): void {
+  m.sumT.fill(0);
+  m.counts.fill(0);
+  for (let i = 0; i < S.n; i++) addRow(S, m, i, S.labels[i], 1);
+  m.prev.set(S.labels);
+}
+
+/** Moves only the rows whose label changed (or recomputes from scratch when that is cheaper). */
+function updateSums(S: KernelState, m: MainState, changed: number): void {
+  if (changed === 0) return;
+  if (changed * 2 > S.n) {
+    recomputeSums(S, m);
+    return;
+  }
+  const { labels } = S;
+  const prev = m.prev;
+  for (let i = 0; i < S.n; i++) {
+    const a = labels[i];
+    const b = prev[i];
+    if (a !== b) {
+      addRow(S, m, i, b, -1);
+      addRow(S, m, i, a, 1);
+      prev[i] = a;
+    }
+  }
+}
+
+/** Empty clusters (as scikit-learn): each takes the row farthest from its current centre (ties: lowest
+ * row index), among rows whose cluster keeps at least one other member. Returns rows moved. */
+async function relocateEmpty(S: KernelState, m: MainState, exec: Executor): Promise<number> {
+  const empty: number[] = [];
+  for (let c = 0; c < S.k; c++) if (m.counts[c] === 0) empty.push(c);
+  if (empty.length === 0) return 0;
+  await exec.run(OP_INERTIA); // upper[i] = exact distance to the current centre
+  const order = Array.from({ length: S.n }, (_, i) => i).sort((a, b) => S.upper[b] - S.upper[a] || a - b);
+  let moved = 0;
+  let next = 0;
+  for (const c of empty) {
+    while (next < order.length && m.counts[S.labels[order[next]]] <= 1) next++;
+    if (next >= order.length) break;
+    const i = order[next++];
+    const from = S.labels[i];
+    addRow(S, m, i, from, -1);
+    for (let j = 0; j < S.d; j++) m.sumT[j * S.kp + c] = 0; // drop rounding residue of the emptied sums
+    m.counts[c] = 0;
+    addRow(S, m, i, c, 1);
+    S.labels[i] = c;
+    m.prev[i] = c;
+    S.upper[i] = Infinity; // forces a full recomputation of this row next time
+    moved++;
+  }
+  return moved;
+}
+
+/** New centres = sums / counts; records each centre's shift and returns the total squared shift. */
+function updateCentres(S: KernelState, m: MainState): number {
+  const { k, kp, d, ct, cnorm, shift } = S;
+  const sumT = m.sumT;
+  const counts = m.counts;
+  const inv = new Float64Array(kp);
+  for (let c = 0; c < k; c++) {
+    if (counts[c] > 0) inv[c] = 1 / counts[c];
+    else {
+      // an empty cluster (only possible when relocation found no row) keeps its centre
+      for (let j = 0; j < d; j++) sumT[j * kp + c] = ct[j * kp + c];
+      inv[c] = 1;
+    }
+  }
+  const shift2 = new Float64Array(kp);
+  const norm = new Float64Array(kp);
+  const n = d * kp;
+  for (let base = 0; base < n; base += kp) {
+    for (let c = 0; c < k; c++) {
+      const v = sumT[base + c] * inv[c];
+      const diff = v - ct[base + c];
+      shift2[c] += diff * diff;
+      norm[c] += v * v;
+      ct[base + c] = v;
+    }
+  }
+  for (let c = 0; c < k; c++) if (counts[c] === 0) for (let j = 0; j < d; j++) sumT[j * kp + c] = 0;
+  let total = 0;
+  let maxShift = 0;
+  for (let c = 0; c < k; c++) {
+    shift[c] = Math.sqrt(shift2[c]);
+    cnorm[c] = norm[c];
+    total += shift2[c];
+    if (shift[c] > maxShift) maxShift = shift[c];
+  }
+  // Centre-centre distances cost d·k²/2 per iteration. Once the centres barely move, keep them as
+  // valid LOWER bounds instead (‖a'−b'‖ ≥ ‖a−b‖ − shift_a − shift_b), which keeps Elkan's pruning
+  // correct, and recompute them exactly when the accumulated drift reaches a fraction of the smallest
+  // half distance (deterministic: depends only on the data and the seed).
+  m.drift += maxShift;
+  let minHalf = Infinity;
+  for (let c = 0; c < k; c++) if (S.sHalf[c] < minHalf) minHalf = S.sHalf[c];
+  if (m.drift > DRIFT_EXACT * minHalf || !Number.isFinite(minHalf)) {
+    computeHalfDistances(S);
+    m.drift = 0;
+  } else {
+    decayHalfDistances(S);
+  }
+  return total;
+}
+
+/** Fraction of the smallest half centre distance the centres may drift before exact recomputation. */
+const DRIFT_EXACT = 0.05;
+
+function decayHalfDistances(S: KernelState): void {
+  const { k, half, sHalf, shift } = S;
+  sHalf.fill(Infinity);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      let h = half[a * k + b] - (shift[a] + shift[b]) / 2;
+      if (h < 0) h = 0;
+      half[a * k + b] = h;
+      half[b * k + a] = h;
+      if (h < sHalf[a]) sHalf[a] = h;
+      if (h < sHalf[b]) sHalf[b] = h;
+    }
+  }
+  if (k === 1) sHalf[0] = Infinity;
+}
+
+/** half[a*k+b] = ‖c_a − c_b‖ / 2 and sHalf[a] = min over b ≠ a, from the Gram matrix of the centres. */
+function computeHalfDistances(S: KernelState): void {
+  const { k, kp, d, ct, cnorm, half, sHalf } = S;
+  const gram = new Float64Array(k * k);
+  for (let j = 0; j < d; j++) {
+    const base = j * kp;
+    for (let a = 0; a < k; a++) {
+      const va = ct[base + a];
+      if (va === 0) continue;
+      const ga = a * k;
+      for (let b = a + 1; b < k; b++) gram[ga + b] += va * ct[base + b];
+    }
+  }
+  sHalf.fill(Infinity);
+  for (let a = 0; a < k; a++) {
+    half[a * k + a] = 0;
+    for (let b = a + 1; b < k; b++) {
+      let d2 = cnorm[a] + cnorm[b] - 2 * gram[a * k + b];
+      if (d2 < 0) d2 = 0;
+      const h = Math.sqrt(d2) / 2;
+      half[a * k + b] = h;
+      half[b * k + a] = h;
+      if (h < sHalf[a]) sHalf[a] = h;
+      if (h < sHalf[b]) sHalf[b] = h;
+    }
+  }
+  if (k === 1) sHalf[0] = Infinity;
+}
+
+/** centres as k × nCols row-major */
+function untranspose(S: KernelState): Float64Array {
+  const { k, kp, d, ct } = S;
+  const out = new Float64Array(k * d);
+  for (let j = 0; j < d; j++) for (let c = 0; c < k; c++) out[c * d + j] = ct[j * kp + c];
+  return out;
+}

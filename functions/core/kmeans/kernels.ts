@@ -1,0 +1,290 @@
+// Hot loops of the K-means engine. Every function here is SELF-CONTAINED: it references only its
+// parameters and globals (Math, Atomics), never another module-level binding, because the worker
+// pool ships them to worker threads as source text (`fn.toString()`), which must keep working after
+// the jest transform, the CLI bundle and a minified Lambda bundle. Do not add helpers, imports,
+// named inner functions or module constants inside these bodies.
+//
+// Each kernel works on rows [start, end) of one fixed-size block and writes its per-block results to
+// `S.out[block * S.outStride + …]`; the caller combines blocks in block order, so every reduction is
+// independent of how many threads ran the blocks and in which order they finished.
+
+/** Everything the kernels read or write. In worker mode every array is backed by a SharedArrayBuffer. */
+export interface KernelState {
+  n: number;
+  d: number;
+  k: number;
+  /** k rounded up to a multiple of 8: the row stride of ct (padding centres are all zero) */
+  kp: number;
+  blockSize: number;
+  nBlocks: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  /** null ⇒ binary matrix */
+  values: Float64Array | null;
+  /** ‖x_i‖² */
+  xnorm: Float64Array;
+  labels: Int32Array;
+  /** upper bound of the distance from x_i to its assigned centre */
+  upper: Float64Array;
+  /** n × k lower bounds of the distance from x_i to every centre */
+  lower: Float64Array;
+  /** centres transposed: d × kp (ct[j*kp + c]) */
+  ct: Float64Array;
+  /** ‖c‖² */
+  cnorm: Float64Array;
+  /** k × k: half the distance between centres */
+  half: Float64Array;
+  /** k: half the distance from each centre to its nearest other centre */
+  sHalf: Float64Array;
+  /** k: how far each centre moved in the last update */
+  shift: Float64Array;
+  /** seeding: candidate centres transposed, d × tp (tp = tMax rounded up to a multiple of 4) */
+  candT: Float64Array;
+  candNorm: Float64Array;
+  tMax: number;
+  tp: number;
+  /** seeding: squared distance of each point to its closest chosen centre */
+  closest: Float64Array;
+  /** seeding: tMax × n squared distances min(closest, d(x, candidate t)) */
+  candDist: Float64Array;
+  out: Float64Array;
+  outStride: number;
+  /** [0] = next block to claim */
+  counter: Int32Array;
+}
+
+export const OP_ASSIGN = 0;
+export const OP_ASSIGN_FULL = 1;
+export const OP_SEED = 2;
+export const OP_INERTIA = 3;
+
+/**
+ * Elkan assignment. For each row: shift its bounds by how far the centres moved, skip it when the
+ * bounds prove its centre is still the nearest, otherwise compute the distance to all k centres in one
+ * pass over the row's non-zeros (centres are stored transposed, so each non-zero touches k adjacent
+ * doubles). `full` = 1 ignores the bounds (first assignment after seeding).
+ * out: [changed labels, Σ upper², rows recomputed].
+ */
+export function assignKernel(S: KernelState, start: number, end: number, block: number, full: number): void {
+  const k = S.k;
+  const kp = S.kp;
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const xnorm = S.xnorm;
+  const labels = S.labels;
+  const upper = S.upper;
+  const lower = S.lower;
+  const ct = S.ct;
+  const cnorm = S.cnorm;
+  const half = S.half;
+  const sHalf = S.sHalf;
+  const shift = S.shift;
+  let changed = 0;
+  let ubSq = 0;
+  let computed = 0;
+  const acc = new Float64Array(kp);
+  for (let i = start; i < end; i++) {
+    const a = labels[i];
+    const lb = i * k;
+    if (full === 0) {
+      const ub = upper[i] + shift[a];
+      for (let c = 0; c < k; c++) {
+        const v = lower[lb + c] - shift[c];
+        lower[lb + c] = v > 0 ? v : 0;
+      }
+      let need = false;
+      if (ub > sHalf[a]) {
+        const ha = a * k;
+        for (let c = 0; c < k; c++) {
+          if (c !== a && ub > lower[lb + c] && ub > half[ha + c]) {
+            need = true;
+            break;
+          }
+        }
+      }
+      if (!need) {
+        upper[i] = ub;
+        ubSq += ub * ub;
+        continue;
+      }
+    }
+    computed++;
+    const p0 = indptr[i];
+    const p1 = indptr[i + 1];
+    // dot products with all centres, 8 at a time with the running sums in locals (registers)
+    for (let cb = 0; cb < kp; cb += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      if (values === null) {
+        for (let p = p0; p < p1; p++) {
+          const b = indices[p] * kp + cb;
+          s0 += ct[b]; s1 += ct[b + 1]; s2 += ct[b + 2]; s3 += ct[b + 3];
+          s4 += ct[b + 4]; s5 += ct[b + 5]; s6 += ct[b + 6]; s7 += ct[b + 7];
+        }
+      } else {
+        for (let p = p0; p < p1; p++) {
+          const b = indices[p] * kp + cb;
+          const v = values[p];
+          s0 += v * ct[b]; s1 += v * ct[b + 1]; s2 += v * ct[b + 2]; s3 += v * ct[b + 3];
+          s4 += v * ct[b + 4]; s5 += v * ct[b + 5]; s6 += v * ct[b + 6]; s7 += v * ct[b + 7];
+        }
+      }
+      acc[cb] = s0; acc[cb + 1] = s1; acc[cb + 2] = s2; acc[cb + 3] = s3;
+      acc[cb + 4] = s4; acc[cb + 5] = s5; acc[cb + 6] = s6; acc[cb + 7] = s7;
+    }
+    const xn = xnorm[i];
+    let best = 0;
+    let bestD2 = Infinity;
+    let ownD2 = Infinity;
+    for (let c = 0; c < k; c++) {
+      let d2 = xn - 2 * acc[c] + cnorm[c];
+      if (d2 < 0) d2 = 0;
+      lower[lb + c] = Math.sqrt(d2);
+      if (c === a) ownD2 = d2;
+      if (d2 < bestD2) {
+        bestD2 = d2;
+        best = c;
+      }
+    }
+    // exact ties keep the current centre (stable, and a relocated row stays where it was put)
+    if (ownD2 === bestD2) best = a;
+    if (best !== a) changed++;
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestD2);
+    ubSq += bestD2;
+  }
+  const o = block * S.outStride;
+  S.out[o] = changed;
+  S.out[o + 1] = ubSq;
+  S.out[o + 2] = computed;
+}
+
+/**
+ * k-means++ trial: squared distance of every row to each of `t` candidate centres (candT, d × tMax),
+ * min'ed with the distance to the closest centre chosen so far; writes them to candDist[c*n + i] and
+ * the per-block potential of each candidate to out[block*stride + c].
+ */
+export function seedKernel(S: KernelState, start: number, end: number, block: number, t: number): void {
+  const n = S.n;
+  const tp = S.tp;
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const xnorm = S.xnorm;
+  const candT = S.candT;
+  const candNorm = S.candNorm;
+  const closest = S.closest;
+  const candDist = S.candDist;
+  const pot = new Float64Array(t);
+  const acc = new Float64Array(tp);
+  for (let i = start; i < end; i++) {
+    const p0 = indptr[i];
+    const p1 = indptr[i + 1];
+    for (let cb = 0; cb < t; cb += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      if (values === null) {
+        for (let p = p0; p < p1; p++) {
+          const b = indices[p] * tp + cb;
+          s0 += candT[b]; s1 += candT[b + 1]; s2 += candT[b + 2]; s3 += candT[b + 3];
+        }
+      } else {
+        for (let p = p0; p < p1; p++) {
+          const b = indices[p] * tp + cb;
+          const v = values[p];
+          s0 += v * candT[b]; s1 += v * candT[b + 1]; s2 += v * candT[b + 2]; s3 += v * candT[b + 3];
+        }
+      }
+      acc[cb] = s0; acc[cb + 1] = s1; acc[cb + 2] = s2; acc[cb + 3] = s3;
+    }
+    const xn = xnorm[i];
+    const cl = closest[i];
+    for (let c = 0; c < t; c++) {
+      let d2 = xn - 2 * acc[c] + candNorm[c];
+      if (d2 < 0) d2 = 0;
+      if (cl < d2) d2 = cl;
+      candDist[c * n + i] = d2;
+      pot[c] += d2;
+    }
+  }
+  const o = block * S.outStride;
+  for (let c = 0; c < t; c++) S.out[o + c] = pot[c];
+}
+
+/** Exact squared distance of each row to its assigned centre: sets upper[i] to the exact distance and
+ * writes the block's sum of squared distances (its share of the inertia) to out[block*stride]. */
+export function inertiaKernel(S: KernelState, start: number, end: number, block: number): void {
+  const kp = S.kp;
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const xnorm = S.xnorm;
+  const labels = S.labels;
+  const upper = S.upper;
+  const ct = S.ct;
+  const cnorm = S.cnorm;
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    const a = labels[i];
+    let dot = 0;
+    const p0 = indptr[i];
+    const p1 = indptr[i + 1];
+    if (values === null) {
+      for (let p = p0; p < p1; p++) dot += ct[indices[p] * kp + a];
+    } else {
+      for (let p = p0; p < p1; p++) dot += values[p] * ct[indices[p] * kp + a];
+    }
+    let d2 = xnorm[i] - 2 * dot + cnorm[a];
+    if (d2 < 0) d2 = 0;
+    upper[i] = Math.sqrt(d2);
+    sum += d2;
+  }
+  S.out[block * S.outStride] = sum;
+}
+
+/** Claims blocks from the shared counter until none are left and runs `op` on each. The same loop runs
+ * on the main thread and in every worker; which thread ran a block never changes its result. */
+export function runBlocks(
+  S: KernelState,
+  op: number,
+  arg: number,
+  assign: typeof assignKernel,
+  seed: typeof seedKernel,
+  inertia: typeof inertiaKernel,
+): void {
+  const nBlocks = S.nBlocks;
+  const bs = S.blockSize;
+  for (;;) {
+    const b = Atomics.add(S.counter, 0, 1);
+    if (b >= nBlocks) return;
+    const start = b * bs;
+    const end = Math.min(S.n, start + bs);
+    if (op === 0) assign(S, start, end, b, 0);
+    else if (op === 1) assign(S, start, end, b, 1);
+    else if (op === 2) seed(S, start, end, b, arg);
+    else inertia(S, start, end, b);
+  }
+}
+
+/** Body of a worker thread: receives the shared state once, then runs ops on request. */
+export function workerMain(
+  port: import('node:worker_threads').MessagePort,
+  run: typeof runBlocks,
+  assign: typeof assignKernel,
+  seed: typeof seedKernel,
+  inertia: typeof inertiaKernel,
+): void {
+  let S: KernelState | null = null;
+  port.on('message', (msg: { type: string; state?: KernelState; op?: number; arg?: number }) => {
+    if (msg.type === 'init') {
+      S = msg.state as KernelState;
+      port.postMessage({ type: 'ready' });
+    } else if (msg.type === 'run' && S !== null) {
+      try {
+        run(S, msg.op as number, msg.arg as number, assign, seed, inertia);
+        port.postMessage({ type: 'done' });
+      } catch (e) {
+        port.postMessage({ type: 'error', message: String(e && (e as Error).stack ? (e as Error).stack : e) });
+      }
+    }
+  });
+}
