@@ -14,15 +14,16 @@ import {
   Recommender,
   ScoreResult,
   TableRow,
-  evaluateRecommender,
   formatTable,
   itemKnn,
   loadRatingsCsv,
   mostPopular,
   readRecsCsv,
   readSplit,
+  runEvaluation,
   scoreRecommendations,
   splitInteractions,
+  tableRows,
   writeRecsCsv,
   writeSplit,
 } from '../functions/core/evaluate';
@@ -80,17 +81,24 @@ async function main(): Promise<void> {
       );
     }
   } else {
-    for (const name of a.models!.split(',').filter(Boolean)) {
-      const model = MODELS[name];
-      if (!model) throw new InputError('usage', `Unknown model "${name}"; choose from ${Object.keys(MODELS).join(', ')}.`);
-      const { metrics, secs, recs } = await evaluateRecommender(model, split);
-      results[name] = { ...metrics, secs };
-      rows.push({ name, metrics, secs });
-      if (a['emit-recs']) {
-        mkdirSync(a['emit-recs'], { recursive: true });
-        writeRecsCsv(recs, join(a['emit-recs'], `recs_${name}.csv`));
-      }
+    const names = a.models!.split(',').filter(Boolean);
+    for (const name of names) {
+      if (!MODELS[name]) throw new InputError('usage', `Unknown model "${name}"; choose from ${Object.keys(MODELS).join(', ')}.`);
     }
+    const runs = await runEvaluation(
+      split,
+      names.map((n) => [n, MODELS[n]] as const),
+      {
+        keepRecs: false,
+        onResult: (run) => {
+          if (!a['emit-recs']) return;
+          mkdirSync(a['emit-recs'], { recursive: true });
+          writeRecsCsv(run.recs, join(a['emit-recs'], `recs_${run.name}.csv`));
+        },
+      },
+    );
+    for (const run of runs) results[run.name] = { ...run.metrics, secs: run.secs };
+    rows.push(...tableRows(runs));
   }
   out[a.score ? 'scored' : 'models'] = results;
   console.log('\n' + formatTable(rows));

@@ -23,8 +23,11 @@ import {
   loadRatingsCsv,
   mostPopular,
   readRecsCsv,
+  formatTable,
   readSplit,
+  runEvaluation,
   scoreRecommendations,
+  tableRows,
   splitInteractions,
   testMoviesOf,
   testSets,
@@ -273,5 +276,31 @@ describe('recs CSV files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('runEvaluation and the table', () => {
+  it('runs recommenders in order and prints quality.py\'s layout', async () => {
+    const split = fixtureSplit();
+    const seen: string[] = [];
+    const runs = await runEvaluation(
+      split,
+      [
+        ['pop', mostPopular],
+        ['itemknn', itemKnn()],
+      ],
+      { onResult: (r) => seen.push(r.name) },
+    );
+    expect(seen).toEqual(['pop', 'itemknn']);
+    expect(runs[0].metrics).toEqual(scoreRecommendations(runs[0].recs, split));
+    const rows = tableRows(runs).map((r) => ({ ...r, secs: 0 }));
+    // the lines quality.py prints for this fixture (pop NDCG (2/log2 5 + 1/(1+1/log2 3))/3 = 0.4915,
+    // item-kNN (1/log2 3 + 1/log2 5 + 1/(1+1/log2 3))/3 = 0.5583)
+    expect(formatTable(rows).split('\n')).toEqual([
+      'model                           users     P@10     R@10  NDCG@10    HR@10   Cov@10     sec',
+      '------------------------------------------------------------------------------------------',
+      'pop                                 3   0.1000   0.8333   0.4915   1.0000   0.7778    0.00',
+      'itemknn                             3   0.1000   0.8333   0.5583   1.0000   0.7778    0.00',
+    ]);
   });
 });

@@ -9,3 +9,4 @@ export * from './baselines';
 export * from './table';
 export { loadRatingsCsv, parseRatingsCsv } from './simpleRatings';
 export * from './seed';
+export * from './run';
