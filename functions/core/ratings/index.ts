@@ -129,10 +129,13 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
   }
   if (report.rowsRejected > 0 && (report.rowsRejected > maxRejectedShare * report.rowsRead || report.rowsAccepted === 0)) {
     const ex = report.examples[0];
+    const first = `the first is line ${ex.line} (${ex.reason}): "${ex.text}"`;
     const pct = (100 * report.rowsRejected) / report.rowsRead;
     throw new InputError(
       'too_many_rejected',
-      `${name}: ${report.rowsRejected} of ${report.rowsRead} data rows (${pct.toFixed(2)}%) were rejected, more than the allowed ${+(100 * maxRejectedShare).toFixed(4)}%; the first is line ${ex.line} (${ex.reason}): "${ex.text}". Fix the file, or raise the threshold (maxRejectedShare) if those rows may be dropped.`,
+      report.rowsAccepted === 0
+        ? `${name}: none of the ${report.rowsRead} data rows could be read; ${first}. Check the format (userId,movieId as non-negative integers).`
+        : `${name}: ${report.rowsRejected} of ${report.rowsRead} data rows (${pct.toFixed(2)}%) were rejected, more than the allowed ${+(100 * maxRejectedShare).toFixed(4)}%; ${first}. Fix the file, or raise the threshold (maxRejectedShare) if those rows may be dropped.`,
       { report },
     );
   }
