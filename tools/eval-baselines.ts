@@ -1,8 +1,8 @@
 // Runs the protocol-v1 reference recommenders (most popular, item-kNN) in TypeScript and prints
 // quality.py's table, for cross-checking against ../shared/eval/quality.py:
 //
-//   node bin/run-ts.js tools/eval-baselines.ts --ratings FILE [--drop-users 1,2]
-//        [--models pop,itemknn] [--emit-split DIR] [--emit-recs DIR] [--json OUT]
+//   node bin/run-ts.js tools/eval-baselines.ts --ratings FILE [--format auto|csv|u.data|dat]
+//        [--drop-users 1,2] [--models pop,itemknn,seed] [--emit-split DIR] [--emit-recs DIR] [--json OUT]
 //   node bin/run-ts.js tools/eval-baselines.ts --split DIR [...]   # a split quality.py emitted
 //   node bin/run-ts.js tools/eval-baselines.ts --split DIR --score recs.csv [...]
 
@@ -16,7 +16,8 @@ import {
   TableRow,
   formatTable,
   itemKnn,
-  loadRatingsCsv,
+  readRatingsForEvaluation,
+  seedRecommender,
   mostPopular,
   readRecsCsv,
   readSplit,
@@ -27,14 +28,21 @@ import {
   writeRecsCsv,
   writeSplit,
 } from '../functions/core/evaluate';
-import { InputError } from '../functions/core/types';
+import { kmeans } from '../functions/core/kmeans';
+import { InputError, RatingsFormat } from '../functions/core/types';
 
-const MODELS: Record<string, Recommender> = { pop: mostPopular, itemknn: itemKnn({ neighbours: 50 }) };
+const MODELS: Record<string, Recommender> = {
+  pop: mostPopular,
+  itemknn: itemKnn({ neighbours: 50 }),
+  // the product's seed model (its own K-means engine, SEED_PARAMS: k=15, nInit=10, seed 0, fixClusters 6)
+  seed: seedRecommender({ engine: kmeans }),
+};
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
     options: {
       ratings: { type: 'string' },
+      format: { type: 'string', default: 'auto' },
       split: { type: 'string' },
       'drop-users': { type: 'string', default: '' },
       models: { type: 'string', default: 'pop,itemknn' },
@@ -48,16 +56,22 @@ async function main(): Promise<void> {
   let split: EvalSplit;
   const t0 = performance.now();
   if (a.ratings) {
-    const data = loadRatingsCsv(a.ratings);
-    const tLoad = performance.now();
     const drop = a['drop-users']!.split(',').filter((s) => s.trim()).map(Number);
-    split = splitInteractions(data, { dropUsers: drop });
+    const input = await readRatingsForEvaluation(a.ratings, {
+      format: a.format as 'auto' | RatingsFormat,
+      dropUsers: drop,
+    });
+    const data = input.interactions;
+    const tLoad = performance.now();
+    split = splitInteractions(data, { dropUsers: input.dropUsers });
     const tSplit = performance.now();
     console.log(
-      `${resolve(a.ratings)}: rows ${data.length}; load ${((tLoad - t0) / 1000).toFixed(2)} s, split ${((tSplit - tLoad) / 1000).toFixed(2)} s`,
+      `${resolve(a.ratings)} (${input.report.format}): rows ${input.report.rowsRead} -> ${data.length} accepted` +
+        ` (${input.report.rowsRejected} rejected), dropping users [${input.dropUsers.join(', ')}];` +
+        ` read ${((tLoad - t0) / 1000).toFixed(2)} s, split ${((tSplit - tLoad) / 1000).toFixed(2)} s`,
     );
     if (a['emit-split']) {
-      writeSplit(split, a['emit-split'], { path: resolve(a.ratings), rows_raw: data.length, dropped_users: drop });
+      writeSplit(split, a['emit-split'], { path: resolve(a.ratings), format: input.report.format, rows_raw: input.report.rowsRead, dropped_users: input.dropUsers });
       console.log(`wrote split to ${a['emit-split']}`);
     }
   } else if (a.split) {

@@ -14,10 +14,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  EvalSplit,
   fixedLabelsEngine,
   itemKnn,
   seedRecommender,
-  loadRatingsCsv,
+  readRatingsForEvaluation,
   mostPopular,
   readRecsCsv,
   readSplit,
@@ -68,7 +69,10 @@ describe.each(['hand', 'synthetic'])('fixture %s', (name) => {
   const ref = () => reference.fixtures[name];
   const f = inputs[name];
   const dir = join(work, 'ts', name);
-  const split = splitInteractions(loadRatingsCsv(f.ratings));
+  let split: EvalSplit;
+  beforeAll(async () => {
+    split = splitInteractions((await readRatingsForEvaluation(f.ratings)).interactions);
+  });
 
   it('is the same input quality.py saw', () => {
     expect(sha256(f.ratings)).toBe(ref().ratings_sha256);
@@ -117,7 +121,7 @@ describe.each(['hand', 'synthetic'])('fixture %s', (name) => {
 test('the product seed model on fixed clusters gives quality.py --seed-labels scores (fixClusters dissolves 2 clusters)', async () => {
   const ref = reference.fixtures.synthetic.seed_labels!;
   expect(ref.clusters_deleted).toBe(2);
-  const split = splitInteractions(loadRatingsCsv(inputs.synthetic.ratings));
+  const split = splitInteractions((await readRatingsForEvaluation(inputs.synthetic.ratings)).interactions);
   const engine = fixedLabelsEngine(syntheticLabels(split.userIds.length));
   const m = scoreRecommendations(await seedRecommender({ engine })(split, 10), split);
   for (const k of COUNTS) expect(m[k]).toBe(ref[k]);

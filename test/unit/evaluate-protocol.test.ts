@@ -20,7 +20,7 @@ import {
   EvalSplit,
   itemKnn,
   itemNeighbours,
-  loadRatingsCsv,
+  readRatingsForEvaluation,
   mostPopular,
   readRecsCsv,
   formatTable,
@@ -40,13 +40,18 @@ import { InputError, Interactions } from '../../functions/core/types';
 const FIX = join(__dirname, '..', 'fixtures', 'eval');
 const log2 = Math.log2;
 
-function fixtureSplit(): EvalSplit {
-  return splitInteractions(loadRatingsCsv(join(FIX, 'ratings.csv')));
+async function fixtureSplit(dropUsers: number[] = []): Promise<EvalSplit> {
+  const input = await readRatingsForEvaluation(join(FIX, 'ratings.csv'));
+  expect(input.dropUsers).toEqual([]); // a CSV: no protocol drop
+  return splitInteractions(input.interactions, { dropUsers });
 }
 
-describe('splitInteractions (protocol v1)', () => {
-  const split = fixtureSplit();
+let split: EvalSplit;
+beforeAll(async () => {
+  split = await fixtureSplit();
+});
 
+describe('splitInteractions (protocol v1)', () => {
   it('collapses, filters, orders and cuts as worked out by hand', () => {
     expect(split.stats).toEqual({
       duplicates_collapsed: 3,
@@ -134,6 +139,25 @@ describe('splitInteractions (protocol v1)', () => {
     expect(s.stats.interactions).toBe(110);
   });
 
+  it('removes user 0 from u.data files before splitting, as quality.py does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evudata-'));
+    try {
+      const p = join(dir, 'u.data');
+      // user 0: 5 movies (would be kept if not removed); user 7: 5 movies, the last (t=5) is TEST
+      const rows = [1, 2, 3, 4, 5].flatMap((m) => [`0\t${m}\t3\t${m}`, `7\t${m}\t4\t${m}`]);
+      require('node:fs').writeFileSync(p, rows.join('\n') + '\n');
+      const input = await readRatingsForEvaluation(p);
+      expect(input.report.format).toBe('u.data');
+      expect(input.dropUsers).toEqual([0]);
+      const s = splitInteractions(input.interactions, { dropUsers: input.dropUsers });
+      expect(s.userIds).toEqual([7]);
+      expect(testMoviesOf(s, 0)).toEqual([5]);
+      expect(s.stats.users_dropped_lt5).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses ratings without timestamps with a clear InputError', () => {
     const data: Interactions = {
       userIds: [1],
@@ -146,8 +170,8 @@ describe('splitInteractions (protocol v1)', () => {
     expect(() => splitInteractions({ ...data, timestamps: Float64Array.from([NaN]) })).toThrow(/row 1 .*timestamp/);
   });
 
-  it('drops the users given in dropUsers before anything else', () => {
-    const s = splitInteractions(loadRatingsCsv(join(FIX, 'ratings.csv')), { dropUsers: [3, 4] });
+  it('drops the users given in dropUsers before anything else', async () => {
+    const s = await fixtureSplit([3, 4]);
     expect(s.userIds).toEqual([1, 2]);
     // user 4's duplicate and user 3's are no longer counted; movie 80 (only user 3 trained on it) is gone
     expect(s.stats.duplicates_collapsed).toBe(1);
@@ -157,8 +181,6 @@ describe('splitInteractions (protocol v1)', () => {
 });
 
 describe('scoreRecommendations (protocol v1 metrics, k = 10)', () => {
-  const split = fixtureSplit();
-
   it('scores the hand-made recs.csv exactly as worked out by hand', () => {
     // recs.csv, after sorting each user's rows by rank:
     //   user 1: 90, 10, 90, 70, 999, 60 → first 10 distinct: 90,10,70,999,60 (5: short list)
@@ -203,8 +225,6 @@ describe('scoreRecommendations (protocol v1 metrics, k = 10)', () => {
 });
 
 describe('baselines on the hand fixture', () => {
-  const split = fixtureSplit();
-
   it('mostPopular: counts desc, movieId asc, minus seen', async () => {
     // order 10,30,20,40,50,70,60,80,90
     //   user 1 (seen 10,20,30,40,50) → 70,60,80,90 — TEST 90 at rank 4
@@ -281,7 +301,6 @@ describe('recs CSV files', () => {
 
 describe('runEvaluation and the table', () => {
   it('runs recommenders in order and prints quality.py\'s layout', async () => {
-    const split = fixtureSplit();
     const seen: string[] = [];
     const runs = await runEvaluation(
       split,

@@ -7,6 +7,6 @@ export * from './score';
 export * from './recsCsv';
 export * from './baselines';
 export * from './table';
-export { loadRatingsCsv, parseRatingsCsv } from './simpleRatings';
+export * from './load';
 export * from './seed';
 export * from './run';
