@@ -221,6 +221,7 @@ describe('scoreRecommendations (protocol v1 metrics, k = 10)', () => {
     expect(m['coverage@2']).toBeCloseTo(2 / 9, 12);
     expect(m.short_lists).toBe(1);
     expect(m.train_leak_recs).toBe(1);
+    expect(() => scoreRecommendations(new Map(), split, 0)).toThrow(InputError);
   });
 });
 

@@ -7,6 +7,7 @@
 //  - a user's own TRAIN movies in the list are counted ("train_leak_recs") and score as misses;
 //    movies never seen in TRAIN are counted ("non_train_movie_recs") but can still hit.
 
+import { InputError } from '../types';
 import { K } from './protocol';
 import { EvalSplit, hasTrainCol, movieCol } from './split';
 
@@ -29,7 +30,7 @@ export type ScoreResult = {
 } & { [key: `${MetricName}@${number}`]: number };
 
 export function scoreRecommendations(recs: Recommendations, split: EvalSplit, k: number = K): ScoreResult {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError('bad_k', `The list length k must be a positive integer, got ${k}.`);
   const discount = new Float64Array(k);
   for (let i = 0; i < k; i++) discount[i] = 1 / Math.log2(i + 2);
   const idcgPrefix = new Float64Array(k + 1);
