@@ -1,0 +1,119 @@
+// The API's request and response schemas (zod 4). The handler validates with them and openapi.ts generates
+// the OpenAPI document from them, so the two cannot disagree.
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+
+extendZodWithOpenApi(z);
+
+export const MAX_N = 100;
+export const DEFAULT_N = 10;
+
+/** A decimal integer in a path or query string, range-checked as a number. */
+const intString = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+
+export const UserPath = z.object({
+  userId: intString('userId', 0, Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'userId', in: 'path' }, example: 42 }),
+});
+
+export const RecommendationsQuery = z.object({
+  n: intString('n', 1, MAX_N)
+    .optional()
+    .default(DEFAULT_N)
+    .openapi({ param: { name: 'n', in: 'query' }, description: `how many items (1..${MAX_N})`, default: DEFAULT_N }),
+  offset: intString('offset', 0, 1_000_000)
+    .optional()
+    .default(0)
+    .openapi({ param: { name: 'offset', in: 'query' }, description: 'items to skip (paging)', default: 0 }),
+});
+
+export const FavouriteBody = z
+  .object({
+    movieId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ example: 318 }),
+  })
+  .strict()
+  .openapi('FavouriteRequest');
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 . _ : -')
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'a retried request with the same key is answered with the first response and counted once (24 h)',
+    }),
+});
+
+const MovieRef = {
+  movieId: z.number().int(),
+  title: z.string().optional(),
+  genres: z.array(z.string()).optional(),
+};
+
+export const RecommendationItem = z
+  .object({ ...MovieRef, score: z.number().int(), reason: z.string() })
+  .openapi('RecommendationItem');
+
+export const Recommendations = z
+  .object({
+    userId: z.number().int(),
+    modelVersion: z.string(),
+    cluster: z.number().int().nullable(),
+    source: z.enum(['cluster', 'popular']),
+    items: z.array(RecommendationItem),
+  })
+  .openapi('Recommendations');
+
+export const UserMovies = z
+  .object({
+    userId: z.number().int(),
+    modelVersion: z.string(),
+    count: z.number().int(),
+    movies: z.array(z.object(MovieRef)),
+  })
+  .openapi('UserMovies');
+
+export const FavouriteResponse = z
+  .object({
+    userId: z.number().int(),
+    movieId: z.number().int(),
+    modelVersion: z.string(),
+    cluster: z.number().int(),
+    added: z.boolean().openapi({ description: 'false when the user already had the movie (nothing counted)' }),
+    count: z.number().int().openapi({ description: "the movie's count in the user's cluster after the call" }),
+    newUser: z.boolean(),
+  })
+  .openapi('FavouriteResponse');
+
+export const ActiveModel = z
+  .object({
+    version: z.string(),
+    activatedAt: z.string(),
+    previous: z.string().nullable(),
+    createdAt: z.string(),
+    source: z.object({ bucket: z.string(), key: z.string(), versionId: z.string().optional(), etag: z.string().optional() }),
+    users: z.number().int(),
+    clusters: z.array(z.object({ id: z.number().int(), size: z.number().int(), movies: z.number().int() })),
+    summary: z.record(z.string(), z.unknown()),
+  })
+  .openapi('ActiveModel');
+
+export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+
+export const ErrorBody = z
+  .object({
+    error: z.string().openapi({ example: 'validation_error' }),
+    message: z.string().openapi({ example: 'n must be at most 100.' }),
+  })
+  .openapi('Error');
+
+export type RecommendationsT = z.infer<typeof Recommendations>;
+export type UserMoviesT = z.infer<typeof UserMovies>;
+export type FavouriteResponseT = z.infer<typeof FavouriteResponse>;
+export type ActiveModelT = z.infer<typeof ActiveModel>;

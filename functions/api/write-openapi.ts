@@ -1,0 +1,8 @@
+// Writes openapi.json at the repo root from the zod schemas: node bin/run-ts.js functions/api/write-openapi.ts
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { OPENAPI_FILE, renderOpenApi } from './openapi';
+
+const out = path.resolve(process.argv[2] ?? OPENAPI_FILE);
+writeFileSync(out, renderOpenApi());
+console.log(`wrote ${out}`);
