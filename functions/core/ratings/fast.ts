@@ -64,7 +64,8 @@ export class FastParser {
         this.appendCarry(chunk, pos, len);
         return null;
       }
-      if (this.carryLen + (nl - pos) > this.cfg.maxLineBytes) {
+      const lineLen = this.carryLen + (nl - pos) - (this.byteBefore(chunk, pos, nl) === CR ? 1 : 0);
+      if (lineLen > this.cfg.maxLineBytes) {
         this.skipTotal = this.carryLen;
         this.carryLen = Math.min(this.carryLen, EXAMPLE_BYTES + 1);
         this.collectExample(chunk, pos, nl);
@@ -117,6 +118,12 @@ export class FastParser {
     this.ensureCarry(this.carryLen + add);
     chunk.copy(this.carry, this.carryLen, start, end);
     this.carryLen += add;
+  }
+
+  /** The byte before chunk[nl] in the line being carried (it may still sit in the carry). */
+  private byteBefore(chunk: Buffer, pos: number, nl: number): number {
+    if (nl > pos) return chunk[nl - 1];
+    return this.carryLen > 0 ? this.carry[this.carryLen - 1] : -1;
   }
 
   private ensureCarry(size: number): void {
@@ -241,7 +248,7 @@ export class FastParser {
       lines++;
       let lineEnd = i;
       if (lineEnd > lineStart && buf[lineEnd - 1] === CR) lineEnd--;
-      if (i - lineStart > maxLineBytes) {
+      if (lineEnd - lineStart > maxLineBytes) {
         sink.rejectBytes('line_too_long', lines, buf, lineStart, lineEnd);
       } else if (lineEnd > lineStart) {
         if (field + 1 !== nFields) sink.rejectBytes('field_count', lines, buf, lineStart, lineEnd);

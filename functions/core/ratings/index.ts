@@ -33,6 +33,9 @@ export interface ReadResult {
   report: DataReport;
 }
 
+/** The header is not a data row: it may be this long whatever maxLineBytes says. */
+const HEADER_MAX_BYTES = 64 * 1024;
+
 const DEFAULTS = {
   maxRejectedShare: 0.01,
   maxLineBytes: 64 * 1024,
@@ -55,7 +58,7 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
   let format: RatingsFormat = 'csv';
   try {
     const it = input.chunks;
-    const head = await readHead(it, maxLineBytes, name);
+    const head = await readHead(it, Math.max(maxLineBytes, HEADER_MAX_BYTES), name);
     if (head === null) throw refusal('empty', `${name}: the file is empty; expected a ratings CSV with a header like userId,movieId,rating,timestamp.`, input, sink, format);
     const { buf, lineStart, lineEnd, nextLine, blanks } = head;
     const firstLine = buf.subarray(lineStart, lineEnd);

@@ -40,7 +40,7 @@ export async function runCsvParse(chunks: AsyncIterable<Buffer>, sink: Interacti
     skip_empty_lines: true,
     raw: true,
     record_delimiter: '\n',
-    max_record_size: o.maxLineBytes,
+    max_record_size: recordCap(o.maxLineBytes),
   });
   const input = Readable.from(stripCrBeforeLf(chunks));
   input.on('error', (err) => parser.destroy(err));
@@ -60,7 +60,8 @@ export async function runCsvParse(chunks: AsyncIterable<Buffer>, sink: Interacti
         roles = first.roles;
         if (first.header) continue;
       }
-      acceptRecord(record, line, roles, sink);
+      if (lineBytes(raw, lead) > o.maxLineBytes) reject(sink, 'line_too_long', line, record);
+      else acceptRecord(record, line, roles, sink);
     }
   } catch (err) {
     input.destroy();
@@ -70,7 +71,7 @@ export async function runCsvParse(chunks: AsyncIterable<Buffer>, sink: Interacti
     if (e.code === 'CSV_MAX_RECORD_SIZE') {
       throw new InputError(
         'malformed_csv',
-        `${o.name}: ${at}: a quoted record runs past ${formatBytes(o.maxLineBytes)} (an unclosed double quote?); fix the quoting.`,
+        `${o.name}: ${at}: a quoted record runs past ${formatBytes(recordCap(o.maxLineBytes))} (an unclosed double quote?); fix the quoting.`,
       );
     }
     if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
@@ -116,6 +117,18 @@ function acceptRecord(record: string[], line: number, roles: Uint8Array, sink: I
 function reject(sink: InteractionsBuilder, reason: Parameters<InteractionsBuilder['reject']>[0], line: number, record: string[]): void {
   const text = sink.examples.length < 5 ? Buffer.from(record.join(','), 'utf8') : Buffer.alloc(0);
   sink.reject(reason, line, exampleText(text, 0, text.length));
+}
+
+/** csv-parse holds a whole record in memory: rows over maxLineBytes are rejected like in the fast
+ * path, but a record over this cap (a runaway quote) refuses the file. */
+export function recordCap(maxLineBytes: number): number {
+  return Math.max(maxLineBytes, 1 << 20);
+}
+
+/** Bytes of the record's text, without the blank lines before it and its newline. */
+function lineBytes(raw: string, lead: number): number {
+  const end = raw.endsWith('\n') ? raw.length - 1 : raw.length;
+  return Buffer.byteLength(lead > 0 || end < raw.length ? raw.slice(lead, end) : raw, 'utf8');
 }
 
 function countNewlines(s: string): number {
