@@ -24,11 +24,19 @@ function bundle(entry) {
     format: 'cjs',
     sourcemap: 'inline',
     metafile: true,
+    write: false,
     logLevel: 'error',
     // Native / optional modules the emulators load at run time stay outside the bundle.
     external: ['dynalite', 's3rver', 'aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild', 'autocannon', 'fsevents'],
   });
-  fs.writeFileSync(metaFile, JSON.stringify(Object.keys(result.metafile.inputs)));
+  // Write atomically (temp + rename): concurrent processes (jest workers, the local stack) may bundle
+  // the same entry at once, and none may ever load half a file.
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  const tmp = `${outfile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, result.outputFiles[0].contents);
+  fs.renameSync(tmp, outfile);
+  fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify(Object.keys(result.metafile.inputs)));
+  fs.renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
   return outfile;
 }
 

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { elbow, elbowSvg, elbowTable } from '../../functions/core/elbow';
 import { generateRatings } from '../../functions/core/generate';
-import { buildMatrix, fillReport, window as matrixWindow } from '../../functions/core/matrix';
+import { buildMatrix, fillReport, movieCounts, window as matrixWindow } from '../../functions/core/matrix';
 import { fromSnapshot, recommend, SEED_PARAMS, TrainingParams, userIndex } from '../../functions/core/model';
 import { readRatings } from '../../functions/core/ratings';
 import { loadEngine, trainModel } from '../../functions/core/train';
@@ -52,7 +52,8 @@ export const HELP: Record<string, string> = {
   --user ID      JSON recommendations for one user (unknown users get the most popular movies)
   --all          userId,rank,movieId for every user of the model, never a user's own movies`,
   inspect: `movierec inspect --ratings FILE [--users 10] [--movies 10] [--format auto]
-  The data-quality report and a window of the user × movie matrix (the seed's showSparseMatrix).`,
+  The data-quality report and a window of the user × movie matrix (the seed's showSparseMatrix):
+  the first users by id across the most popular movies.`,
   generate: `movierec generate --users N --movies M --ratings R [--clusters 8] [--seed 0] --out FILE(.gz)
   Deterministic synthetic MovieLens CSV with planted taste clusters (same arguments ⇒ same bytes).`,
   elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 3] [--seed 0] [--out elbow.svg]
@@ -215,10 +216,17 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
   const nu = intOpt(a.users, '--users', 10, 1, 1000);
   const nm = intOpt(a.movies, '--movies', 10, 1, 200);
-  const w = matrixWindow(matrix, nu, nm);
+  // first users by id × the most popular movies (ids ascending), so the window shows real entries
+  const counts = movieCounts(matrix);
+  const top = Array.from(counts.keys())
+    .sort((x, y) => counts[y] - counts[x] || x - y)
+    .slice(0, nm)
+    .sort((x, y) => x - y)
+    .map((c) => matrix.colIds[c]);
+  const w = matrixWindow(matrix, nu, top);
   const colWidth = Math.max(...w.movieIds.map((m) => String(m).length), 1);
   const head = 'user \\ movie'.padEnd(12) + w.movieIds.map((m) => String(m).padStart(colWidth + 1)).join('');
-  console.log(`\nuser × movie matrix, first ${w.userIds.length} users × first ${w.movieIds.length} movies (1 = has it)`);
+  console.log(`\nuser × movie matrix: first ${w.userIds.length} users × the ${w.movieIds.length} most popular movies (1 = has it)`);
   console.log(head);
   w.rows.forEach((row, i) => {
     console.log(String(w.userIds[i]).padEnd(12) + row.map((v) => String(v).padStart(colWidth + 1)).join(''));
