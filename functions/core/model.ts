@@ -27,6 +27,16 @@ export interface SeedModel {
   clusters: ClusterList[];
   /** global most-popular list (users per movie) */
   popular: RankedList;
+  /** taste model only (absent for the seed algorithm): each user's few weighted clusters */
+  mix?: UserMix;
+}
+
+/** Soft membership (taste model): user i's clusters are clusters[ptr[i] .. ptr[i+1]) with weights
+ * summing to 1, highest weight first. A movie's score is Σ weight · count / size over those clusters. */
+export interface UserMix {
+  ptr: number[];
+  clusters: number[];
+  weights: number[];
 }
 
 export interface MoveRecord {
@@ -350,6 +360,14 @@ export function addFavourite(model: SeedModel, userId: number, movieId: number):
     model.userCluster.splice(i, 0, cluster.id);
     model.userMoviePtr.splice(i + 1, 0, model.userMoviePtr[i]);
     cluster.size++;
+    if (model.mix) {
+      // taste model: the new user's mix is the one cluster it was placed in
+      const at = model.mix.ptr[i];
+      model.mix.clusters.splice(at, 0, cluster.id);
+      model.mix.weights.splice(at, 0, 1);
+      model.mix.ptr.splice(i + 1, 0, at);
+      for (let j = i + 1; j < model.mix.ptr.length; j++) model.mix.ptr[j]++;
+    }
   }
   const cluster = clusterById(model, model.userCluster[i]);
   const start = model.userMoviePtr[i];
@@ -375,6 +393,8 @@ export const SNAPSHOT_SCHEMA_VERSION = 1;
 export type EngineName = 'default' | 'ml-kmeans';
 
 export interface TrainingParams {
+  /** absent means 'seed' (the faithful reproduction); 'taste' is functions/core/recommender's model */
+  algorithm?: 'seed' | 'taste';
   k: number;
   nInit: number;
   maxIter: number;
@@ -405,6 +425,10 @@ export interface TrainingSummary {
   engine?: string;
   /** adjustments made to the requested parameters, in plain words */
   notes?: string[];
+  /** taste model: the settings it was trained with and how they were chosen (JSON) */
+  taste?: Record<string, unknown>;
+  /** held-out metrics of this version on its own data, and the verdict against most-popular (JSON) */
+  holdout?: Record<string, unknown>;
 }
 
 export interface ModelSnapshot {
@@ -416,7 +440,7 @@ export interface ModelSnapshot {
   training: TrainingSummary;
   popular: RankedList;
   clusters: ClusterList[];
-  users: { ids: number[]; cluster: number[]; moviePtr: number[]; movies: number[] };
+  users: { ids: number[]; cluster: number[]; moviePtr: number[]; movies: number[]; mix?: UserMix };
 }
 
 export function toSnapshot(
@@ -432,7 +456,13 @@ export function toSnapshot(
     training: meta.training,
     popular: model.popular,
     clusters: model.clusters,
-    users: { ids: model.userIds, cluster: model.userCluster, moviePtr: model.userMoviePtr, movies: model.userMovies },
+    users: {
+      ids: model.userIds,
+      cluster: model.userCluster,
+      moviePtr: model.userMoviePtr,
+      movies: model.userMovies,
+      ...(model.mix ? { mix: model.mix } : {}),
+    },
   };
 }
 
@@ -457,6 +487,15 @@ export function fromSnapshot(doc: unknown, source = 'model'): { model: SeedModel
   if (!Array.isArray(s.clusters) || s.clusters.length === 0) fail('no clusters');
   const ids = new Set(s.clusters.map((c) => c.id));
   for (const c of u.cluster) if (!ids.has(c)) fail(`a user is assigned to unknown cluster ${c}`);
+  if (u.mix !== undefined) {
+    const x = u.mix;
+    if (!x || !Array.isArray(x.ptr) || !Array.isArray(x.clusters) || !Array.isArray(x.weights)) fail('users.mix is incomplete');
+    if (x.ptr.length !== u.ids.length + 1 || x.ptr[0] !== 0 || x.ptr[u.ids.length] !== x.clusters.length) {
+      fail('users.mix.ptr does not match the users');
+    }
+    if (x.weights.length !== x.clusters.length) fail('users.mix arrays disagree in length');
+    for (const c of x.clusters) if (!ids.has(c)) fail(`users.mix refers to unknown cluster ${c}`);
+  }
   const model: SeedModel = {
     userIds: u.ids,
     userCluster: u.cluster,
@@ -464,6 +503,7 @@ export function fromSnapshot(doc: unknown, source = 'model'): { model: SeedModel
     userMovies: u.movies,
     clusters: s.clusters,
     popular: s.popular,
+    ...(u.mix ? { mix: u.mix } : {}),
   };
   return { model, snapshot: s };
 }

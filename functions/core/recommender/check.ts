@@ -1,0 +1,102 @@
+// The publish gate: a new model version is trained again on a hold-out carved from its own data,
+// scored (protocol v1 metrics at 10) next to most-popular on the same hold-out, and refused when it
+// does worse (configurable). The report goes into the version's metadata (training.holdout).
+import { mostPopularSync } from '../evaluate/baselines';
+import { scoreRecommendations, ScoreResult } from '../evaluate/score';
+import { CsrMatrix, InputError } from '../types';
+import { holdoutSplit } from './holdout';
+import { RecommenderParams } from './params';
+import { recommendFor } from './serve';
+import { trainRecommender, TrainRecommenderOptions } from './train';
+
+export interface HoldoutMetrics {
+  precision: number;
+  recall: number;
+  ndcg: number;
+  hitrate: number;
+  coverage: number;
+}
+
+export interface HoldoutReport {
+  mode: 'temporal' | 'random';
+  users: number;
+  testRows: number;
+  model: HoldoutMetrics;
+  popular: HoldoutMetrics;
+  /** model NDCG@10 / most-popular NDCG@10 (Infinity when most-popular scores 0) */
+  ratio: number;
+  /** the model must reach minRatio × most-popular's NDCG@10 */
+  minRatio: number;
+  passed: boolean;
+  reason: string;
+}
+
+export interface HoldoutCheckOptions extends TrainRecommenderOptions {
+  /** sample at most this many test users (default 5000) */
+  maxTestUsers?: number;
+  /** required NDCG@10 ratio to most-popular (default 1: at least as good) */
+  minRatio?: number;
+}
+
+function pick(s: ScoreResult): HoldoutMetrics {
+  return {
+    precision: s['precision@10'],
+    recall: s['recall@10'],
+    ndcg: s['ndcg@10'],
+    hitrate: s['hitrate@10'],
+    coverage: s['coverage@10'],
+  };
+}
+
+/**
+ * Held-out metrics of a model trained with `params` on `x`: hold out the last 20% of each sampled
+ * user's movies (temporal with `times`, else random), train on the rest with the SAME parameters (no
+ * re-selection), recommend 10 for each test user, score, and compare with most-popular.
+ */
+export async function holdoutCheck(
+  x: CsrMatrix,
+  params: RecommenderParams,
+  opts: HoldoutCheckOptions = {},
+): Promise<HoldoutReport> {
+  const minRatio = opts.minRatio ?? 1;
+  const h = holdoutSplit(x, { times: opts.times, seed: params.seed + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
+  const fixed: RecommenderParams = { ...params, taste: { ...params.taste, select: false } };
+  const { model } = await trainRecommender(h.split.trainMatrix, fixed, { ...opts, times: undefined });
+  const recs = new Map<number, number[]>();
+  for (const r of h.testRows) {
+    const u = x.rowIds[r];
+    recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
+  }
+  const mine = pick(scoreRecommendations(recs, h.split));
+  const popAll = mostPopularSync(h.split, 10);
+  const popRecs = new Map<number, readonly number[]>();
+  for (const r of h.testRows) popRecs.set(x.rowIds[r], popAll.get(x.rowIds[r]) ?? []);
+  const pop = pick(scoreRecommendations(popRecs, h.split));
+  const ratio = pop.ndcg > 0 ? mine.ndcg / pop.ndcg : mine.ndcg > 0 ? Infinity : 1;
+  const passed = mine.ndcg >= minRatio * pop.ndcg;
+  const f = (v: number) => v.toFixed(4);
+  const reason = passed
+    ? `held-out NDCG@10 ${f(mine.ndcg)} ≥ ${minRatio} × most-popular ${f(pop.ndcg)} on ${h.testRows.length} users (${h.mode} hold-out)`
+    : `held-out NDCG@10 ${f(mine.ndcg)} is below ${minRatio} × most-popular's ${f(pop.ndcg)} on ${h.testRows.length} users (${h.mode} hold-out)`;
+  return {
+    mode: h.mode,
+    users: h.testRows.length,
+    testRows: h.split.test.length,
+    model: mine,
+    popular: pop,
+    ratio,
+    minRatio,
+    passed,
+    reason,
+  };
+}
+
+/** Throws when the check failed, unless the caller allows publishing anyway (--allow-below-popular). */
+export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopular?: boolean } = {}): void {
+  if (report.passed || opts.allowBelowPopular) return;
+  throw new InputError(
+    'below_popular',
+    `Not published: the new model's ${report.reason}; the current model stays live (pass --allow-below-popular to publish anyway).`,
+    { holdout: report },
+  );
+}

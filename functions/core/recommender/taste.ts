@@ -1,0 +1,138 @@
+// The taste model: E spherical K-means clusterings of the users (unit rows), each cluster a ranked
+// movie list exactly like the seed's (counts desc, movieId asc; fixClusters dissolves small ones), and
+// per user a soft membership: in each clustering the `neighbours` clusters whose centre direction is
+// closest (cosine), weighted softmax(cosine / temperature), the clusterings weighted equally.
+// A movie's score for a user is Σ weight_c · count_c(movie) / size_c — a handful of list reads.
+import { clusterCounts, ClusterList, FixReport, fixClusters, popularList, SeedModel, UserMix } from '../model';
+import { CsrMatrix } from '../types';
+
+/** One clustering after fixClusters, with per-user nearest clusters (before weighting). */
+export interface TasteClustering {
+  clusters: ClusterList[];
+  /** final cluster id of each row (after fixClusters) */
+  labels: number[];
+  fix: FixReport;
+  /** row r's nearest clusters: ids near[r*m .. r*m+m), cosines cos[...]; m = min(neighbours, clusters) */
+  m: number;
+  near: Int32Array;
+  cos: Float64Array;
+}
+
+/**
+ * Counts, fixClusters and nearest-cluster cosines for one clustering. `labels` are K-means labels on
+ * `unit` (the unit-row features of `x`); `idOffset` makes cluster ids unique across clusterings.
+ */
+export function prepareClustering(
+  x: CsrMatrix,
+  unit: CsrMatrix,
+  labels: ArrayLike<number>,
+  opts: { idOffset: number; minClusterSize: number; neighbours: number },
+): TasteClustering {
+  const shifted = Array.from(labels, (l) => l + opts.idOffset);
+  const counted = clusterCounts(x, shifted);
+  const moviesOf = (r: number) => {
+    const out: number[] = [];
+    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) out.push(x.colIds[x.indices[p]]);
+    return out;
+  };
+  const fixed = fixClusters(counted, shifted, x.rowIds, moviesOf, opts.minClusterSize);
+  const clusters = fixed.clusters;
+  const kc = clusters.length;
+  const slot = new Map<number, number>(clusters.map((c, j) => [c.id, j]));
+
+  // centre directions of the final clusters: mean of the members' unit rows, then unit length;
+  // stored movie-major (col * kc + j) so one pass over a user's movies dots all centres
+  const d = x.nCols;
+  const centre = new Float64Array(d * kc);
+  for (let r = 0; r < x.nRows; r++) {
+    const j = slot.get(fixed.labels[r])!;
+    for (let p = unit.indptr[r]; p < unit.indptr[r + 1]; p++) centre[unit.indices[p] * kc + j] += unit.values![p];
+  }
+  const norm = new Float64Array(kc);
+  for (let c = 0; c < d; c++) for (let j = 0; j < kc; j++) norm[j] += centre[c * kc + j] ** 2;
+  for (let j = 0; j < kc; j++) norm[j] = norm[j] > 0 ? 1 / Math.sqrt(norm[j]) : 0;
+
+  const m = Math.min(opts.neighbours, kc);
+  const near = new Int32Array(x.nRows * m);
+  const cos = new Float64Array(x.nRows * m);
+  const dot = new Float64Array(kc);
+  const order = new Int32Array(kc);
+  for (let r = 0; r < x.nRows; r++) {
+    dot.fill(0);
+    for (let p = unit.indptr[r]; p < unit.indptr[r + 1]; p++) {
+      const v = unit.values![p];
+      const base = unit.indices[p] * kc;
+      for (let j = 0; j < kc; j++) dot[j] += v * centre[base + j];
+    }
+    for (let j = 0; j < kc; j++) {
+      dot[j] *= norm[j];
+      order[j] = j;
+    }
+    // top m by cosine desc, ties → lower cluster id (clusters are in ascending id)
+    const top = Array.from(order).sort((a, b) => dot[b] - dot[a] || a - b);
+    for (let t = 0; t < m; t++) {
+      near[r * m + t] = clusters[top[t]].id;
+      cos[r * m + t] = dot[top[t]];
+    }
+  }
+  return { clusters, labels: fixed.labels, fix: fixed.report, m, near, cos };
+}
+
+/** Softmax weights over each clustering's nearest clusters, clusterings weighted equally; each user's
+ * pairs sorted by weight desc, then cluster id asc. */
+export function mixFromClusterings(parts: readonly TasteClustering[], nRows: number, temperature: number): UserMix {
+  const ptr = [0];
+  const clusters: number[] = [];
+  const weights: number[] = [];
+  const E = parts.length;
+  for (let r = 0; r < nRows; r++) {
+    const pairs: Array<[number, number]> = [];
+    for (const part of parts) {
+      const a = r * part.m;
+      const best = part.cos[a];
+      let sum = 0;
+      const e: number[] = [];
+      for (let t = 0; t < part.m; t++) {
+        const w = Math.exp((part.cos[a + t] - best) / temperature);
+        e.push(w);
+        sum += w;
+      }
+      for (let t = 0; t < part.m; t++) pairs.push([part.near[a + t], e[t] / sum / E]);
+    }
+    pairs.sort((p, q) => q[1] - p[1] || p[0] - q[0]);
+    for (const [c, w] of pairs) {
+      clusters.push(c);
+      weights.push(w);
+    }
+    ptr.push(clusters.length);
+  }
+  return { ptr, clusters, weights };
+}
+
+/** The servable taste model: the seed model's shape (users, their movies, ranked cluster lists, the
+ * popular list; `userCluster` = the user's own cluster in the first clustering, the one favourites
+ * count into) plus each user's mix. Cluster lists are cut to `listLength` movies. */
+export function assembleTasteModel(
+  x: CsrMatrix,
+  parts: readonly TasteClustering[],
+  temperature: number,
+  listLength: number,
+): SeedModel {
+  const userMovies: number[] = new Array(x.indptr[x.nRows]);
+  for (let p = 0; p < userMovies.length; p++) userMovies[p] = x.colIds[x.indices[p]];
+  const clusters: ClusterList[] = [];
+  for (const part of parts) {
+    for (const c of part.clusters) {
+      clusters.push({ ...c, movieIds: c.movieIds.slice(0, listLength), counts: c.counts.slice(0, listLength) });
+    }
+  }
+  return {
+    userIds: Array.from(x.rowIds),
+    userCluster: parts[0].labels.slice(),
+    userMoviePtr: Array.from(x.indptr),
+    userMovies,
+    clusters,
+    popular: popularList(x),
+    mix: mixFromClusterings(parts, x.nRows, temperature),
+  };
+}

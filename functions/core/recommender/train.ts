@@ -1,0 +1,186 @@
+// trainRecommender: matrix → servable model (seed or taste), with the taste model's k and
+// temperature chosen on a hold-out carved from the training data itself (never from a test set).
+import { kmeans } from '../kmeans';
+import { buildSeedModel, FixReport, SeedModel, TrainingSummary } from '../model';
+import { scoreRecommendations } from '../evaluate/score';
+import { CsrMatrix, KMeansEngine, KMeansProgress } from '../types';
+import { unitRows } from './features';
+import { holdoutSplit } from './holdout';
+import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';
+import { recommendFor } from './serve';
+import { assembleTasteModel, prepareClustering, TasteClustering } from './taste';
+
+export interface TrainRecommenderOptions {
+  engine?: KMeansEngine;
+  threads?: number;
+  /** matrix-aligned timestamps (cellTimes) → the validation hold-out is temporal, else random */
+  times?: Float64Array;
+  /** validation samples at most this many users (default 5000) */
+  maxValidationUsers?: number;
+  onProgress?: (p: { step: string; kmeans?: KMeansProgress }) => void;
+}
+
+export interface RecommenderResult {
+  model: SeedModel;
+  /** the parameters actually used (taste: k and temperature as selected) */
+  params: RecommenderParams;
+  training: TrainingSummary;
+}
+
+export interface SelectionRow {
+  k: number;
+  temperature: number;
+  ndcg: number;
+}
+
+/** Per-user K-means on unit rows, E clusterings with seeds seed, seed+1, …, prepared for mixing. */
+export async function tasteClusterings(
+  x: CsrMatrix,
+  p: RecommenderParams,
+  k: number,
+  opts: TrainRecommenderOptions = {},
+): Promise<{ parts: TasteClustering[]; inertias: number[]; iterations: number[] }> {
+  const engine = opts.engine ?? kmeans;
+  const unit = unitRows(x);
+  const parts: TasteClustering[] = [];
+  const inertias: number[] = [];
+  const iterations: number[] = [];
+  for (let e = 0; e < p.taste.ensemble; e++) {
+    const r = await engine(unit, {
+      k,
+      nInit: p.nInit,
+      maxIter: p.maxIter,
+      tol: p.tol,
+      seed: p.seed + e,
+      threads: opts.threads,
+      onProgress: (kp) => opts.onProgress?.({ step: `cluster ${e + 1}/${p.taste.ensemble} (k=${k})`, kmeans: kp }),
+    });
+    inertias.push(r.inertia);
+    iterations.push(r.iterations);
+    parts.push(
+      prepareClustering(x, unit, r.labels, { idOffset: e * k, minClusterSize: p.minClusterSize, neighbours: p.taste.neighbours }),
+    );
+  }
+  return { parts, inertias, iterations };
+}
+
+/** k values worth trying on `nUsers` users: ≥ 8 users per cluster on average. */
+export function feasibleK(candidates: readonly number[], nUsers: number): number[] {
+  const ok = candidates.filter((k) => k * 8 <= nUsers);
+  return ok.length ? ok : [Math.max(1, Math.min(candidates[0], Math.floor(nUsers / 8)))];
+}
+
+/** Try every (k, temperature) candidate on a hold-out carved from `x`; best NDCG@10 wins (ties: the
+ * earlier candidate). */
+export async function selectTaste(
+  x: CsrMatrix,
+  p: RecommenderParams,
+  opts: TrainRecommenderOptions = {},
+): Promise<{ k: number; temperature: number; rows: SelectionRow[]; mode: string; users: number }> {
+  const h = holdoutSplit(x, { times: opts.times, seed: p.seed, maxTestUsers: opts.maxValidationUsers ?? 5000 });
+  const rows: SelectionRow[] = [];
+  const train = h.split.trainMatrix;
+  for (const k of feasibleK(p.taste.kCandidates, x.nRows)) {
+    const { parts } = await tasteClusterings(train, p, k, opts);
+    for (const temperature of p.taste.temperatureCandidates) {
+      opts.onProgress?.({ step: `validate k=${k} T=${temperature}` });
+      const model = assembleTasteModel(train, parts, temperature, p.taste.listLength);
+      const recs = new Map<number, number[]>();
+      for (const r of h.testRows) {
+        const u = x.rowIds[r];
+        recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
+      }
+      rows.push({ k, temperature, ndcg: scoreRecommendations(recs, h.split)['ndcg@10'] });
+    }
+  }
+  let best = rows[0];
+  for (const r of rows) if (r.ndcg > best.ndcg) best = r;
+  return { k: best.k, temperature: best.temperature, rows, mode: h.mode, users: h.testRows.length };
+}
+
+/**
+ * Train a servable model on a binary user × movie matrix. `algorithm: 'seed'` is the seed project's
+ * algorithm exactly (K-means on binary rows, counts, fixClusters); `'taste'` (the default) is the
+ * taste model. Both produce the same document shape (toSnapshot); the taste model adds `mix`.
+ */
+export async function trainRecommender(
+  x: CsrMatrix,
+  overrides: RecommenderOverrides = {},
+  opts: TrainRecommenderOptions = {},
+): Promise<RecommenderResult> {
+  const p = resolveParams(overrides);
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    seconds[name] = (now - t) / 1000;
+    t = now;
+  };
+  const notes: string[] = [];
+  const engine = opts.engine ?? kmeans;
+
+  if (p.algorithm === 'seed') {
+    const r = await engine(x, {
+      k: p.k,
+      nInit: p.nInit,
+      maxIter: p.maxIter,
+      tol: p.tol,
+      seed: p.seed,
+      threads: opts.threads,
+      onProgress: (kp) => opts.onProgress?.({ step: 'cluster', kmeans: kp }),
+    });
+    lap('cluster');
+    const { model, fix } = buildSeedModel(x, r.labels, p.minClusterSize);
+    lap('counts');
+    return {
+      model,
+      params: p,
+      training: { inertia: r.inertia, iterations: r.iterations, inertias: r.inertias, seconds, fix, engine: r.engine, notes },
+    };
+  }
+
+  let selection: Awaited<ReturnType<typeof selectTaste>> | null = null;
+  const nnz = x.indptr[x.nRows];
+  if (p.taste.select && nnz > p.taste.selectMaxNnz) {
+    notes.push(
+      `k and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.selectMaxNnz}); used k=${p.taste.k}, temperature=${p.taste.temperature}.`,
+    );
+  } else if (p.taste.select) {
+    selection = await selectTaste(x, p, opts);
+    p.taste.k = selection.k;
+    p.taste.temperature = selection.temperature;
+    lap('select');
+  }
+  const k = Math.min(p.taste.k, x.nRows);
+  if (k !== p.taste.k) notes.push(`k lowered from ${p.taste.k} to ${k}: only ${x.nRows} users.`);
+  p.taste.k = k;
+  p.k = k;
+  const { parts, inertias, iterations } = await tasteClusterings(x, p, k, opts);
+  lap('cluster');
+  const model = assembleTasteModel(x, parts, p.taste.temperature, p.taste.listLength);
+  lap('counts');
+  const fix: FixReport = parts[0].fix;
+  return {
+    model,
+    params: p,
+    training: {
+      inertia: inertias[0],
+      iterations: iterations[0],
+      inertias,
+      seconds,
+      fix,
+      engine: 'taste',
+      notes,
+      taste: {
+        k,
+        temperature: p.taste.temperature,
+        ensemble: p.taste.ensemble,
+        neighbours: p.taste.neighbours,
+        listLength: p.taste.listLength,
+        clusters: model.clusters.length,
+        dissolved: parts.map((q) => q.fix.dissolved.length),
+        selection,
+      },
+    },
+  };
+}
