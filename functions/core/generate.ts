@@ -48,19 +48,26 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+type ClusterOptions = Pick<GenerateOptions, 'seed' | 'clusters'> & { movies?: number };
+
+/** Clusters asked for, else 8 (or one per movie when there are fewer than 8 movies). */
+export function clusterCount(opts: ClusterOptions): number {
+  return opts.clusters ?? Math.min(8, opts.movies ?? 8);
+}
+
 /** The planted taste cluster (0-based) of a generated user. */
-export function plantedCluster(userId: number, opts: Pick<GenerateOptions, 'seed' | 'clusters'>): number {
-  return mix(seedWord(opts.seed, 0x5eed0001), userId) % (opts.clusters ?? 8);
+export function plantedCluster(userId: number, opts: ClusterOptions): number {
+  return mix(seedWord(opts.seed, 0x5eed0001), userId) % clusterCount(opts);
 }
 
 /** The cluster whose users prefer this generated movie (0-based). */
-export function movieCluster(movieId: number, opts: Pick<GenerateOptions, 'seed' | 'clusters'>): number {
-  const c = opts.clusters ?? 8;
+export function movieCluster(movieId: number, opts: ClusterOptions): number {
+  const c = clusterCount(opts);
   return (movieId - 1 + (seedWord(opts.seed, 0x5eed0002) % c)) % c;
 }
 
 function validate(o: GenerateOptions): Required<GenerateOptions> {
-  const clusters = o.clusters ?? 8;
+  const clusters = clusterCount(o);
   const int = (v: number, name: string, min: number) => {
     if (!Number.isSafeInteger(v) || v < min) throw new InputError('bad_option', `generate: ${name} must be an integer ≥ ${min} (got ${v}).`);
   };
@@ -204,9 +211,10 @@ export async function generateRatings(opts: GenerateOptions, out: NodeJS.Writabl
     const bias = (r() + r() + r() - 1.5) * 0.6;
     let t = T0 + Math.floor(r() * SPAN);
     const n = counts[u];
+    let attempts = 64; // drops once this user has taken most of the likely movies
     for (let j = 0; j < n; j++) {
       let m = -1;
-      for (let attempt = 0; attempt < 64 && m < 0; attempt++) {
+      for (let attempt = 0; attempt < attempts && m < 0; attempt++) {
         const cand =
           own.length > 0 && r() < IN_CLUSTER_SHARE
             ? own[search(ownCdf, r() * ownCdf[ownCdf.length - 1])]
@@ -217,6 +225,7 @@ export async function generateRatings(opts: GenerateOptions, out: NodeJS.Writabl
         // Nearly every likely movie is taken: the next unseen movie from a random start.
         m = Math.floor(r() * movies);
         while (seen[m] === userId) m = (m + 1) % movies;
+        attempts = 4;
       }
       seen[m] = userId;
       const noise = (r() + r() + r() - 1.5) * 0.9;
