@@ -1,6 +1,9 @@
 // movierec command-line interface. Every failure exits non-zero with one clear sentence.
 import { InputError } from '../functions/core/types';
 import { elbowCommand, generateCommand, HELP, inspectCommand, recommendCommand, trainCommand } from './cli/commands';
+import { EVALUATE_HELP, evaluateCommand } from './cli/evaluate';
+
+HELP.evaluate = EVALUATE_HELP;
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -10,6 +13,10 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; summary: string }>
   inspect: { run: async () => inspectCommand, summary: 'data-quality report and a window of the user × movie matrix' },
   generate: { run: async () => generateCommand, summary: 'write a deterministic synthetic ratings file' },
   elbow: { run: async () => elbowCommand, summary: 'inertia by k (elbow method), table and SVG chart' },
+  evaluate: {
+    run: async () => evaluateCommand,
+    summary: 'offline quality (protocol v1): most popular, seed, item-kNN, default model',
+  },
 };
 
 export function registerCommand(name: string, summary: string, run: () => Promise<Command>, help: string): void {
