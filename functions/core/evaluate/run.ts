@@ -1,5 +1,5 @@
-// Evaluating several recommenders on one split: the engine behind `movierec evaluate` and
-// `movierec evaluate` (bin/cli/evaluate.ts).
+// Evaluating several recommenders on one split: the engine behind `movierec evaluate`
+// (bin/cli/evaluate.ts).
 
 import { K } from './protocol';
 import { Recommendations, Recommender, ScoreResult, evaluateRecommender } from './score';
