@@ -2,9 +2,11 @@
 // stage), proxies to one Lambda through its `live` alias (provisioned concurrency where configured),
 // validates what API Gateway can validate, and answers its own errors as JSON `{error, message}`.
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { keys } from '../functions/adapters/dynamo-layout';
 import { ENV } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
@@ -13,14 +15,12 @@ import { tableStatement } from './training';
 
 export const API_ENTRY = 'functions/handlers/api.ts';
 
-/** DynamoDB actions of the API function: point reads/queries and favourite updates. No Scan, no Delete. */
-export const API_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-] as const;
+/** DynamoDB actions of the API function: point reads/queries, favourites and idempotency records. No Scan. */
+export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** Partition-key prefix of the POST idempotency records, from the table layout itself: the only items
+ * the API may delete (it releases its claim when a request fails). */
+export const IDEMPOTENCY_PK_PREFIX = keys.idem('').pk;
 
 /** Every route the API serves: [method, path]. */
 export const ROUTES: ReadonlyArray<readonly [string, string]> = [
@@ -73,6 +73,14 @@ export class Api extends Construct {
       },
     });
     this.function.role.addToPolicy(tableStatement('ReadWriteItems', API_TABLE_ACTIONS, tables.all));
+    this.function.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReleaseIdempotencyClaims',
+        actions: ['dynamodb:DeleteItem'],
+        resources: [tables.users.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${IDEMPOTENCY_PK_PREFIX}*`] } },
+      }),
+    );
 
     const pc = config.api.provisionedConcurrency;
     this.alias = new lambda.Alias(this, 'Live', {

@@ -39,8 +39,8 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
   const bucketArn = arnRef(uploads.bucket);
   const prefixReasons: Array<[string, string]> = [
     [S3_PREFIXES.uploads, 'Training reads whichever ratings file was uploaded; keys are chosen by the uploader, so the grant is the uploads/ prefix (GetObject, GetObjectVersion only).'],
-    [S3_PREFIXES.reports, 'Training writes one report per upload/model version under reports/ (PutObject only); report keys derive from the upload key.'],
-    [S3_PREFIXES.models, 'Training writes model artefacts keyed by model version under models/ (PutObject only).'],
+    [S3_PREFIXES.reports, 'Training writes one report per upload/model version under reports/ (PutObject, AbortMultipartUpload only); report keys derive from the upload key.'],
+    [S3_PREFIXES.models, 'Training may write model artefacts keyed by model version under models/ (PutObject, AbortMultipartUpload only).'],
   ];
   for (const [prefix, reason] of prefixReasons) {
     ack(trainPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason);

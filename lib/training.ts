@@ -17,7 +17,8 @@ import { Tables } from './storage';
 
 export const TRAIN_ENTRY = 'functions/handlers/train.ts';
 
-/** DynamoDB actions of the training function: read the active pointer/favourites, write a version. */
+/** DynamoDB actions of the training function: read the active pointer/favourites, write a version
+ * (BatchWriteItem also carries the DeleteRequests that clean up superseded versions). */
 export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:Query',
@@ -80,7 +81,8 @@ export class Training extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteReportsAndModels',
-        actions: ['s3:PutObject'],
+        // lib-storage's Upload goes multipart above 5 MB and aborts the upload when a part fails
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [bucket.arnForObjects(`${S3_PREFIXES.reports}*`), bucket.arnForObjects(`${S3_PREFIXES.models}*`)],
       }),
     );

@@ -173,7 +173,10 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     const s3 = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('s3:')));
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn('uploads/') }),
-      expect.objectContaining({ Action: 's3:PutObject', Resource: [objectArn('reports/'), objectArn('models/')] }),
+      expect.objectContaining({
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: [objectArn('reports/'), objectArn('models/')],
+      }),
     ]);
     const ddb = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('dynamodb:')));
     expect(ddb).toHaveLength(1);
@@ -183,14 +186,24 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     expect(actionsOf(statements).filter((a: string) => /Delete/.test(a))).toEqual([]);
   });
 
-  test('API role: item reads/writes on both tables only — no S3, no Scan, no Delete', () => {
+  test('API role: item reads/writes on both tables, deletes only of idempotency records — no S3, no Scan', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-api`);
-    const actions = actionsOf(statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]));
+    const statements = statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]);
+    const actions = actionsOf(statements);
     expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
     expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
+    const usersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-users`);
+    const deletes = statements.filter((s) => actionsOf([s]).includes('dynamodb:DeleteItem'));
+    expect(deletes).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:DeleteItem',
+        Resource: { 'Fn::GetAtt': [usersId, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['idem#*'] } },
+      }),
+    ]);
   });
 
   test('guards hold on the real stack: no public bucket, no wildcard IAM on our roles, no keyless method', () => {
