@@ -1,0 +1,192 @@
+// In-process DynamoDB (dynalite) and S3 (s3rver) emulators on loopback ports, for the local stack (`npm start`)
+// and the integration tests (test/support/emulators.ts re-exports this module). Tables and the bucket are created from functions/shared/resources.ts, the same definition the
+// CDK stack uses, so the local shape cannot drift from the deployed one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AddressInfo } from 'node:net';
+import { Server } from 'node:http';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { bucketName, TABLE_KEYS, tableNames } from '../shared/resources';
+import { AwsConfig, makeDynamoClient, makeS3Client } from '../adapters/aws';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
+
+/** The subset of s3rver we use. `on('event')` fires S3-shaped ObjectCreated records (keys NOT URL-encoded). */
+export interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', cb: (event: { Records: unknown[] }) => void): void;
+  removeAllListeners(event?: string): void;
+}
+
+export interface Emulators {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  /** the s3rver instance, to subscribe to its ObjectCreated events */
+  s3rver: S3rverInstance;
+  /** SDK settings for both endpoints (region, dummy credentials; s3rver quirks are in makeS3Client) */
+  dynamoConfig: AwsConfig;
+  s3Config: AwsConfig;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** keep data across restarts in this folder (dynalite LevelDB + s3rver files); default: a temp folder removed on stop */
+  persistDir?: string;
+  /** fixed ports (default: free ports chosen by the OS) */
+  dynamoPort?: number;
+  s3Port?: number;
+}
+
+export const EMULATOR_REGION = 'us-east-1';
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
+  const tempDir = opts.persistDir ? null : mkdtempSync(path.join(tmpdir(), 'movierec-emu-'));
+  const root = opts.persistDir ?? tempDir!;
+  const dyn = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(opts.persistDir ? { path: path.join(root, 'dynamodb') } : {}),
+  });
+  const closeDyn = () => new Promise<void>((resolve) => dyn.close(() => resolve()));
+  const dropTemp = () => tempDir && rmSync(tempDir, { recursive: true, force: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      dyn.once('error', reject);
+      dyn.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => {
+        dyn.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await closeDyn().catch(() => undefined);
+    dropTemp();
+    throw Object.assign(e as Error, { service: 'dynamodb', port: opts.dynamoPort ?? 0 });
+  }
+  const dynPort = (dyn.address() as AddressInfo).port;
+
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: opts.s3Port ?? 0,
+    silent: true,
+    directory: path.join(root, 's3'),
+    vhostBuckets: false,
+  });
+  let s3Addr: AddressInfo;
+  try {
+    s3Addr = await s3rver.run();
+  } catch (e) {
+    // a busy S3 port must not leave dynalite listening behind it
+    await closeDyn();
+    dropTemp();
+    throw Object.assign(e as Error, { service: 's3', port: opts.s3Port ?? 0 });
+  }
+
+  const dynamoEndpoint = `http://127.0.0.1:${dynPort}`;
+  const s3Endpoint = `http://127.0.0.1:${s3Addr.port}`;
+  let stopped = false;
+  return {
+    dynamoEndpoint,
+    s3Endpoint,
+    s3rver,
+    dynamoConfig: { region: EMULATOR_REGION, endpoint: dynamoEndpoint, credentials: EMULATOR_CREDENTIALS },
+    s3Config: { region: EMULATOR_REGION, endpoint: s3Endpoint, credentials: EMULATOR_CREDENTIALS },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      s3rver.removeAllListeners('event');
+      await s3rver.close().catch(() => undefined);
+      await closeDyn();
+      dropTemp();
+    },
+  };
+}
+
+/** Create both tables of a stage (string pk + sk, on-demand), as the CDK stack declares them. Idempotent. */
+export async function createTables(client: DynamoDBClient, stage: string): Promise<{ users: string; clusters: string }> {
+  const names = tableNames(stage);
+  for (const name of [names.users, names.clusters]) {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+            { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof ResourceInUseException)) throw e;
+    }
+    // dynalite does not implement UpdateTimeToLive (items simply never expire locally); real DynamoDB does.
+    await client
+      .send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
+        }),
+      )
+      .catch(() => undefined);
+  }
+  return names;
+}
+
+/** Create the stage's bucket (idempotent). Returns its name. */
+export async function createBucket(client: S3Client, stage: string, account = 'local'): Promise<string> {
+  const name = bucketName(stage, account);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (e) {
+    const n = (e as { name?: string }).name;
+    if (n !== 'BucketAlreadyOwnedByYou' && n !== 'BucketAlreadyExists') throw e;
+  }
+  return name;
+}
+
+/** Emulators + tables + bucket for one stage, with ready SDK clients (the local stack and the tests). */
+export async function startStack(stage = 'test', opts: EmulatorOptions = {}) {
+  const emu = await startEmulators(opts);
+  const dynamo = makeDynamoClient(emu.dynamoConfig);
+  const s3 = makeS3Client(emu.s3Config);
+  let tables: { users: string; clusters: string };
+  let bucket: string;
+  try {
+    tables = await createTables(dynamo, stage);
+    bucket = await createBucket(s3, stage);
+  } catch (e) {
+    dynamo.destroy();
+    s3.destroy();
+    await emu.stop();
+    throw e;
+  }
+  return {
+    ...emu,
+    dynamo,
+    s3,
+    tables,
+    bucket,
+    async stop() {
+      dynamo.destroy();
+      s3.destroy();
+      await emu.stop();
+    },
+  };
+}
