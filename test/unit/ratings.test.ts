@@ -338,6 +338,31 @@ describe('readRatings: refusals', () => {
   });
 });
 
+describe('readRatings: from a path', () => {
+  // A plain file read by path is pre-sized from its size and its first lines' length; a wrong guess
+  // (first lines much longer or much shorter than the rest) must not change the result.
+  test.each([
+    ['first lines long, the rest short', 'x'.repeat(200), ''],
+    ['first lines short, the rest long', '', 'x'.repeat(200)],
+  ])('%s', async (_name, early, late) => {
+    const lines = ['userId,movieId,note'];
+    for (let i = 0; i < 3000; i++) lines.push(`${i % 97},${i},${early}`);
+    for (let i = 3000; i < 60000; i++) lines.push(`${i % 97},${i},${late}`);
+    const file = path.join(require('node:os').tmpdir(), `ratings-path-${process.pid}-${early.length}.csv`);
+    const fs = require('node:fs') as typeof import('node:fs');
+    fs.writeFileSync(file, lines.join('\n'));
+    try {
+      const byPath = await readRatings(file);
+      const byStream = await read(fs.readFileSync(file));
+      expect(byPath.interactions).toEqual(byStream.interactions);
+      expect(byPath.interactions.length).toBe(60000);
+      expect(byPath.interactions.movieIds[59999]).toBe(59999);
+    } finally {
+      fs.unlinkSync(file);
+    }
+  });
+});
+
 describe('readRatings: chunk boundaries', () => {
   const tricky =
     '\uFEFFuserId,movieId,rating,timestamp\r\n1,10,4.0,964982703\r\n\r\n1,20,3.5,964982224\n' +
