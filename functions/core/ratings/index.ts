@@ -140,7 +140,7 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
       'too_many_rejected',
       report.rowsAccepted === 0
         ? `${name}: none of the ${report.rowsRead} data rows could be read; ${first}. Check the format (userId,movieId as non-negative integers).`
-        : `${name}: ${report.rowsRejected} of ${report.rowsRead} data rows (${pct.toFixed(2)}%) were rejected, more than the allowed ${+(100 * maxRejectedShare).toFixed(4)}%; ${first}. Fix the file, or raise the threshold (maxRejectedShare) if those rows may be dropped.`,
+        : `${name}: ${report.rowsRejected} of ${report.rowsRead} data rows (${pct.toFixed(2)}%) were rejected, more than the allowed ${+(100 * maxRejectedShare).toFixed(4)}%; ${first}. Fix the file, or raise the threshold (maxRejectedShare; CLI --max-rejected) if those rows may be dropped.`,
       { report },
     );
   }
