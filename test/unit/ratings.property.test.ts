@@ -105,6 +105,24 @@ describe('readRatings properties', () => {
     );
   });
 
+  test('u.data and ratings.dat: any chunking gives the same result on arbitrary lines', async () => {
+    const outcome = async (text: string, opts: ReadOptions, chunk: number) => {
+      try {
+        return { ok: await readRatings(streamOf(Buffer.from(text), chunk), { maxRejectedShare: 1, maxLineBytes: 16, ...opts }) };
+      } catch (err) {
+        return { err: (err as Error).message };
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(junkLine, { maxLength: 12 }), fc.constantFrom('u.data', 'dat'), fc.integer({ min: 1, max: 5 }), async (lines, format, chunk) => {
+        const text = lines.join('\n');
+        const opts: ReadOptions = { withRatings: true, withTimestamps: true, format: format as 'u.data' | 'dat' };
+        expect(await outcome(text, opts, chunk)).toEqual(await outcome(text, opts, 1 << 20));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('field grammar: ids match /^[0-9]{1,16}$/ within the safe range; decimals match parseFloat', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^-?[0-9]{0,18}(\.[0-9]{0,18})?x?$/), (s) => {
