@@ -6,7 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { z } from 'zod';
 import { keys } from '../functions/adapters/dynamo-layout';
+import { ROUTES, type RouteDef } from '../functions/api/openapi';
 import { ENV } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
@@ -22,26 +24,33 @@ export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamod
  * the API may delete (it releases its claim when a request fails). */
 export const IDEMPOTENCY_PK_PREFIX = keys.idem('').pk;
 
-/** Every route the API serves: [method, path]. */
-export const ROUTES: ReadonlyArray<readonly [string, string]> = [
-  ['GET', '/health'],
-  ['GET', '/openapi.json'],
-  ['GET', '/models/active'],
-  ['GET', '/users/{userId}/recommendations'],
-  ['GET', '/users/{userId}/movies'],
-  ['POST', '/users/{userId}/movies'],
-];
+/** Request parameters API Gateway should know for a route: path parameters (always required), query
+ * strings and headers (required when the handler's zod schema rejects a missing value). */
+export function requestParametersOf(route: RouteDef): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  const req = route.request;
+  const groups: Array<[string, unknown]> = [
+    ['path', req?.params],
+    ['querystring', req?.query],
+    ['header', req?.headers],
+  ];
+  for (const [where, schema] of groups) {
+    if (!(schema instanceof z.ZodObject)) continue;
+    for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+      out[`method.request.${where}.${name}`] = where === 'path' || !field.safeParse(undefined).success;
+    }
+  }
+  return out;
+}
 
-/** JSON Schema (draft 4, what API Gateway models speak) of the POST /users/{userId}/movies body. */
-export const ADD_FAVOURITE_SCHEMA: apigw.JsonSchema = {
-  schema: apigw.JsonSchemaVersion.DRAFT4,
-  title: 'AddFavourite',
-  type: apigw.JsonSchemaType.OBJECT,
-  required: ['movieId'],
-  properties: {
-    movieId: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-  },
-};
+/** The handler's zod body schema as the JSON Schema draft 4 that API Gateway models speak. */
+export function bodySchemaOf(route: RouteDef): apigw.JsonSchema | undefined {
+  const media = route.request?.body?.content?.['application/json'];
+  const body = media && 'schema' in media ? media.schema : undefined;
+  if (!(body instanceof z.ZodType)) return undefined;
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(body, { target: 'draft-4' }) as Record<string, unknown>;
+  return { ...(schema as apigw.JsonSchema), schema: apigw.JsonSchemaVersion.DRAFT4 };
+}
 
 export interface ApiProps {
   config: StageConfig;
@@ -120,6 +129,8 @@ export class Api extends Construct {
     this.addGatewayResponses();
 
     const integration = new apigw.LambdaIntegration(this.alias, { proxy: true, allowTestInvoke: false });
+    // Routes come from the handler's own route table (functions/api/openapi.ts), so API Gateway and the
+    // handler cannot disagree on paths, parameters or the body schema.
     const validateParams = this.restApi.addRequestValidator('ParamsValidator', {
       requestValidatorName: `${name}-params`,
       validateRequestParameters: true,
@@ -129,29 +140,18 @@ export class Api extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    const addFavourite = this.restApi.addModel('AddFavourite', {
-      modelName: 'AddFavourite',
-      contentType: 'application/json',
-      schema: ADD_FAVOURITE_SCHEMA,
-    });
-    const userPath = { 'method.request.path.userId': true };
-
-    const root = this.restApi.root;
-    root.addResource('health').addMethod('GET', integration, { requestValidator: validateParams });
-    root.addResource('openapi.json').addMethod('GET', integration, { requestValidator: validateParams });
-    root.addResource('models').addResource('active').addMethod('GET', integration, { requestValidator: validateParams });
-    const user = root.addResource('users').addResource('{userId}');
-    user.addResource('recommendations').addMethod('GET', integration, {
-      requestValidator: validateParams,
-      requestParameters: { ...userPath, 'method.request.querystring.n': false, 'method.request.querystring.offset': false },
-    });
-    const movies = user.addResource('movies');
-    movies.addMethod('GET', integration, { requestValidator: validateParams, requestParameters: userPath });
-    movies.addMethod('POST', integration, {
-      requestValidator: validateBody,
-      requestParameters: { ...userPath, 'method.request.header.Idempotency-Key': false },
-      requestModels: { 'application/json': addFavourite },
-    });
+    for (const route of ROUTES) {
+      const schema = bodySchemaOf(route);
+      const modelName = `${route.name[0].toUpperCase()}${route.name.slice(1)}Body`;
+      const model = schema
+        ? this.restApi.addModel(modelName, { modelName, contentType: 'application/json', schema: { title: modelName, ...schema } })
+        : undefined;
+      this.restApi.root.resourceForPath(route.path).addMethod(route.method.toUpperCase(), integration, {
+        requestValidator: model ? validateBody : validateParams,
+        requestParameters: requestParametersOf(route),
+        requestModels: model ? { 'application/json': model } : undefined,
+      });
+    }
 
     this.apiKey = this.restApi.addApiKey('Key', {
       apiKeyName: resourceName(config.stage, 'key'),

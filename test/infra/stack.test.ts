@@ -1,5 +1,6 @@
 // Template assertions for every bullet of the CDK app, for both stages where they differ.
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { ROUTES as HANDLER_ROUTES } from '../../functions/api/openapi';
 import { STAGE_CONFIG, type Stage } from '../../lib/config';
 import { publicBuckets, tablesWithoutPitr, unauthenticatedMethods, wildcardStatements } from './guards';
 import { type Built, build, cleanup, resourcesOf, templateOf } from './helpers';
@@ -233,6 +234,8 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       'GET /users/{userId}/recommendations',
       'POST /users/{userId}/movies',
     ]);
+    // and exactly the handler's own route table, so a route added there reaches API Gateway
+    expect(routes).toEqual(HANDLER_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort());
     const aliasId = ref(tpl, 'AWS::Lambda::Alias', (r) => r.Properties.Name === 'live');
     for (const m of methods) {
       expect(m.ApiKeyRequired).toBe(true);
@@ -241,7 +244,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     }
   });
 
-  test('API: the POST body is validated against a model requiring an integer movieId', () => {
+  test('API: the POST body is validated against a strict model of one non-negative integer movieId', () => {
     const tpl = t(stage);
     const post = Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).find((m) => m.Properties.HttpMethod === 'POST')!;
     const validators = resourcesOf(tpl, 'AWS::ApiGateway::RequestValidator');
@@ -250,11 +253,27 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     );
     const modelId = post.Properties.RequestModels['application/json'].Ref;
     const schema = resourcesOf(tpl, 'AWS::ApiGateway::Model')[modelId].Properties.Schema;
-    expect(schema.required).toEqual(['movieId']);
-    expect(schema.properties.movieId).toEqual(expect.objectContaining({ type: 'integer', minimum: 1 }));
-    expect(post.Properties.RequestParameters).toEqual(
-      expect.objectContaining({ 'method.request.path.userId': true, 'method.request.header.Idempotency-Key': false }),
-    );
+    // the handler's FavouriteBody: z.object({ movieId: z.number().int().min(0).max(2^53-1) }).strict()
+    expect(schema).toEqual({
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      title: 'AddFavouriteBody',
+      type: 'object',
+      properties: { movieId: { type: 'integer', minimum: 0, maximum: 9007199254740991 } },
+      required: ['movieId'],
+      additionalProperties: false,
+    });
+    expect(post.Properties.RequestParameters).toEqual({
+      'method.request.path.userId': true,
+      'method.request.header.idempotency-key': false,
+    });
+    const recs = Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).find(
+      (m) => m.Properties.RequestParameters?.['method.request.querystring.n'] !== undefined,
+    )!;
+    expect(recs.Properties.RequestParameters).toEqual({
+      'method.request.path.userId': true,
+      'method.request.querystring.n': false,
+      'method.request.querystring.offset': false,
+    });
   });
 
   test('API: stage with access logs, metrics, X-Ray, throttling; usage plan from the stage', () => {
