@@ -16,6 +16,7 @@ import {
   RankedList,
   SeedModel,
 } from '../core/model';
+import { FavouriteLimitError } from '../ports';
 import type {
   ActivePointer,
   ClusterMeta,
@@ -47,6 +48,8 @@ import {
 } from './dynamo-layout';
 import { mergeDeltas } from './ranked-merge';
 
+export { FavouriteLimitError };
+
 export interface DynamoModelStoreConfig {
   doc: DynamoDBDocumentClient;
   usersTable: string;
@@ -69,14 +72,6 @@ export interface DynamoModelStoreConfig {
   now?: () => number;
 }
 
-/** A user added more favourites to one version than the item bound allows. */
-export class FavouriteLimitError extends Error {
-  readonly code = 'favourite_limit';
-  constructor(limit: number) {
-    super(`A user can add at most ${limit} favourites until the next model version; retrain to fold them in.`);
-    this.name = 'FavouriteLimitError';
-  }
-}
 
 interface CachedList {
   list: RankedList;

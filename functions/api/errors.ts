@@ -4,7 +4,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { InputError } from '../core/types';
 import { isThrottle } from '../adapters/aws';
-import { FavouriteLimitError } from '../adapters/dynamo-model-store';
+import { FavouriteLimitError } from '../ports';
 
 export class HttpError extends Error {
   constructor(

@@ -167,3 +167,12 @@ export interface StoredResponse {
   statusCode: number;
   body: unknown;
 }
+
+/** A user added more favourites to one version than the item bound allows (the API answers 409). */
+export class FavouriteLimitError extends Error {
+  readonly code = 'favourite_limit';
+  constructor(limit: number) {
+    super(`A user can add at most ${limit} favourites until the next model version; retrain to fold them in.`);
+    this.name = 'FavouriteLimitError';
+  }
+}

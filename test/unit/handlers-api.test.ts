@@ -1,5 +1,6 @@
 // API handler with in-memory ports: every route, every error status, idempotency, and the JSON error shape.
 import { makeHandler } from '../../functions/handlers/api';
+import { FavouriteLimitError } from '../../functions/ports';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
 import { apiEvent, FakeIdempotency, FakeStore, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
 
@@ -167,6 +168,15 @@ describe('errors are JSON {error, message} with the right status', () => {
     expect(r.statusCode).toBe(503);
     expect(r.json.error).toBe('throttled');
     expect(r.headers?.['Retry-After']).toBe('1');
+    errorShape(r.json);
+  });
+
+  test('too many favourites in one version → 409 favourite_limit', async () => {
+    const { call, store } = setup();
+    store.failNext = new FavouriteLimitError(5000);
+    const r = await call('POST', '/users/1/movies', { body: '{"movieId": 7}' });
+    expect(r.statusCode).toBe(409);
+    expect(r.json.error).toBe('favourite_limit');
     errorShape(r.json);
   });
 
