@@ -64,6 +64,11 @@ describe('readRatings: formats', () => {
     expect(Array.from(x.timestamps!)).toEqual([964982703, 964982224]);
   });
 
+  test('a stream of strings (not Buffers) is read too', async () => {
+    const { interactions: x } = await readRatings(Readable.from(['userId,mov', 'ieId\n1,2\n3,', '4\n']));
+    expect(pairs(x)).toEqual([[1, 2], [3, 4]]);
+  });
+
   test('userId,movieId only: ratings requested but absent are NaN', async () => {
     const { interactions: x } = await read('userId,movieId\n5,6\n7,8\n', { withRatings: true });
     expect(pairs(x)).toEqual([[5, 6], [7, 8]]);
