@@ -94,3 +94,23 @@ if stage == 'i':
     for k in [30, 50, 80]:
         for E in [1, 2, 3, 4]:
             ev_ens([k] * E, M=5, T=0.2)
+if stage == 'j':
+    for k in [30, 50]:
+        ev_ens([k, k], M=5, T=0.2)
+        for hl in [5, 10, 20, 50]:
+            ev_ens([k, k], M=5, T=0.2, recency=hl)
+            ev_ens([k, k], M=5, T=0.2, recency=hl, recency_floor=0.3)
+        ev_ens([k, k], M=5, T=0.2, recency=20, recency_cluster=True)
+if stage == 'k':
+    for k in [20, 50, 80]:
+        for hl in [1, 2, 3, 5]:
+            for T in [0.1, 0.2, 0.4]:
+                ev_ens([k, k], M=5, T=T, recency=hl)
+if stage == 'l':
+    for k in [80, 120]:
+        for hl in [2, 3]:
+            for T in [0.05, 0.1]:
+                ev_ens([k, k], M=5, T=T, recency=hl)
+    ev_ens([80, 80], M=8, T=0.1, recency=2)
+    ev_ens([80, 80], M=3, T=0.1, recency=2)
+    ev_ens([80, 80, 80], M=5, T=0.1, recency=2)

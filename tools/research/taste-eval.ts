@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       for (const u of split.userIds) recs.set(u, recommendFor(res.model, u, { n: 10 }).items.map((i) => i.movieId));
       const m = scoreRecommendations(recs, split);
       const secs = (performance.now() - t) / 1000;
-      const name = `${alg} seed=${seed}` + (alg === 'taste' ? ` k=${res.params.taste.k} T=${res.params.taste.temperature}` : '');
+      const name = `${alg} seed=${seed}` + (alg === 'taste' ? ` k=${res.params.taste.k} T=${res.params.taste.temperature} hl=${res.params.taste.halfLife}` : '');
       rows.push({ name, metrics: m, secs });
       out[name] = { metrics: m, secs, training: res.training };
       emit(`${alg}_${seed}`, recs);

@@ -59,12 +59,20 @@ def dissolve(F, labels, C, min_size):
 
 
 def fit_predict(split, k=30, weight='none', norm=True, seed=0, n_init=3, M=3, T=0.05, wmode='softmax',
-                alpha=0.0, beta=0.0, L=None, min_size=6, assign='centroid', return_info=False, profile='hard', shrink=0.0):
+                alpha=0.0, beta=0.0, L=None, min_size=6, assign='centroid', return_info=False, profile='hard', shrink=0.0, recency=None, recency_cluster=False, recency_floor=0.0):
     X = split.X
     fk = (id(split), weight, norm)
     if fk not in _FEAT:
         _FEAT[fk] = features(X, weight, norm)
     F = _FEAT[fk]
+    Fm = F
+    if recency is not None:
+        rk = (id(split), 'rec', recency, recency_floor)
+        if rk not in _FEAT:
+            _FEAT[rk] = recency_features(split, recency, recency_floor)
+        Fm = _FEAT[rk]
+        if recency_cluster:
+            F = Fm
     labels, C = cluster(F, k, seed, n_init)
     labels, C, keep = dissolve(F, labels, C, min_size)
     # recompute centres of kept clusters as mean of their unit rows (after moves)
@@ -92,7 +100,7 @@ def fit_predict(split, k=30, weight='none', norm=True, seed=0, n_init=3, M=3, T=
         rank_score = trunc
     Cm = np.asarray(H @ F.toarray()) / size[:, None] if assign == 'centroid' else None
     Cn = Cm / np.maximum(np.linalg.norm(Cm, axis=1, keepdims=True), 1e-12)
-    sim = np.asarray(F @ Cn.T)                     # users x kc cosine (F unit rows)
+    sim = np.asarray(Fm @ Cn.T)                     # users x kc cosine (F unit rows)
     W = np.zeros_like(sim)
     m = min(M, kc)
     top = np.argsort(-sim, axis=1, kind='stable')[:, :m]
@@ -126,3 +134,19 @@ def fit_predict(split, k=30, weight='none', norm=True, seed=0, n_init=3, M=3, T=
     if return_info:
         return S, {'k_after': kc, 'sizes': sorted(size.astype(int).tolist(), reverse=True)}
     return S
+
+
+def recency_features(split, half_life, floor=0.0):
+    """Unit rows where a user's movie at position pos (of n, by timestamp) weighs
+    floor + (1 - floor) * 0.5 ** ((n - 1 - pos) / half_life)."""
+    tr = split.train.sort_values(['userId', 'timestamp', 'movieId'], kind='mergesort')
+    ui = np.searchsorted(split.user_ids, tr.userId.to_numpy())
+    mi = np.searchsorted(split.movie_ids, tr.movieId.to_numpy())
+    pos = tr.groupby('userId').cumcount().to_numpy()
+    n = tr.groupby('userId').userId.transform('size').to_numpy()
+    if half_life == 'frac':
+        w = np.ones(len(pos))
+    else:
+        w = floor + (1 - floor) * np.power(0.5, (n - 1 - pos) / half_life)
+    X = sp.csr_matrix((w, (ui, mi)), shape=split.X.shape)
+    return sp.csr_matrix(normalize(X, norm='l2', axis=1))

@@ -61,7 +61,7 @@ export async function holdoutCheck(
   const minRatio = opts.minRatio ?? 1;
   const h = holdoutSplit(x, { times: opts.times, seed: params.seed + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
   const fixed: RecommenderParams = { ...params, taste: { ...params.taste, select: false } };
-  const { model } = await trainRecommender(h.split.trainMatrix, fixed, { ...opts, times: undefined });
+  const { model } = await trainRecommender(h.split.trainMatrix, fixed, { ...opts, times: h.trainTimes });
   const recs = new Map<number, number[]>();
   for (const r of h.testRows) {
     const u = x.rowIds[r];

@@ -20,3 +20,31 @@ export function unitRows(x: CsrMatrix): CsrMatrix {
   }
   return { ...x, values };
 }
+
+/**
+ * Recency-weighted unit rows: a user's movie at position pos of n (ordered by (time, movieId)) weighs
+ * 0.5^((n − 1 − pos) / halfLife) before scaling the row to unit length, so the newest movies say most
+ * about which clusters the user belongs to now. `times` is aligned with x.indices; halfLife ≤ 0 or
+ * no times → plain unit rows.
+ */
+export function recencyUnitRows(x: CsrMatrix, times: Float64Array | undefined, halfLife: number): CsrMatrix {
+  if (!times || !(halfLife > 0) || !Number.isFinite(halfLife)) return unitRows(x);
+  const nnz = x.indptr[x.nRows];
+  const values = new Float64Array(nnz);
+  for (let r = 0; r < x.nRows; r++) {
+    const a = x.indptr[r];
+    const n = x.indptr[r + 1] - a;
+    if (n === 0) continue;
+    const pos = Array.from({ length: n }, (_, i) => a + i);
+    pos.sort((p, q) => times[p] - times[q] || x.indices[p] - x.indices[q]);
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const w = Math.pow(0.5, (n - 1 - i) / halfLife);
+      values[pos[i]] = w;
+      ss += w * w;
+    }
+    const inv = 1 / Math.sqrt(ss);
+    for (let p = a; p < a + n; p++) values[p] *= inv;
+  }
+  return { ...x, values };
+}

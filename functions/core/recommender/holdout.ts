@@ -25,6 +25,8 @@ export interface Holdout {
   mode: 'temporal' | 'random';
   /** rows (of x) that have TEST movies */
   testRows: number[];
+  /** `times` restricted to the TRAIN entries (aligned with split.trainMatrix.indices) */
+  trainTimes?: Float64Array;
 }
 
 export function holdoutSplit(x: CsrMatrix, opts: HoldoutOptions = {}): Holdout {
@@ -74,6 +76,7 @@ export function holdoutSplit(x: CsrMatrix, opts: HoldoutOptions = {}): Holdout {
   const users = new Int32Array(nnz - nTest);
   const tPtr = new Int32Array(x.nRows + 1);
   const tMovies = new Float64Array(nTest);
+  const trainTimes = times ? new Float64Array(nnz - nTest) : undefined;
   let w = 0;
   let e = 0;
   for (let r = 0; r < x.nRows; r++) {
@@ -86,6 +89,7 @@ export function holdoutSplit(x: CsrMatrix, opts: HoldoutOptions = {}): Holdout {
       else {
         indices[w] = x.indices[p];
         users[w] = r;
+        if (trainTimes) trainTimes[w] = times![p];
         w++;
       }
     }
@@ -116,7 +120,7 @@ export function holdoutSplit(x: CsrMatrix, opts: HoldoutOptions = {}): Holdout {
       test_cold_rows: 0,
     },
   };
-  return { split, mode: times ? 'temporal' : 'random', testRows: eligible };
+  return { split, mode: times ? 'temporal' : 'random', testRows: eligible, trainTimes };
 }
 
 /**

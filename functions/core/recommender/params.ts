@@ -11,9 +11,13 @@ export interface TasteParams {
   k: number;
   /** softmax temperature of the weights over a user's nearest clusters (cosine / temperature) */
   temperature: number;
-  /** candidates tried by the inner validation (only those with ≥ 8 users per cluster on average) */
+  /** half-life, in movies, of the recency weighting of a user's row when choosing the user's clusters
+   * (needs timestamps; 0 = no recency weighting) */
+  halfLife: number;
+  /** candidates tried by the inner validation (k: only those with ≥ 6 users per cluster on average) */
   kCandidates: number[];
   temperatureCandidates: number[];
+  halfLifeCandidates: number[];
   /** choose k and temperature on a hold-out carved from the training data */
   select: boolean;
   /** independent clusterings (seeds seed, seed+1, …) whose clusters a user mixes */
@@ -32,10 +36,12 @@ export interface RecommenderParams extends TrainingParams {
 }
 
 export const TASTE_DEFAULTS: TasteParams = {
-  k: 50,
-  temperature: 0.2,
-  kCandidates: [20, 30, 50, 80],
-  temperatureCandidates: [0.1, 0.2, 0.4],
+  k: 80,
+  temperature: 0.1,
+  halfLife: 3,
+  kCandidates: [20, 30, 50, 80, 120],
+  temperatureCandidates: [0.05, 0.1, 0.2, 0.4],
+  halfLifeCandidates: [2, 5, 20, 0],
   select: true,
   ensemble: 2,
   neighbours: 5,
@@ -101,4 +107,9 @@ export function validateRecommenderParams(p: RecommenderParams): void {
     bad('taste.temperatureCandidates', 'a non-empty list', t.temperatureCandidates);
   }
   for (const x of t.temperatureCandidates) if (!(x > 0 && Number.isFinite(x))) bad('each taste.temperatureCandidates entry', 'a positive number', x);
+  if (!(t.halfLife >= 0 && Number.isFinite(t.halfLife))) bad('taste.halfLife', 'a number ≥ 0 (0 = off)', t.halfLife);
+  if (!Array.isArray(t.halfLifeCandidates) || t.halfLifeCandidates.length === 0) {
+    bad('taste.halfLifeCandidates', 'a non-empty list', t.halfLifeCandidates);
+  }
+  for (const x of t.halfLifeCandidates) if (!(x >= 0 && Number.isFinite(x))) bad('each taste.halfLifeCandidates entry', 'a number ≥ 0', x);
 }

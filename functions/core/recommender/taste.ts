@@ -1,32 +1,40 @@
 // The taste model: E spherical K-means clusterings of the users (unit rows), each cluster a ranked
 // movie list exactly like the seed's (counts desc, movieId asc; fixClusters dissolves small ones), and
 // per user a soft membership: in each clustering the `neighbours` clusters whose centre direction is
-// closest (cosine), weighted softmax(cosine / temperature), the clusterings weighted equally.
+// closest (cosine) to the user's RECENCY-WEIGHTED unit row, weighted softmax(cosine / temperature),
+// the clusterings weighted equally.
 // A movie's score for a user is Σ weight_c · count_c(movie) / size_c — a handful of list reads.
 import { clusterCounts, ClusterList, FixReport, fixClusters, popularList, SeedModel, UserMix } from '../model';
 import { CsrMatrix } from '../types';
 
-/** One clustering after fixClusters, with per-user nearest clusters (before weighting). */
+/** One clustering after fixClusters, with the unit centre direction of each final cluster. */
 export interface TasteClustering {
+  /** final clusters, ascending id */
   clusters: ClusterList[];
   /** final cluster id of each row (after fixClusters) */
   labels: number[];
   fix: FixReport;
-  /** row r's nearest clusters: ids near[r*m .. r*m+m), cosines cos[...]; m = min(neighbours, clusters) */
+  /** centre directions, movie-major: centre[col * clusters.length + j] */
+  centre: Float64Array;
+}
+
+/** Each row's nearest clusters of one clustering: ids near[r*m .. r*m+m), cosines cos[...]. */
+export interface Nearest {
   m: number;
   near: Int32Array;
   cos: Float64Array;
 }
 
 /**
- * Counts, fixClusters and nearest-cluster cosines for one clustering. `labels` are K-means labels on
+ * Counts, fixClusters and centre directions for one clustering. `labels` are K-means labels on
  * `unit` (the unit-row features of `x`); `idOffset` makes cluster ids unique across clusterings.
+ * A centre direction is the mean of the final members' unit rows, scaled to unit length.
  */
 export function prepareClustering(
   x: CsrMatrix,
   unit: CsrMatrix,
   labels: ArrayLike<number>,
-  opts: { idOffset: number; minClusterSize: number; neighbours: number },
+  opts: { idOffset: number; minClusterSize: number },
 ): TasteClustering {
   const shifted = Array.from(labels, (l) => l + opts.idOffset);
   const counted = clusterCounts(x, shifted);
@@ -39,9 +47,6 @@ export function prepareClustering(
   const clusters = fixed.clusters;
   const kc = clusters.length;
   const slot = new Map<number, number>(clusters.map((c, j) => [c.id, j]));
-
-  // centre directions of the final clusters: mean of the members' unit rows, then unit length;
-  // stored movie-major (col * kc + j) so one pass over a user's movies dots all centres
   const d = x.nCols;
   const centre = new Float64Array(d * kc);
   for (let r = 0; r < x.nRows; r++) {
@@ -51,53 +56,56 @@ export function prepareClustering(
   const norm = new Float64Array(kc);
   for (let c = 0; c < d; c++) for (let j = 0; j < kc; j++) norm[j] += centre[c * kc + j] ** 2;
   for (let j = 0; j < kc; j++) norm[j] = norm[j] > 0 ? 1 / Math.sqrt(norm[j]) : 0;
+  for (let c = 0; c < d; c++) for (let j = 0; j < kc; j++) centre[c * kc + j] *= norm[j];
+  return { clusters, labels: fixed.labels, fix: fixed.report, centre };
+}
 
-  const m = Math.min(opts.neighbours, kc);
-  const near = new Int32Array(x.nRows * m);
-  const cos = new Float64Array(x.nRows * m);
+/** The `neighbours` clusters of `part` with the highest cosine to each row of `member` (unit rows,
+ * same columns as the clustering); ties → lower cluster id. */
+export function nearestClusters(part: TasteClustering, member: CsrMatrix, neighbours: number): Nearest {
+  const kc = part.clusters.length;
+  const m = Math.min(neighbours, kc);
+  const near = new Int32Array(member.nRows * m);
+  const cos = new Float64Array(member.nRows * m);
   const dot = new Float64Array(kc);
-  const order = new Int32Array(kc);
-  for (let r = 0; r < x.nRows; r++) {
+  const order = Array.from({ length: kc }, (_, j) => j);
+  for (let r = 0; r < member.nRows; r++) {
     dot.fill(0);
-    for (let p = unit.indptr[r]; p < unit.indptr[r + 1]; p++) {
-      const v = unit.values![p];
-      const base = unit.indices[p] * kc;
-      for (let j = 0; j < kc; j++) dot[j] += v * centre[base + j];
+    for (let p = member.indptr[r]; p < member.indptr[r + 1]; p++) {
+      const v = member.values ? member.values[p] : 1;
+      const base = member.indices[p] * kc;
+      for (let j = 0; j < kc; j++) dot[j] += v * part.centre[base + j];
     }
-    for (let j = 0; j < kc; j++) {
-      dot[j] *= norm[j];
-      order[j] = j;
-    }
-    // top m by cosine desc, ties → lower cluster id (clusters are in ascending id)
-    const top = Array.from(order).sort((a, b) => dot[b] - dot[a] || a - b);
+    order.sort((a, b) => dot[b] - dot[a] || a - b);
     for (let t = 0; t < m; t++) {
-      near[r * m + t] = clusters[top[t]].id;
-      cos[r * m + t] = dot[top[t]];
+      near[r * m + t] = part.clusters[order[t]].id;
+      cos[r * m + t] = dot[order[t]];
     }
+    for (let j = 0; j < kc; j++) order[j] = j;
   }
-  return { clusters, labels: fixed.labels, fix: fixed.report, m, near, cos };
+  return { m, near, cos };
 }
 
 /** Softmax weights over each clustering's nearest clusters, clusterings weighted equally; each user's
  * pairs sorted by weight desc, then cluster id asc. */
-export function mixFromClusterings(parts: readonly TasteClustering[], nRows: number, temperature: number): UserMix {
+export function mixFromNearest(nears: readonly Nearest[], nRows: number, temperature: number): UserMix {
   const ptr = [0];
   const clusters: number[] = [];
   const weights: number[] = [];
-  const E = parts.length;
+  const E = nears.length;
   for (let r = 0; r < nRows; r++) {
     const pairs: Array<[number, number]> = [];
-    for (const part of parts) {
-      const a = r * part.m;
-      const best = part.cos[a];
+    for (const nb of nears) {
+      const a = r * nb.m;
+      const best = nb.cos[a];
       let sum = 0;
       const e: number[] = [];
-      for (let t = 0; t < part.m; t++) {
-        const w = Math.exp((part.cos[a + t] - best) / temperature);
+      for (let t = 0; t < nb.m; t++) {
+        const w = Math.exp((nb.cos[a + t] - best) / temperature);
         e.push(w);
         sum += w;
       }
-      for (let t = 0; t < part.m; t++) pairs.push([part.near[a + t], e[t] / sum / E]);
+      for (let t = 0; t < nb.m; t++) pairs.push([nb.near[a + t], e[t] / sum / E]);
     }
     pairs.sort((p, q) => q[1] - p[1] || p[0] - q[0]);
     for (const [c, w] of pairs) {
@@ -115,7 +123,7 @@ export function mixFromClusterings(parts: readonly TasteClustering[], nRows: num
 export function assembleTasteModel(
   x: CsrMatrix,
   parts: readonly TasteClustering[],
-  temperature: number,
+  mix: UserMix,
   listLength: number,
 ): SeedModel {
   const userMovies: number[] = new Array(x.indptr[x.nRows]);
@@ -133,6 +141,6 @@ export function assembleTasteModel(
     userMovies,
     clusters,
     popular: popularList(x),
-    mix: mixFromClusterings(parts, x.nRows, temperature),
+    mix,
   };
 }

@@ -1,14 +1,14 @@
 // trainRecommender: matrix → servable model (seed or taste), with the taste model's k and
 // temperature chosen on a hold-out carved from the training data itself (never from a test set).
 import { kmeans } from '../kmeans';
-import { buildSeedModel, FixReport, SeedModel, TrainingSummary } from '../model';
+import { buildSeedModel, FixReport, SeedModel, TrainingSummary, UserMix } from '../model';
 import { scoreRecommendations } from '../evaluate/score';
 import { CsrMatrix, KMeansEngine, KMeansProgress } from '../types';
-import { unitRows } from './features';
+import { recencyUnitRows, unitRows } from './features';
 import { holdoutSplit } from './holdout';
 import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';
 import { recommendFor } from './serve';
-import { assembleTasteModel, prepareClustering, TasteClustering } from './taste';
+import { assembleTasteModel, mixFromNearest, nearestClusters, prepareClustering, TasteClustering } from './taste';
 
 export interface TrainRecommenderOptions {
   engine?: KMeansEngine;
@@ -29,11 +29,12 @@ export interface RecommenderResult {
 
 export interface SelectionRow {
   k: number;
+  halfLife: number;
   temperature: number;
   ndcg: number;
 }
 
-/** Per-user K-means on unit rows, E clusterings with seeds seed, seed+1, …, prepared for mixing. */
+/** K-means on unit rows, E clusterings with seeds seed, seed+1, …, each counted and fixed. */
 export async function tasteClusterings(
   x: CsrMatrix,
   p: RecommenderParams,
@@ -57,45 +58,65 @@ export async function tasteClusterings(
     });
     inertias.push(r.inertia);
     iterations.push(r.iterations);
-    parts.push(
-      prepareClustering(x, unit, r.labels, { idOffset: e * k, minClusterSize: p.minClusterSize, neighbours: p.taste.neighbours }),
-    );
+    parts.push(prepareClustering(x, unit, r.labels, { idOffset: e * k, minClusterSize: p.minClusterSize }));
   }
   return { parts, inertias, iterations };
 }
 
-/** k values worth trying on `nUsers` users: ≥ 8 users per cluster on average. */
-export function feasibleK(candidates: readonly number[], nUsers: number): number[] {
-  const ok = candidates.filter((k) => k * 8 <= nUsers);
-  return ok.length ? ok : [Math.max(1, Math.min(candidates[0], Math.floor(nUsers / 8)))];
+/** Users' mixes for given clusterings, recency half-life and temperature. */
+export function tasteMix(
+  x: CsrMatrix,
+  parts: readonly TasteClustering[],
+  times: Float64Array | undefined,
+  halfLife: number,
+  temperature: number,
+  neighbours: number,
+): UserMix {
+  const member = recencyUnitRows(x, times, halfLife);
+  return mixFromNearest(
+    parts.map((q) => nearestClusters(q, member, neighbours)),
+    x.nRows,
+    temperature,
+  );
 }
 
-/** Try every (k, temperature) candidate on a hold-out carved from `x`; best NDCG@10 wins (ties: the
- * earlier candidate). */
+/** k values worth trying on `nUsers` users: ≥ 6 users per cluster on average. */
+export function feasibleK(candidates: readonly number[], nUsers: number): number[] {
+  const ok = candidates.filter((k) => k * 6 <= nUsers);
+  return ok.length ? ok : [Math.max(1, Math.min(...candidates, Math.floor(nUsers / 6)))];
+}
+
+/** Try every (k, half-life, temperature) candidate on a hold-out carved from `x`; best NDCG@10 wins
+ * (ties: the earlier candidate). Half-lives are tried only when timestamps are given. */
 export async function selectTaste(
   x: CsrMatrix,
   p: RecommenderParams,
   opts: TrainRecommenderOptions = {},
-): Promise<{ k: number; temperature: number; rows: SelectionRow[]; mode: string; users: number }> {
+): Promise<{ k: number; temperature: number; halfLife: number; rows: SelectionRow[]; mode: string; users: number }> {
   const h = holdoutSplit(x, { times: opts.times, seed: p.seed, maxTestUsers: opts.maxValidationUsers ?? 5000 });
   const rows: SelectionRow[] = [];
   const train = h.split.trainMatrix;
+  const halfLives = h.trainTimes ? p.taste.halfLifeCandidates : [0];
   for (const k of feasibleK(p.taste.kCandidates, x.nRows)) {
     const { parts } = await tasteClusterings(train, p, k, opts);
-    for (const temperature of p.taste.temperatureCandidates) {
-      opts.onProgress?.({ step: `validate k=${k} T=${temperature}` });
-      const model = assembleTasteModel(train, parts, temperature, p.taste.listLength);
-      const recs = new Map<number, number[]>();
-      for (const r of h.testRows) {
-        const u = x.rowIds[r];
-        recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
+    for (const halfLife of halfLives) {
+      const member = recencyUnitRows(train, h.trainTimes, halfLife);
+      const nears = parts.map((q) => nearestClusters(q, member, p.taste.neighbours));
+      for (const temperature of p.taste.temperatureCandidates) {
+        opts.onProgress?.({ step: `validate k=${k} halfLife=${halfLife} T=${temperature}` });
+        const model = assembleTasteModel(train, parts, mixFromNearest(nears, train.nRows, temperature), p.taste.listLength);
+        const recs = new Map<number, number[]>();
+        for (const r of h.testRows) {
+          const u = x.rowIds[r];
+          recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
+        }
+        rows.push({ k, halfLife, temperature, ndcg: scoreRecommendations(recs, h.split)['ndcg@10'] });
       }
-      rows.push({ k, temperature, ndcg: scoreRecommendations(recs, h.split)['ndcg@10'] });
     }
   }
   let best = rows[0];
   for (const r of rows) if (r.ndcg > best.ndcg) best = r;
-  return { k: best.k, temperature: best.temperature, rows, mode: h.mode, users: h.testRows.length };
+  return { k: best.k, temperature: best.temperature, halfLife: best.halfLife, rows, mode: h.mode, users: h.testRows.length };
 }
 
 /**
@@ -143,12 +164,13 @@ export async function trainRecommender(
   const nnz = x.indptr[x.nRows];
   if (p.taste.select && nnz > p.taste.selectMaxNnz) {
     notes.push(
-      `k and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.selectMaxNnz}); used k=${p.taste.k}, temperature=${p.taste.temperature}.`,
+      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.selectMaxNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
     );
   } else if (p.taste.select) {
     selection = await selectTaste(x, p, opts);
     p.taste.k = selection.k;
     p.taste.temperature = selection.temperature;
+    p.taste.halfLife = selection.halfLife;
     lap('select');
   }
   const k = Math.min(p.taste.k, x.nRows);
@@ -157,7 +179,9 @@ export async function trainRecommender(
   p.k = k;
   const { parts, inertias, iterations } = await tasteClusterings(x, p, k, opts);
   lap('cluster');
-  const model = assembleTasteModel(x, parts, p.taste.temperature, p.taste.listLength);
+  if (!opts.times && p.taste.halfLife > 0) notes.push('no timestamps: users were placed by all their movies equally (no recency weighting).');
+  const mix = tasteMix(x, parts, opts.times, p.taste.halfLife, p.taste.temperature, p.taste.neighbours);
+  const model = assembleTasteModel(x, parts, mix, p.taste.listLength);
   lap('counts');
   const fix: FixReport = parts[0].fix;
   return {
@@ -174,6 +198,7 @@ export async function trainRecommender(
       taste: {
         k,
         temperature: p.taste.temperature,
+        halfLife: opts.times ? p.taste.halfLife : 0,
         ensemble: p.taste.ensemble,
         neighbours: p.taste.neighbours,
         listLength: p.taste.listLength,
