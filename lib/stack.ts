@@ -22,6 +22,10 @@ export class MovierecStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MovierecStackProps) {
     super(scope, id, props);
+    // set on the stack itself (before any child exists), so the stack behaves the same in any app
+    for (const [flag, value] of Object.entries(FEATURE_FLAGS)) {
+      if (this.node.tryGetContext(flag) === undefined) this.node.setContext(flag, value);
+    }
     const { config } = props;
     Tags.of(this).add('Project', 'movierec');
     Tags.of(this).add('Stage', config.stage);
@@ -50,7 +54,7 @@ export class MovierecStack extends Stack {
 
 export const stackName = (config: StageConfig): string => `movierec-${config.stage}`;
 
-/** CDK feature flags this app relies on (set here so the app and the tests agree without cdk.json). */
+/** CDK feature flags this stack relies on (set by the stack so the app and the tests agree without cdk.json). */
 export const FEATURE_FLAGS: Record<string, boolean> = {
   // server access logs are allowed by a bucket policy, not the legacy LogDeliveryWrite ACL
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
@@ -61,9 +65,6 @@ export const FEATURE_FLAGS: Record<string, boolean> = {
 /** Composes the app of `-c stage=<name>`: the stack plus cdk-nag's AwsSolutions checks, which make
  * synthesis fail on any unacknowledged finding. Shared by bin/app.ts and the infra tests. */
 export function buildApp(app: App, options: { nag?: boolean } = {}): MovierecStack {
-  for (const [flag, value] of Object.entries(FEATURE_FLAGS)) {
-    if (app.node.tryGetContext(flag) === undefined) app.node.setContext(flag, value);
-  }
   const config = resolveStage(app);
   const stack = new MovierecStack(app, stackName(config), {
     config,

@@ -1,5 +1,7 @@
 // Template assertions for every bullet of the CDK app, for both stages where they differ.
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { MovierecStack } from '../../lib/stack';
 import { ROUTES as HANDLER_ROUTES } from '../../functions/api/openapi';
 import { STAGE_CONFIG, type Stage } from '../../lib/config';
 import { publicBuckets, tablesWithoutPitr, unauthenticatedMethods, wildcardStatements } from './guards';
@@ -387,6 +389,14 @@ describe('dev vs prod', () => {
       ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
     });
     t('dev').hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: Match.absent() });
+  });
+
+  test('an alarm e-mail in the stage config subscribes to the topic; none by default', () => {
+    t('dev').resourceCountIs('AWS::SNS::Subscription', 0);
+    const app = new App({ outdir: built.dev!.outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = { ...STAGE_CONFIG.dev, alarms: { ...STAGE_CONFIG.dev.alarms, email: 'ops@example.com' } };
+    const stack = new MovierecStack(app, 'movierec-dev', { config });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
   test('prod throttles and quota are higher than dev, prod alarms are stricter', () => {
