@@ -1,5 +1,6 @@
 // movierec command-line interface. Every failure exits non-zero with one clear sentence.
 import { InputError } from '../functions/core/types';
+import { LOCAL_HELP, LOCAL_SUMMARY, UPLOAD_HELP, UPLOAD_SUMMARY } from './cli/local-help';
 import { elbowCommand, generateCommand, HELP, inspectCommand, recommendCommand, trainCommand } from './cli/commands';
 import { EVALUATE_HELP, evaluateCommand } from './cli/evaluate';
 
@@ -23,6 +24,10 @@ export function registerCommand(name: string, summary: string, run: () => Promis
   COMMANDS[name] = { run, summary };
   HELP[name] = help;
 }
+
+// the local stack (issue 4): loaded only when run
+registerCommand('local', LOCAL_SUMMARY, async () => (await import('./cli/local')).localCommand, LOCAL_HELP);
+registerCommand('upload', UPLOAD_SUMMARY, async () => (await import('./cli/upload')).uploadCommand, UPLOAD_HELP);
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -16,10 +16,12 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { bucketName, TABLE_KEYS, tableNames } from '../shared/resources';
 import { AwsConfig, makeDynamoClient, makeS3Client } from '../adapters/aws';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
+// Loaded on first use: importing this module (e.g. for the constants) must not load the emulators.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const dynalite = (opts: Record<string, unknown>) => (require('dynalite') as (o: Record<string, unknown>) => Server)(opts);
+const newS3rver = (opts: Record<string, unknown>) =>
+  new (require('s3rver') as new (o: Record<string, unknown>) => S3rverInstance)(opts);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The subset of s3rver we use. `on('event')` fires S3-shaped ObjectCreated records (keys NOT URL-encoded). */
 export interface S3rverInstance {
@@ -77,7 +79,7 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   }
   const dynPort = (dyn.address() as AddressInfo).port;
 
-  const s3rver = new S3rver({
+  const s3rver = newS3rver({
     address: '127.0.0.1',
     port: opts.s3Port ?? 0,
     silent: true,

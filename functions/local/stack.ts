@@ -1,0 +1,227 @@
+// The local stack: the CDK stack's wiring, in one process, against emulators. The API server binds its port
+// first (a busy port fails before anything else starts), then dynalite + s3rver start with data under
+// `dataDir`, the tables and bucket are created from functions/shared/resources.ts, and the same handlers that
+// run in Lambda are built with depsFromEnv() from the environment the stack would give them.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { TrainingParams } from '../core/model';
+import { trainModel, type TrainProgress } from '../core/train';
+import { InputError } from '../core/types';
+import { DynamoModelStore } from '../adapters/dynamo-model-store';
+import { makeDocClient } from '../adapters/aws';
+import * as apiHandler from '../handlers/api';
+import * as trainHandler from '../handlers/train';
+import type { VersionMeta } from '../ports';
+import { ENV } from '../shared/resources';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
+import { createApiServer } from './http-adapter';
+import { API_KEY_FILE, readSavedApiKey, readStackInfo, STACK_FILE, type StackInfo } from './stack-info';
+import { type BridgeEvent, TrainingBridge } from './training-bridge';
+
+export { readStackInfo, type StackInfo, uploadKeyFor } from './stack-info';
+
+export interface LocalStackOptions {
+  /** emulator data, the API key and stack.json live here (default `.local`) */
+  dataDir: string;
+  /** wipe the emulators' data first (the saved API key stays) */
+  fresh?: boolean;
+  /** API port (0: a free one) */
+  port: number;
+  /** S3 port (0: a free one) */
+  s3Port: number;
+  stage?: string;
+  /** the key requests must carry; default MOVIEREC_API_KEY, else the one saved in dataDir, else a new one */
+  apiKey?: string;
+  /** TRAINING_PARAMS overrides (default: the seed project's parameters) */
+  trainingParams?: Partial<TrainingParams>;
+  /** Lambda-style JSON logs and metrics of the handlers on stdout */
+  verbose?: boolean;
+  onBridgeEvent?: (e: BridgeEvent) => void;
+  onTrainProgress?: (p: TrainProgress) => void;
+  /** a handler threw (API 502) */
+  onApiError?: (e: unknown) => void;
+}
+
+
+export interface LocalStack extends StackInfo {
+  apiPort: number;
+  s3Port: number;
+  apiKey: string;
+  apiKeySource: 'option' | 'env' | 'saved' | 'generated';
+  tables: { users: string; clusters: string };
+  dataDir: string;
+  bridge: TrainingBridge;
+  s3: S3Client;
+  /** the active model version, read fresh (null before the first publish) */
+  activeVersion(): Promise<string | null>;
+  versionMeta(version: string): Promise<VersionMeta | null>;
+  /** PUT a file under uploads/ through the S3 endpoint (the event then triggers training) */
+  upload(file: string, key: string): Promise<{ key: string; etag: string; version: string }>;
+  /** a JSON report the training handler wrote (reports/…) or null */
+  readReport(key: string): Promise<Record<string, unknown> | null>;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends InputError {}
+
+function portError(e: unknown, what: string, port: number, flag: string): never {
+  const code = (e as { code?: string }).code;
+  if (code === 'EADDRINUSE') {
+    throw new PortInUseError('port_in_use', `Port ${port} (${what}) is already in use: stop the program using it or choose another port with ${flag}.`);
+  }
+  if (code === 'EACCES') throw new InputError('port_denied', `Port ${port} (${what}) needs privileges; choose a port above 1023 with ${flag}.`);
+  throw e;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+function resolveApiKey(opts: LocalStackOptions): { key: string; source: LocalStack['apiKeySource'] } {
+  if (opts.apiKey) return { key: opts.apiKey, source: 'option' };
+  const fromEnv = process.env[ENV.apiKey];
+  if (fromEnv) return { key: fromEnv, source: 'env' };
+  const saved = readSavedApiKey(opts.dataDir);
+  if (saved) return { key: saved, source: 'saved' };
+  const file = path.join(opts.dataDir, API_KEY_FILE);
+  const key = randomBytes(24).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return { key, source: 'generated' };
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const stage = opts.stage ?? 'dev';
+  const dataDir = path.resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const running = readStackInfo(dataDir);
+  if (running && running.pid !== process.pid && pidAlive(running.pid)) {
+    throw new InputError(
+      'stack_running',
+      `Another local stack (pid ${running.pid}, ${running.apiUrl}) is using ${dataDir}; stop it first or pass --data-dir DIR.`,
+    );
+  }
+  if (opts.fresh) {
+    for (const sub of ['dynamodb', 's3', STACK_FILE]) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
+  }
+  const { key: apiKey, source: apiKeySource } = resolveApiKey({ ...opts, dataDir });
+
+  const api = createApiServer({ onError: opts.onApiError });
+  let apiPort: number;
+  try {
+    apiPort = await api.listen(opts.port);
+  } catch (e) {
+    portError(e, 'the API', opts.port, '--port');
+  }
+
+  let emu: Awaited<ReturnType<typeof startStack>>;
+  try {
+    emu = await startStack(stage, { persistDir: dataDir, s3Port: opts.s3Port });
+  } catch (e) {
+    await api.close();
+    if ((e as { service?: string }).service === 's3') portError(e, 'the local S3', opts.s3Port, '--s3-port');
+    throw e;
+  }
+  const s3Port = Number(new URL(emu.s3Endpoint).port);
+
+  // The environment the CDK stack gives the functions (lib/training.ts, lib/api.ts, lib/function.ts), plus the
+  // emulator endpoints and credentials.
+  const env: NodeJS.ProcessEnv = {
+    [ENV.stage]: stage,
+    [ENV.usersTable]: emu.tables.users,
+    [ENV.clustersTable]: emu.tables.clusters,
+    [ENV.bucket]: emu.bucket,
+    [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
+    [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
+    [ENV.s3Endpoint]: emu.s3Endpoint,
+    [ENV.apiKey]: apiKey,
+    AWS_REGION: EMULATOR_REGION,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+  };
+  // Powertools reads POWERTOOLS_* at construction: quiet unless verbose (locally the CLI prints its own lines).
+  if (!opts.verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const logLevel = opts.verbose ? 'INFO' : 'ERROR';
+  const train = trainHandler.makeHandler({
+    ...trainHandler.depsFromEnv(env),
+    logger: new Logger({ serviceName: 'movierec-train', logLevel }),
+    metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-train' }),
+    train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
+  });
+  const bridge = new TrainingBridge({ handler: train, retryAttempts: 2, onEvent: opts.onBridgeEvent });
+  const detach = bridge.attach(emu.s3rver);
+
+  api.setHandler(
+    apiHandler.makeHandler({
+      ...apiHandler.depsFromEnv(env),
+      logger: new Logger({ serviceName: 'movierec-api', logLevel }),
+      metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-api' }),
+    }),
+  );
+
+  // a reader of our own for "is the model live", never cached
+  const store = new DynamoModelStore({
+    doc: makeDocClient(emu.dynamo),
+    usersTable: emu.tables.users,
+    clustersTable: emu.tables.clusters,
+    pointerTtlMs: 0,
+  });
+
+  const info: StackInfo = {
+    pid: process.pid,
+    apiUrl: `http://localhost:${apiPort}`,
+    s3Endpoint: `http://localhost:${s3Port}`,
+    bucket: emu.bucket,
+    stage,
+  };
+  writeFileSync(path.join(dataDir, STACK_FILE), JSON.stringify(info, null, 2) + '\n');
+
+  let stopped = false;
+  return {
+    ...info,
+    apiPort,
+    s3Port,
+    apiKey,
+    apiKeySource,
+    tables: emu.tables,
+    dataDir,
+    bridge,
+    s3: emu.s3,
+    activeVersion: async () => (await store.activeVersion({ fresh: true }))?.version ?? null,
+    versionMeta: (v) => store.versionMeta(v),
+    async upload(file, key) {
+      const size = statSync(file).size;
+      const res = await emu.s3.send(
+        new PutObjectCommand({ Bucket: emu.bucket, Key: key, Body: createReadStream(file), ContentLength: size }),
+      );
+      const etag = (res.ETag ?? '').replace(/"/g, '');
+      return { key, etag, version: trainHandler.versionIdOf({ bucket: emu.bucket, key, etag }) };
+    },
+    async readReport(key) {
+      try {
+        const res = await emu.s3.send(new GetObjectCommand({ Bucket: emu.bucket, Key: key }));
+        return JSON.parse(await res.Body!.transformToString()) as Record<string, unknown>;
+      } catch {
+        return null;
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      detach();
+      bridge.stop();
+      await api.close();
+      await emu.stop();
+      const current = readStackInfo(dataDir);
+      if (current?.pid === process.pid) rmSync(path.join(dataDir, STACK_FILE), { force: true });
+    },
+  };
+}
