@@ -24,6 +24,8 @@ export interface TrainProgress {
 export interface TrainOptions {
   format?: 'auto' | RatingsFormat;
   maxRejectedShare?: number;
+  /** refuse input whose (decompressed) text exceeds this many bytes (reader default otherwise) */
+  maxBytes?: number;
   /** name used in error messages (file path or s3 key) */
   sourceName?: string;
   threads?: number;
@@ -83,6 +85,7 @@ export async function trainModel(
   const { interactions, report } = await readRatings(source, {
     format: opts.format ?? 'auto',
     maxRejectedShare: opts.maxRejectedShare,
+    maxBytes: opts.maxBytes,
     sourceName: opts.sourceName,
   });
   lap('parse');

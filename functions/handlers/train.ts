@@ -34,6 +34,9 @@ export interface TrainDeps {
   params?: Partial<TrainingParams>;
   train?: TrainFn;
   readMovies?: ReadMoviesFn;
+  /** refuse uploads whose (decompressed) text exceeds this many bytes — a gzip bomb or a file too big for
+   * this function's memory gets a rejection report instead of an out-of-memory crash (see maxInputBytesFor) */
+  maxInputBytes?: number;
   logger?: Logger;
   metrics?: Metrics;
 }
@@ -63,6 +66,13 @@ export function decodeS3Key(raw: string): string {
 export function versionIdOf(ref: Pick<SourceRef, 'bucket' | 'key' | 'versionId' | 'etag' | 'sequencer'>): string {
   const identity = ref.versionId || ref.etag || ref.sequencer || '';
   return createHash('sha256').update(`${ref.bucket}\n${ref.key}\n${identity}`).digest('hex').slice(0, 16);
+}
+
+/** Parsing holds ≤ 8 bytes per accepted row and a row takes ≥ 4 bytes of text ("1,2\n"), so the reader's
+ * arrays (with their growth) peak near 2.5× the text size, and the matrix and clustering need about as much
+ * again: a function with M MB of memory is given M/6 MB of (decompressed) text. */
+export function maxInputBytesFor(memoryMb: number): number {
+  return Math.floor((memoryMb * 2 ** 20) / 6);
 }
 
 export const rejectionReportKey = (key: string) => `${S3_PREFIXES.reports}${key}.json`;
@@ -135,7 +145,14 @@ export function makeHandler(deps: TrainDeps) {
     const t0 = Date.now();
     let snapshot: ModelSnapshot;
     try {
-      ({ snapshot } = await train(obj.stream, params, { sourceName }));
+      if (deps.maxInputBytes !== undefined && obj.contentLength !== undefined && obj.contentLength > deps.maxInputBytes) {
+        (obj.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        throw new InputError(
+          'too_large',
+          `${sourceName}: the object is ${obj.contentLength} bytes, more than the ${deps.maxInputBytes} bytes this training function can hold in memory; split the file or give the function more memory.`,
+        );
+      }
+      ({ snapshot } = await train(obj.stream, params, { sourceName, maxBytes: deps.maxInputBytes }));
     } catch (e) {
       if (e instanceof InputError) return reject(ref, e, version);
       throw e;
@@ -175,7 +192,18 @@ export function makeHandler(deps: TrainDeps) {
 
   const base = async (event: S3Event): Promise<{ results: RecordResult[] }> => {
     const results: RecordResult[] = [];
-    for (const record of event.Records ?? []) results.push(await processRecord(record));
+    for (const record of event.Records ?? []) {
+      try {
+        results.push(await processRecord(record));
+      } catch (e) {
+        // reported here (structured, with the key) and rethrown: Lambda retries, then the DLQ and its alarm
+        logger.error('training failed; Lambda will retry (the publish is idempotent per object version)', {
+          key: record.s3?.object?.key,
+          error: e as Error,
+        });
+        throw e;
+      }
+    }
     return { results };
   };
 
@@ -215,6 +243,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
       pointerTtlMs: 0,
     }),
     params: paramsFromEnv(env),
+    // set by Lambda; absent locally (the reader's own limit applies)
+    maxInputBytes: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? maxInputBytesFor(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE)) : undefined,
   };
 }
 
