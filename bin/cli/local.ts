@@ -94,7 +94,7 @@ function printExamples(s: LocalStack): void {
   console.log(
     [
       '',
-      'Try it (user 1 is in the sample; any user id works, unknown users get the most popular movies):',
+      'Try it (any user id works; users the model does not know get the most popular movies):',
       `  curl ${h} '${url}/users/1/recommendations?n=5'`,
       `  curl ${h} ${url}/users/1/movies`,
       `  curl ${h} -H 'content-type: application/json' -d '{"movieId": 318}' ${url}/users/1/movies`,

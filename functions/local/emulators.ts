@@ -26,6 +26,7 @@ const newS3rver = (opts: Record<string, unknown>) =>
 /** The subset of s3rver we use. `on('event')` fires S3-shaped ObjectCreated records (keys NOT URL-encoded). */
 export interface S3rverInstance {
   run(): Promise<AddressInfo>;
+  listen(...args: unknown[]): Server | Promise<Server>;
   close(): Promise<void>;
   on(event: 'event', cb: (event: { Records: unknown[] }) => void): void;
   removeAllListeners(event?: string): void;
@@ -86,6 +87,18 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     directory: path.join(root, 's3'),
     vhostBuckets: false,
   });
+  // s3rver's own listen() leaves a listen error (a busy port) unhandled, which would crash the process:
+  // listen with a callback and turn the server's 'error' into a rejection instead.
+  const rawListen = s3rver.listen.bind(s3rver);
+  s3rver.listen = (...args: unknown[]) =>
+    new Promise<Server>((resolve, reject) => {
+      // with a callback, s3rver's listen returns the server synchronously
+      const server = rawListen(...args, () => {
+        server.off('error', reject);
+        resolve(server);
+      }) as Server;
+      server.once('error', reject);
+    });
   let s3Addr: AddressInfo;
   try {
     s3Addr = await s3rver.run();

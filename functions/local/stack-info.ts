@@ -8,6 +8,8 @@ export interface StackInfo {
   pid: number;
   apiUrl: string;
   s3Endpoint: string;
+  /** internal (the handlers use it); listed so tools and tests can see every port the stack holds */
+  dynamoEndpoint: string;
   bucket: string;
   stage: string;
 }

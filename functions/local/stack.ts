@@ -179,6 +179,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     pid: process.pid,
     apiUrl: `http://localhost:${apiPort}`,
     s3Endpoint: `http://localhost:${s3Port}`,
+    dynamoEndpoint: emu.dynamoEndpoint,
     bucket: emu.bucket,
     stage,
   };
