@@ -1,0 +1,146 @@
+// Section 4: cold start. Each Lambda entry is bundled as the CDK stack bundles it (lib/function.ts:
+// NodejsFunction with minify, source maps without sources content, target node24, AWS SDK bundled, cjs),
+// then fresh Node processes load the bundle and answer one event, interleaved with a minimal handler's.
+import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ENV } from '../../functions/shared/resources';
+import { apiEvent } from '../../test/unit/handlers-fakes';
+import { DATA_DIR } from './datasets';
+import { lastJson, ROOT, run } from './proc';
+import { median } from './stats';
+
+/** An entry constant of the CDK stack (e.g. API_ENTRY in lib/api.ts), read from the source so that this
+ * script follows the stack without loading aws-cdk-lib. */
+export function stackEntry(file: string, name: string): string {
+  const src = readFileSync(path.join(ROOT, file), 'utf8');
+  const m = new RegExp(`export const ${name} = '([^']+)'`).exec(src);
+  if (!m) throw new Error(`${file} no longer declares ${name} = '...'; update bench/lib/coldstart.ts`);
+  return m[1];
+}
+
+export interface Bundle {
+  name: string;
+  entry: string;
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  event: unknown;
+  eventNote: string;
+}
+
+export interface ColdRow {
+  name: string;
+  entry: string;
+  bytes: number;
+  gzipBytes: number;
+  eventNote: string;
+  runs: number;
+  /** medians, ms */
+  bootMs: number;
+  requireMs: number;
+  firstMs: number;
+  totalMs: number;
+  totalP25: number;
+  totalP75: number;
+  status: string;
+}
+
+/** The esbuild options NodejsFunction derives from lib/function.ts's `bundling` block. */
+export function cdkLikeOptions(entry: string, outfile: string): Record<string, unknown> {
+  return {
+    entryPoints: [path.join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'warning',
+  };
+}
+
+export async function buildBundles(knownUser: number): Promise<Bundle[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as { build(o: Record<string, unknown>): Promise<unknown> };
+  const dir = path.join(DATA_DIR, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const specs = [
+    {
+      name: 'api',
+      entry: stackEntry('lib/api.ts', 'API_ENTRY'),
+      event: apiEvent('GET', `/users/${knownUser}/recommendations`),
+      eventNote: `GET /users/${knownUser}/recommendations (reads dynalite)`,
+    },
+    {
+      name: 'train',
+      entry: stackEntry('lib/training.ts', 'TRAIN_ENTRY'),
+      event: { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'elsewhere/x.csv', size: 1 } } }] },
+      eventNote: 'S3 event outside uploads/ (ignored: load + dispatch only)',
+    },
+    { name: 'minimal', entry: 'bench/lib/minimal-handler.ts', event: {}, eventNote: 'returns 200 at once' },
+  ];
+  const out: Bundle[] = [];
+  for (const s of specs) {
+    const file = path.join(dir, s.name, 'index.js');
+    await esbuild.build(cdkLikeOptions(s.entry, file));
+    const bytes = statSync(file).size;
+    out.push({ ...s, file, bytes, gzipBytes: gzipSync(readFileSync(file)).length });
+  }
+  return out;
+}
+
+interface ColdSample {
+  bootMs: number;
+  requireMs: number;
+  firstMs: number;
+  totalMs: number;
+  status: number | string;
+}
+
+export async function benchColdStart(bundles: Bundle[], rounds: number, dynamoEndpoint: string, stage: string): Promise<ColdRow[]> {
+  const env = {
+    ...process.env,
+    [ENV.stage]: stage,
+    [ENV.dynamoEndpoint]: dynamoEndpoint,
+    AWS_REGION: 'us-east-1',
+    NODE_OPTIONS: '--enable-source-maps', // as lib/function.ts sets it in Lambda
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const samples = new Map<string, ColdSample[]>(bundles.map((b) => [b.name, []]));
+  const events = new Map<string, string>();
+  for (const b of bundles) {
+    const f = path.join(path.dirname(b.file), 'event.json');
+    writeFileSync(f, JSON.stringify(b.event));
+    events.set(b.name, f);
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const b of bundles) {
+      const { stdout } = await run(process.execPath, [path.join(ROOT, 'bench', 'lib', 'cold-child.js'), b.file, events.get(b.name)!], { env });
+      samples.get(b.name)!.push(lastJson<ColdSample>(stdout));
+    }
+  }
+  return bundles.map((b) => {
+    const s = samples.get(b.name)!;
+    const totals = s.map((x) => x.totalMs).sort((x, y) => x - y);
+    return {
+      name: b.name,
+      entry: b.entry,
+      bytes: b.bytes,
+      gzipBytes: b.gzipBytes,
+      eventNote: b.eventNote,
+      runs: s.length,
+      bootMs: median(s.map((x) => x.bootMs)),
+      requireMs: median(s.map((x) => x.requireMs)),
+      firstMs: median(s.map((x) => x.firstMs)),
+      totalMs: median(totals),
+      totalP25: totals[Math.floor((totals.length - 1) / 4)],
+      totalP75: totals[Math.ceil(((totals.length - 1) * 3) / 4)],
+      status: [...new Set(s.map((x) => String(x.status)))].join('/'),
+    };
+  });
+}

@@ -1,0 +1,168 @@
+// Markdown for the console and BENCHMARKS.md: one table per section and the issue-7 bars.
+import type { ColdRow } from './coldstart';
+import type { HttpRow, InProcessRow, PublishRow } from './serving';
+import type { TrainingRow } from './training';
+import { fx, kb, mib } from './stats';
+
+export interface Results {
+  training: TrainingRow[];
+  sklearnNote: string | null;
+  publish: PublishRow | null;
+  inProcess: InProcessRow | null;
+  http: HttpRow | null;
+  cold: ColdRow[];
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function trainingTable(rows: TrainingRow[]): string {
+  return table(
+    [
+      'set', 'users × movies (nnz)', 'config', 'parse s', 'matrix s', 'cluster s', 'counts s', 'write s', 'train total s',
+      'iter', 'inertia', 'peak RSS MiB', 'sklearn fit s', 'sklearn iter', 'cluster / sklearn', 'inertia / sklearn', 'sklearn load s, RSS MiB',
+    ],
+    rows.map((r) => {
+      const o = r.ours;
+      const s = r.sklearn;
+      return [
+        r.set,
+        `${o.users} × ${o.movies} (${o.interactions})`,
+        `${r.config}, n_init ${o.nInit}`,
+        fx(o.seconds.parse),
+        fx(o.seconds.matrix),
+        fx(o.seconds.cluster),
+        fx(o.seconds.counts),
+        fx(o.seconds.write),
+        fx(o.wallSeconds),
+        String(o.iterations),
+        fx(o.inertia, 1),
+        mib(o.maxRssBytes),
+        s ? fx(s.fitSeconds) : '-',
+        s ? String(s.iterations) : '-',
+        s ? fx(o.seconds.cluster / s.fitSeconds, 3) : '-',
+        s ? fx(o.inertia / s.inertia, 4) : '-',
+        s ? `${fx(s.loadSeconds, 1)}, ${mib(s.maxRssBytes)}` : '-',
+      ];
+    }),
+  );
+}
+
+export function publishTable(p: PublishRow): string {
+  return table(
+    ['model', 'items written', 'requests', 'BatchWriteItem', 'other requests', 'retried items', 'seconds'],
+    [[`${p.users} users, ${p.interactions} interactions`, String(p.items), String(p.requests), String(p.batchRequests), String(p.otherRequests), String(p.retriedItems), fx(p.seconds)]],
+  );
+}
+
+export function servingTable(s: InProcessRow | null, h: HttpRow | null): string {
+  const rows: string[][] = [];
+  if (s) {
+    rows.push(['API handler in-process → dynalite', String(s.requests), fx(s.handler.p50), fx(s.handler.p99), fx(s.handler.max), '-', `${fx(s.readsPerRequest)} reads/request, ${(s.unknownShare * 100).toFixed(0)}% unknown users`]);
+    rows.push(['raw GetItem, same dynalite (floor)', String(s.getItem.n), fx(s.getItem.p50), fx(s.getItem.p99), fx(s.getItem.max), '-', 'interleaved with the handler requests']);
+  }
+  if (h) {
+    rows.push([
+      `HTTP: autocannon → movierec local (${h.connections} connections, ${h.seconds} s)`,
+      String(h.requests),
+      fx(h.p50),
+      fx(h.p99),
+      fx(h.max),
+      fx(h.reqPerSec, 0),
+      `${h.non2xx} non-2xx, ${h.errors} errors; stack up in ${fx(h.startSeconds, 1)} s`,
+    ]);
+  }
+  return table(['path', 'requests', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'notes'], rows);
+}
+
+export function coldTable(rows: ColdRow[]): string {
+  return table(
+    ['bundle', 'minified KB', 'gzip KB', 'node boot ms', 'require ms', 'first answer ms', 'total ms (p25–p75)', 'first event', 'status'],
+    rows.map((r) => [
+      `${r.name} (${r.entry})`,
+      kb(r.bytes),
+      kb(r.gzipBytes),
+      fx(r.bootMs, 0),
+      fx(r.requireMs, 0),
+      fx(r.firstMs, 0),
+      `${fx(r.totalMs, 0)} (${fx(r.totalP25, 0)}–${fx(r.totalP75, 0)})`,
+      r.eventNote,
+      r.status,
+    ]),
+  );
+}
+
+interface Bar {
+  name: string;
+  verdict: 'pass' | 'FAIL' | 'not measured';
+  detail: string;
+}
+
+const GB = 2e9;
+
+export function bars(r: Results): Bar[] {
+  const out: Bar[] = [];
+  const one = r.training.filter((t) => t.config === 'one init, no fix');
+  const big = one.find((t) => t.set === '25M');
+  const largest = one[one.length - 1];
+  const v = (ok: boolean): Bar['verdict'] => (ok ? 'pass' : 'FAIL');
+  if (big?.sklearn) {
+    const ratio = big.ours.seconds.cluster / big.sklearn.fitSeconds;
+    out.push({ name: 'clustering 25M, k=15, one init ≤ 0.25 × scikit-learn fit', verdict: v(ratio <= 0.25), detail: `${fx(big.ours.seconds.cluster)} s vs ${fx(big.sklearn.fitSeconds)} s = ${fx(ratio, 3)} ×` });
+  } else {
+    const hint = largest?.sklearn ? ` (largest set of this run, ${largest.set}: ${fx(largest.ours.seconds.cluster / largest.sklearn.fitSeconds, 3)} ×; run with --large)` : ' (run with --large)';
+    out.push({ name: 'clustering 25M, k=15, one init ≤ 0.25 × scikit-learn fit', verdict: 'not measured', detail: `no 25M run with scikit-learn${hint}` });
+  }
+  if (big) {
+    const t = big.ours.wallSeconds;
+    const rss = big.ours.maxRssBytes;
+    out.push({ name: 'movierec train 25M (CSV → model file, one init, no fix) ≤ 60 s', verdict: v(t <= 60), detail: `${fx(t, 1)} s (parse ${fx(big.ours.seconds.parse)}, matrix ${fx(big.ours.seconds.matrix)}, cluster ${fx(big.ours.seconds.cluster)}, counts ${fx(big.ours.seconds.counts)}, write ${fx(big.ours.seconds.write)})` });
+    out.push({ name: 'peak RSS of that run ≤ 2 GB', verdict: v(rss <= GB), detail: `${(rss / 1e9).toFixed(2)} GB (${mib(rss)} MiB)` });
+  } else {
+    out.push({ name: 'movierec train 25M ≤ 60 s, peak RSS ≤ 2 GB', verdict: 'not measured', detail: 'run with --large' });
+  }
+  const inertiaRow = big?.sklearn ? big : [...one].reverse().find((t) => t.sklearn);
+  if (inertiaRow?.sklearn) {
+    const ratio = inertiaRow.ours.inertia / inertiaRow.sklearn.inertia;
+    out.push({ name: `inertia ≤ 1.01 × scikit-learn's at n_init 1 (${inertiaRow.set})`, verdict: v(ratio <= 1.01), detail: `${fx(ratio, 4)} × (${fx(inertiaRow.ours.inertia, 1)} vs ${fx(inertiaRow.sklearn.inertia, 1)})` });
+  }
+  if (r.inProcess) {
+    const s = r.inProcess;
+    const ratio = s.handler.p99 / s.getItem.p99;
+    out.push({ name: 'serving p99 in-process ≤ 2 × raw GetItem p99', verdict: v(ratio <= 2), detail: `${fx(s.handler.p99)} ms vs ${fx(s.getItem.p99)} ms = ${fx(ratio)} ×` });
+  }
+  const api = r.cold.find((c) => c.name === 'api');
+  if (api) {
+    out.push({ name: 'API bundle ≤ 300 KB minified', verdict: v(api.bytes <= 300_000), detail: `${kb(api.bytes)} KB (${kb(api.gzipBytes)} KB gzip)` });
+  }
+  return out;
+}
+
+export function barsTable(r: Results): string {
+  return table(['issue 7 bar', 'verdict', 'measured (this run)'], bars(r).map((b) => [b.name, b.verdict === 'FAIL' ? '**FAIL**' : b.verdict, b.detail]));
+}
+
+export function renderRun(r: Results, header: { date: string; machine: string; load: string; command: string; loadAfter: string }): string {
+  const parts: string[] = [
+    `## Bench run ${header.date}`,
+    '',
+    `- command: \`${header.command}\``,
+    `- machine: ${header.machine}`,
+    `- load average (1/5/15 min) at start: ${header.load}; at end: ${header.loadAfter} (shared machine: compare ratios within one run)`,
+    '',
+  ];
+  if (r.training.length) {
+    parts.push('### Training (each run a fresh `movierec train` process; k=15; phases in seconds)', '', trainingTable(r.training), '');
+    if (r.sklearnNote) parts.push(`scikit-learn: ${r.sklearnNote}`, '');
+    const notes = [...new Set(r.training.flatMap((t) => t.ours.notes))];
+    for (const n of notes) parts.push(`- training note: ${n}`);
+    if (notes.length) parts.push('');
+  }
+  if (r.publish) parts.push('### Publish of the 1M model to dynalite', '', publishTable(r.publish), '');
+  if (r.inProcess || r.http) parts.push('### Serving GET /users/{id}/recommendations', '', servingTable(r.inProcess, r.http), '');
+  if (r.http) parts.push(`local stack: \`${r.http.command}\``, '');
+  if (r.cold.length) parts.push('### Cold start (bundled as lib/function.ts bundles; medians of fresh Node processes, interleaved)', '', coldTable(r.cold), '');
+  parts.push('### Issue 7 bars', '', barsTable(r), '');
+  return parts.join('\n');
+}

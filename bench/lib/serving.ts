@@ -1,0 +1,215 @@
+// Sections 2 and 3: publish a trained model to dynalite, then serve it — the API handler in-process
+// (interleaved with raw GetItem calls on the same dynalite, the physical floor), and the local stack over
+// HTTP with autocannon.
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { makeDocClient } from '../../functions/adapters/aws';
+import { keys } from '../../functions/adapters/dynamo-layout';
+import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
+import { mulberry32 } from '../../functions/core/generate';
+import { fromSnapshot, ModelSnapshot } from '../../functions/core/model';
+import { makeHandler } from '../../functions/handlers/api';
+import { startStack } from '../../functions/local/emulators';
+import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../../test/unit/handlers-fakes';
+import { ROOT } from './proc';
+import { latency, Latency } from './stats';
+
+export const STAGE = 'bench';
+export const VERSION = 'v1';
+const UNKNOWN_BASE = 900_000_000;
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+export interface PublishRow {
+  users: number;
+  interactions: number;
+  items: number;
+  requests: number;
+  batchRequests: number;
+  otherRequests: number;
+  retriedItems: number;
+  seconds: number;
+}
+
+export function loadSnapshot(file: string): ModelSnapshot {
+  return fromSnapshot(JSON.parse(readFileSync(file, 'utf8')), file).snapshot;
+}
+
+export async function benchPublish(stack: Stack, snapshot: ModelSnapshot): Promise<PublishRow> {
+  const store = new DynamoModelStore({ doc: makeDocClient(stack.dynamo), usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
+  const t = performance.now();
+  const res = await store.publishVersion(snapshot, VERSION, { bucket: 'bench', key: 'uploads/bench.csv' }, { sourceOrder: '1' });
+  const seconds = (performance.now() - t) / 1000;
+  if (res.status !== 'published') throw new Error(`publish of the benchmark model returned ${res.status}`);
+  const s = res.stats!;
+  const other = Object.entries(store.calls)
+    .filter(([name]) => name !== 'BatchWriteCommand')
+    .reduce((a, [, n]) => a + n, 0);
+  return {
+    users: snapshot.users.ids.length,
+    interactions: snapshot.users.movies.length,
+    items: s.items,
+    requests: s.batchRequests + other,
+    batchRequests: s.batchRequests,
+    otherRequests: other,
+    retriedItems: s.retriedItems,
+    seconds,
+  };
+}
+
+/** Known user ids at random, one in ten replaced by an id the model does not have. */
+export function userSequence(ids: ArrayLike<number>, n: number, seed = 7): number[] {
+  const r = mulberry32(seed);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(r() < 0.1 ? UNKNOWN_BASE + Math.floor(r() * 1e6) : ids[Math.floor(r() * ids.length)]);
+  }
+  return out;
+}
+
+export interface InProcessRow {
+  requests: number;
+  handler: Latency;
+  getItem: Latency;
+  readsPerRequest: number;
+  unknownShare: number;
+}
+
+/** The API handler in-process, each request followed by one raw GetItem of the same user's item (same
+ * dynalite, same client settings), so both see the same machine load. Caches are warmed first. */
+export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: number): Promise<InProcessRow> {
+  const doc = makeDocClient(stack.dynamo);
+  const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
+  const handler = makeHandler({
+    store,
+    idempotency: new DynamoIdempotencyStore({ doc, table: stack.tables.users }),
+    logger: silentLogger(),
+    metrics: quietMetrics(),
+  });
+  const ids = snapshot.users.ids;
+  const get = (u: number) => doc.send(new GetCommand({ TableName: stack.tables.users, Key: { pk: keys.userPk(VERSION, u), sk: keys.userSk(0) } }));
+  const ask = async (u: number) => {
+    const res = await handler(apiEvent('GET', `/users/${u}/recommendations`), lambdaContext);
+    if (res.statusCode !== 200) throw new Error(`GET /users/${u}/recommendations answered ${res.statusCode}: ${res.body}`);
+  };
+  // warm-up: every cluster's list and the popular list reach the handler's cache, the SDK's sockets open
+  for (const u of userSequence(ids, 500, 1)) {
+    await ask(u);
+    await get(u);
+  }
+  const users = userSequence(ids, n);
+  const h = new Float64Array(n);
+  const g = new Float64Array(n);
+  const readsBefore = store.reads;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await ask(users[i]);
+    const t1 = performance.now();
+    await get(users[i]);
+    h[i] = t1 - t0;
+    g[i] = performance.now() - t1;
+  }
+  return {
+    requests: n,
+    handler: latency(h),
+    getItem: latency(g),
+    readsPerRequest: (store.reads - readsBefore) / n,
+    unknownShare: users.filter((u) => u >= UNKNOWN_BASE).length / n,
+  };
+}
+
+export interface HttpRow {
+  seconds: number;
+  connections: number;
+  requests: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  startSeconds: number;
+  command: string;
+}
+
+/** `movierec local` on a fresh data folder with the given ratings, then autocannon over loopback. */
+export async function benchHttp(opts: {
+  ratings: string;
+  userIds: ArrayLike<number>;
+  dataDir: string;
+  seconds: number;
+  connections: number;
+  log: (s: string) => void;
+}): Promise<HttpRow> {
+  const apiKey = 'bench-key-0123456789';
+  const args = ['bin/movierec.js', 'local', '--port', '0', '--s3-port', '0', '--fresh', '--data-dir', opts.dataDir, '--ratings', opts.ratings, '--stage', 'bench'];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, MOVIEREC_API_KEY: apiKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`movierec local did not print "ready:" within 600 s:\n${output.slice(-2000)}`)), 600_000);
+      const onData = (b: Buffer) => {
+        output += b.toString();
+        const m = /ready: (http:\/\/\S+)/.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1].replace('localhost', '127.0.0.1'));
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`movierec local exited with ${code} before it was ready:\n${output.slice(-2000)}`));
+      });
+    });
+    const startSeconds = (performance.now() - t0) / 1000;
+    opts.log(`  local stack ready at ${url} after ${startSeconds.toFixed(1)} s; autocannon for ${opts.seconds} s…`);
+    const users = userSequence(opts.userIds, 100_000, 11);
+    let next = 0;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<AutocannonResult>;
+    const r = await autocannon({
+      url,
+      connections: opts.connections,
+      duration: opts.seconds,
+      headers: { 'x-api-key': apiKey },
+      requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: `/users/${users[next++ % users.length]}/recommendations` }) }],
+    });
+    return {
+      seconds: opts.seconds,
+      connections: opts.connections,
+      requests: r.requests.total,
+      reqPerSec: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      startSeconds,
+      command: `node ${args.join(' ')}`,
+    };
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }
+}
+
+interface AutocannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+

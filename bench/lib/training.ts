@@ -1,0 +1,95 @@
+// Section 1: training. Each run is `movierec train` in a fresh child process (bench/lib/train-child.ts), so
+// the peak RSS is that run's alone; scikit-learn's KMeans fits the same matrix in the same run.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DATA_DIR, ensureDataSet, SETS } from './datasets';
+import { lastJson, run, RUN_TS, ROOT } from './proc';
+import { ChildResult, RESULT_MARK } from './train-summary';
+
+export const PYTHON = '/usr/bin/python3';
+export const K = 15;
+
+export interface SklearnResult {
+  version: string;
+  loadSeconds: number;
+  fitSeconds: number;
+  inertia: number;
+  iterations: number;
+  nnz: number;
+  maxRssBytes: number;
+}
+
+export interface TrainingRow {
+  set: string;
+  /** 'one init, no fix' (the comparison with scikit-learn) or 'defaults' (n_init, fixClusters as shipped) */
+  config: string;
+  command: string;
+  ours: ChildResult;
+  sklearn: SklearnResult | null;
+  modelFile: string;
+}
+
+/** Why scikit-learn cannot run here, or null when it can. */
+export function sklearnMissing(): string | null {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  try {
+    execFileSync(PYTHON, ['-c', 'import sklearn, scipy, pandas, numpy'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return `${PYTHON} lacks scikit-learn, scipy, pandas or numpy (Debian: apt-get install python3-sklearn python3-pandas)`;
+  }
+}
+
+export function modelFile(setKey: string, config: 'one' | 'defaults'): string {
+  return path.join(DATA_DIR, `model-${setKey}-${config}.json`);
+}
+
+async function trainChild(args: string[]): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, [RUN_TS, 'bench/lib/train-child.ts', ...args]);
+  return lastJson<ChildResult>(stdout, RESULT_MARK);
+}
+
+export async function sklearnFit(csv: string, nInit: number): Promise<SklearnResult> {
+  const { stdout } = await run(PYTHON, [path.join(ROOT, 'bench', 'lib', 'sklearn_fit.py'), csv, String(K), String(nInit)]);
+  return lastJson<SklearnResult>(stdout);
+}
+
+export interface TrainingOptions {
+  sets: string[];
+  /** the set that also gets a run with the product defaults (n_init 10, fixClusters) */
+  defaultsSet: string | null;
+  sklearn: boolean;
+  log: (s: string) => void;
+}
+
+export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> {
+  const rows: TrainingRow[] = [];
+  for (const key of o.sets) {
+    const csv = await ensureDataSet(key, o.log);
+    const rel = path.relative(ROOT, csv);
+    const name = SETS[key].name;
+    const configs: Array<['one' | 'defaults', string[]]> = [['one', ['--n-init', '1', '--min-cluster-size', '0']]];
+    if (key === o.defaultsSet) configs.push(['defaults', []]);
+    for (const [config, extra] of configs) {
+      const out = modelFile(key, config);
+      const args = ['--ratings', rel, '--out', path.relative(ROOT, out), '--k', String(K), ...extra, '--quiet'];
+      o.log(`training ${name} (${config === 'one' ? 'one init, no fix' : 'defaults'}) in a fresh process…`);
+      const ours = await trainChild(args);
+      let sklearn: SklearnResult | null = null;
+      if (config === 'one' && o.sklearn) {
+        o.log(`  scikit-learn KMeans on ${name}…`);
+        sklearn = await sklearnFit(csv, 1);
+      }
+      rows.push({
+        set: name,
+        config: config === 'one' ? 'one init, no fix' : 'defaults',
+        command: `movierec train ${args.join(' ')}`,
+        ours,
+        sklearn,
+        modelFile: out,
+      });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,180 @@
+// `npm run bench`: issue 7's performance numbers in one run — training (ours next to scikit-learn),
+// publish, serving (in-process vs the raw GetItem floor, and HTTP on the local stack) and cold start.
+// Prints the tables and appends them, dated, with the machine and the exact command, to BENCHMARKS.md.
+//
+//   npm run bench [-- --quick] [--large] [--sets 100k,1m,5m,25m] [--only training,publish,serving,http,coldstart]
+//                 [--requests 10000] [--http-seconds 10] [--no-sklearn] [--no-write]
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack } from '../functions/local/emulators';
+import { benchColdStart, buildBundles } from './lib/coldstart';
+import { DATA_DIR, ensureDataSet, SETS } from './lib/datasets';
+import { describeMachine, load, machine } from './lib/machine';
+import { ROOT, run } from './lib/proc';
+import { renderRun, Results } from './lib/report';
+import { benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
+import { benchTraining, modelFile, sklearnMissing } from './lib/training';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const SECTIONS = ['training', 'publish', 'serving', 'http', 'coldstart'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const BENCHMARKS_MD = path.join(ROOT, 'BENCHMARKS.md');
+const BENCHMARKS_INTRO = `# Benchmarks
+
+Performance numbers of movierec, measured on the machine named with each run. Quality numbers live in
+EVALUATION.md (\`npm run evaluate\`).
+
+## npm run bench (issue 7)
+
+\`npm run bench\` (bench/run.ts, helpers in bench/lib/) measures, in one run:
+
+1. **Training**: \`movierec train\` on generated sets (functions/core/generate.ts, seed 0, cached in
+   \`.bench-data/\`) of 100k, 1M and 5M ratings (25M = 160k users × 60k movies with \`--large\`), each in a
+   fresh process so the peak RSS is that run's; k=15 with one init and no fixClusters (the comparison
+   setting), and the product defaults on 1M. scikit-learn's \`KMeans(k=15, n_init=1, init='k-means++',
+   random_state=0)\` fits the same binary CSR matrix (loaded from the same CSV with pandas; only the fit is
+   timed) in the same run.
+2. **Publish** of the 1M model (defaults) to dynalite: requests and seconds.
+3. **Serving**: the API handler in-process against dynalite (random known users, 10% unknown), each
+   request followed by a raw GetItem of the same user's item as the floor; then autocannon against
+   \`movierec local\` over loopback HTTP.
+4. **Cold start**: the Lambda bundles built with lib/function.ts's esbuild options, and fresh Node
+   processes loading each and answering one event, next to a minimal handler.
+
+Runs are appended below, newest last. The machine is shared (2 vCPU, other engineers' jobs running), so
+compare ratios measured within one run.
+`;
+
+interface Options {
+  sets: string[];
+  sections: Set<Section>;
+  requests: number;
+  httpSeconds: number;
+  coldRounds: number;
+  sklearn: boolean;
+  write: boolean;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      large: { type: 'boolean' },
+      sets: { type: 'string' },
+      only: { type: 'string' },
+      requests: { type: 'string' },
+      'http-seconds': { type: 'string' },
+      'cold-rounds': { type: 'string' },
+      'no-sklearn': { type: 'boolean' },
+      'no-write': { type: 'boolean' },
+    },
+  });
+  const int = (v: string | undefined, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}".`);
+    return n;
+  };
+  let sets = values.quick ? ['100k', '1m'] : ['100k', '1m', '5m'];
+  if (values.large) sets.push('25m');
+  if (values.sets) sets = values.sets.split(',').map((s) => s.trim().toLowerCase());
+  for (const s of sets) if (!SETS[s]) throw new Error(`--sets: unknown set "${s}"; use ${Object.keys(SETS).join(', ')}.`);
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; use ${SECTIONS.join(', ')}.`);
+  return {
+    sets,
+    sections: new Set(only as Section[]),
+    requests: int(values.requests, '--requests', values.quick ? 2_000 : 10_000),
+    httpSeconds: int(values['http-seconds'], '--http-seconds', values.quick ? 5 : 10),
+    coldRounds: int(values['cold-rounds'], '--cold-rounds', values.quick ? 3 : 7),
+    sklearn: !values['no-sklearn'],
+    write: !values['no-write'],
+  };
+}
+
+const log = (s: string) => console.error(s);
+
+/** The 1M model (product defaults) the publish, serving and cold-start sections use. */
+async function servingModel(): Promise<string> {
+  const file = modelFile('1m', 'defaults');
+  if (existsSync(file)) return file;
+  const csv = await ensureDataSet('1m', log);
+  log('training the 1M model for the serving sections…');
+  await run(process.execPath, [path.join(ROOT, 'bin', 'movierec.js'), 'train', '--ratings', csv, '--out', file, '--quiet']);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const o = options(argv);
+  const m = machine();
+  const startLoad = load();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  log(`movierec bench ${date} on ${describeMachine(m)}; load ${startLoad}`);
+  const results: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [] };
+
+  if (o.sections.has('training')) {
+    const missing = o.sklearn ? sklearnMissing() : 'skipped (--no-sklearn)';
+    if (missing) {
+      results.sklearnNote = o.sklearn ? `skipped: ${missing}` : missing;
+      log(`scikit-learn ${results.sklearnNote}`);
+    } else {
+      results.sklearnNote = 'KMeans(n_clusters=15, n_init=1, init="k-means++", max_iter=300, tol=1e-4, random_state=0), default threads (OpenMP: all cores)';
+    }
+    results.training = await benchTraining({ sets: o.sets, defaultsSet: o.sets.includes('1m') ? '1m' : null, sklearn: !missing, log });
+  }
+
+  const needStack = o.sections.has('publish') || o.sections.has('serving') || o.sections.has('coldstart');
+  if (needStack) {
+    const snapshot = loadSnapshot(await servingModel());
+    const stack = await startStack(STAGE);
+    try {
+      log('publishing the 1M model to dynalite…');
+      const pub = await benchPublish(stack, snapshot);
+      if (o.sections.has('publish')) results.publish = pub;
+      if (o.sections.has('serving')) {
+        log(`serving ${o.requests} requests in-process…`);
+        results.inProcess = await benchInProcess(stack, snapshot, o.requests);
+      }
+      if (o.sections.has('coldstart')) {
+        log('bundling the Lambda entries and timing cold starts…');
+        const bundles = await buildBundles(snapshot.users.ids[0]);
+        results.cold = await benchColdStart(bundles, o.coldRounds, stack.dynamoEndpoint, STAGE);
+      }
+    } finally {
+      await stack.stop();
+    }
+  }
+
+  if (o.sections.has('http')) {
+    const csv = await ensureDataSet('1m', log);
+    log('starting movierec local on the 1M set (trains with the defaults first)…');
+    const ids = Array.from({ length: SETS['1m'].gen.users }, (_, i) => i + 1);
+    results.http = await benchHttp({
+      ratings: path.relative(ROOT, csv),
+      userIds: ids,
+      dataDir: path.relative(ROOT, path.join(DATA_DIR, 'local')),
+      seconds: o.httpSeconds,
+      connections: 10,
+      log,
+    });
+  }
+
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const text = renderRun(results, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });
+  console.log(text);
+  if (o.write) {
+    if (!existsSync(BENCHMARKS_MD)) writeFileSync(BENCHMARKS_MD, BENCHMARKS_INTRO);
+    appendFileSync(BENCHMARKS_MD, `\n${text}`);
+    log(`appended to ${path.relative(process.cwd(), BENCHMARKS_MD) || 'BENCHMARKS.md'}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
