@@ -86,6 +86,21 @@ describe('kmeans (default engine)', () => {
     }
   });
 
+  test('k beyond one register tile (k = 12, 25): inertia and labels agree with brute force', async () => {
+    // the kernels process centres 8 at a time and seeding candidates 4 at a time (k = 25 ⇒ 5 candidates)
+    const x = randomBinary(300, 60, 0.15, 13);
+    for (const k of [12, 25]) {
+      const r = await kmeans(x, opts({ k, nInit: 2, tol: 0 }));
+      expect(r.inertia / bruteForceInertia(x, r.labels, k)).toBeCloseTo(1, 10);
+      // a Lloyd fixed point: each row's own centroid is (one of) its nearest
+      for (let i = 0; i < x.nRows; i += 7) {
+        const near = nearestCentroid(x, r.centroids, k, i);
+        const ownD2 = nearestCentroid(x, r.centroids.map((v, idx) => (Math.floor(idx / x.nCols) === r.labels[i] ? v : 1e9)), k, i).d2;
+        expect(ownD2).toBeLessThanOrEqual(near.d2 + 1e-9);
+      }
+    }
+  });
+
   test('same seed ⇒ identical labels and inertia; every restart keeps its own stream', async () => {
     const x = plantedBinary(300, 60, 4, 0.4, 0.05);
     const a = await kmeans(x, opts({ k: 4, nInit: 4, seed: 42 }));

@@ -119,7 +119,7 @@ function allocState(x: CsrMatrix, k: number, shared: boolean): KernelState {
   const nnz = x.indptr[n];
   const tMax = 2 + Math.floor(Math.log(k));
   const tp = Math.ceil(tMax / 4) * 4;
-  const kp = Math.ceil(k / 8) * 8;
+  const kp = Math.ceil(k / 4) * 4;
   const nBlocks = Math.ceil(n / BLOCK_SIZE);
   const indptr = toShared(x.indptr, Int32Array, shared);
   const indices = toShared(x.indices.length === nnz ? x.indices : x.indices.subarray(0, nnz), Int32Array, shared);
@@ -453,7 +453,7 @@ function updateCentres(S: KernelState, m: MainState): number {
 }
 
 /** Fraction of the smallest half centre distance the centres may drift before exact recomputation. */
-const DRIFT_EXACT = 0.05;
+const DRIFT_EXACT = 0.5;
 
 function decayHalfDistances(S: KernelState): void {
   const { k, half, sHalf, shift } = S;

@@ -13,7 +13,7 @@ export interface KernelState {
   n: number;
   d: number;
   k: number;
-  /** k rounded up to a multiple of 8: the row stride of ct (padding centres are all zero) */
+  /** k rounded up to a multiple of 4: the row stride of ct (padding centres are all zero) */
   kp: number;
   blockSize: number;
   nBlocks: number;
@@ -60,10 +60,11 @@ export const OP_INERTIA = 3;
 
 /**
  * Elkan assignment. For each row: shift its bounds by how far the centres moved, skip it when the
- * bounds prove its centre is still the nearest, otherwise compute the distance to all k centres in one
- * pass over the row's non-zeros (centres are stored transposed, so each non-zero touches k adjacent
- * doubles). `full` = 1 ignores the bounds (first assignment after seeding).
- * out: [changed labels, Σ upper², rows recomputed].
+ * bounds prove its centre is still the nearest, otherwise compute its distance to every group of 4
+ * centres that the bounds cannot rule out, one pass over the row's non-zeros per group (centres are
+ * stored transposed, so each non-zero touches 4 adjacent doubles). `full` = 1 ignores the bounds
+ * (first assignment after seeding).
+ * out: [changed labels, Σ upper², rows recomputed, non-zeros × centre groups computed].
  */
 export function assignKernel(S: KernelState, start: number, end: number, block: number, full: number): void {
   const k = S.k;
@@ -83,27 +84,30 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
   let changed = 0;
   let ubSq = 0;
   let computed = 0;
+  let nnzDone = 0;
   const acc = new Float64Array(kp);
+  const nTiles = kp >> 2;
+  const allTiles = (1 << nTiles) - 1;
   for (let i = start; i < end; i++) {
     const a = labels[i];
     const lb = i * k;
+    const ha = a * k;
+    // tiles (groups of 4 centres) whose distances must be computed: bit t ⇒ centres 4t..4t+3
+    let tiles = allTiles;
+    let ub = Infinity;
     if (full === 0) {
-      const ub = upper[i] + shift[a];
+      ub = upper[i] + shift[a];
       for (let c = 0; c < k; c++) {
         const v = lower[lb + c] - shift[c];
         lower[lb + c] = v > 0 ? v : 0;
       }
-      let need = false;
+      tiles = 0;
       if (ub > sHalf[a]) {
-        const ha = a * k;
         for (let c = 0; c < k; c++) {
-          if (c !== a && ub > lower[lb + c] && ub > half[ha + c]) {
-            need = true;
-            break;
-          }
+          if (c !== a && ub > lower[lb + c] && ub > half[ha + c]) tiles |= 1 << (c >> 2);
         }
       }
-      if (!need) {
+      if (tiles === 0) {
         upper[i] = ub;
         ubSq += ub * ub;
         continue;
@@ -112,42 +116,79 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     computed++;
     const p0 = indptr[i];
     const p1 = indptr[i + 1];
-    // dot products with all centres, 8 at a time with the running sums in locals (registers)
-    for (let cb = 0; cb < kp; cb += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    const xn = xnorm[i];
+    const ta = a >= 0 ? a >> 2 : 0;
+    // Own tile first: its exact distance tightens the upper bound (Elkan), after which the other tiles
+    // are tested again and often skipped. A skipped centre is provably no nearer than the own centre
+    // (its lower bound or half centre distance is ≥ the upper bound).
+    for (let step = 0; step < nTiles; step++) {
+      const t = step === 0 ? ta : step <= ta ? step - 1 : step;
+      if (step === 1 && full === 0) {
+        let d2 = xn - 2 * acc[a] + cnorm[a];
+        if (d2 < 0) d2 = 0;
+        ub = Math.sqrt(d2);
+        tiles = 0;
+        for (let c = 0; c < k; c++) {
+          if (c >> 2 !== ta && ub > lower[lb + c] && ub > half[ha + c]) tiles |= 1 << (c >> 2);
+        }
+        if (tiles === 0) break;
+      }
+      if (step > 0 && (tiles & (1 << t)) === 0) continue;
+      const cb = t << 2;
+      nnzDone += p1 - p0;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
       if (values === null) {
         for (let p = p0; p < p1; p++) {
-          const b = indices[p] * kp + cb;
-          s0 += ct[b]; s1 += ct[b + 1]; s2 += ct[b + 2]; s3 += ct[b + 3];
-          s4 += ct[b + 4]; s5 += ct[b + 5]; s6 += ct[b + 6]; s7 += ct[b + 7];
+          const q = indices[p] * kp + cb;
+          s0 += ct[q];
+          s1 += ct[q + 1];
+          s2 += ct[q + 2];
+          s3 += ct[q + 3];
         }
       } else {
         for (let p = p0; p < p1; p++) {
-          const b = indices[p] * kp + cb;
+          const q = indices[p] * kp + cb;
           const v = values[p];
-          s0 += v * ct[b]; s1 += v * ct[b + 1]; s2 += v * ct[b + 2]; s3 += v * ct[b + 3];
-          s4 += v * ct[b + 4]; s5 += v * ct[b + 5]; s6 += v * ct[b + 6]; s7 += v * ct[b + 7];
+          s0 += v * ct[q];
+          s1 += v * ct[q + 1];
+          s2 += v * ct[q + 2];
+          s3 += v * ct[q + 3];
         }
       }
-      acc[cb] = s0; acc[cb + 1] = s1; acc[cb + 2] = s2; acc[cb + 3] = s3;
-      acc[cb + 4] = s4; acc[cb + 5] = s5; acc[cb + 6] = s6; acc[cb + 7] = s7;
+      acc[cb] = s0;
+      acc[cb + 1] = s1;
+      acc[cb + 2] = s2;
+      acc[cb + 3] = s3;
+      const cEnd = cb + 4 < k ? cb + 4 : k;
+      for (let c = cb; c < cEnd; c++) {
+        let d2 = xn - 2 * acc[c] + cnorm[c];
+        if (d2 < 0) d2 = 0;
+        lower[lb + c] = Math.sqrt(d2);
+      }
     }
-    const xn = xnorm[i];
-    let best = 0;
+    // nearest among the computed centres; ties keep the current centre (stable; a relocated row stays
+    // where it was put), otherwise the lowest index
+    let best = -1;
     let bestD2 = Infinity;
-    let ownD2 = Infinity;
+    if (a >= 0) {
+      let d2 = xn - 2 * acc[a] + cnorm[a];
+      if (d2 < 0) d2 = 0;
+      best = a;
+      bestD2 = d2;
+    }
     for (let c = 0; c < k; c++) {
+      const t = c >> 2;
+      if (full === 0 && t !== ta && (tiles & (1 << t)) === 0) continue;
       let d2 = xn - 2 * acc[c] + cnorm[c];
       if (d2 < 0) d2 = 0;
-      lower[lb + c] = Math.sqrt(d2);
-      if (c === a) ownD2 = d2;
       if (d2 < bestD2) {
         bestD2 = d2;
         best = c;
       }
     }
-    // exact ties keep the current centre (stable, and a relocated row stays where it was put)
-    if (ownD2 === bestD2) best = a;
     if (best !== a) changed++;
     labels[i] = best;
     upper[i] = Math.sqrt(bestD2);
@@ -157,6 +198,7 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
   S.out[o] = changed;
   S.out[o + 1] = ubSq;
   S.out[o + 2] = computed;
+  S.out[o + 3] = nnzDone;
 }
 
 /**
