@@ -178,5 +178,8 @@ describe('kmeans (default engine)', () => {
     await expect(kmeans(x, opts({ threads: 0 }))).rejects.toThrow(InputError);
     const broken: CsrMatrix = { ...x, indices: x.indices.map(() => 99) };
     await expect(kmeans(broken, opts({ k: 2 }))).rejects.toThrow(/column index 99/);
+    const y = csrFromDense([[1, 1, 0], [0, 1, 1]], true);
+    const unsorted: CsrMatrix = { ...y, indices: Int32Array.from([1, 0, 1, 2]) };
+    await expect(kmeans(unsorted, opts({ k: 2 }))).rejects.toThrow(/row 0 has column indices not strictly ascending/);
   });
 });

@@ -12,8 +12,8 @@
 //   worker threads; every reduction is summed per block and then in block order.
 import { availableParallelism } from 'node:os';
 import { CsrMatrix, InputError, KMeansEngine, KMeansOptions, KMeansResult } from '../types';
-import { KernelState, OP_ASSIGN, OP_ASSIGN_FULL, OP_INERTIA, OP_SEED } from './kernels';
-import { Executor, startExecutor } from './pool';
+import { KernelState, OP_ASSIGN, OP_ASSIGN_FULL, OP_INERTIA, OP_SEED, OP_SUMS } from './kernels';
+import { effectiveThreads, Executor, startExecutor } from './pool';
 import { Rng } from './prng';
 
 /** Rows per kernel block. Fixed (never derived from the thread count) so results do not depend on it. */
@@ -35,7 +35,7 @@ export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): P
   if (!Number.isInteger(threads) || threads < 1) {
     throw new InputError('bad_param', `threads must be a positive integer, got ${JSON.stringify(opts.threads)}.`);
   }
-  const S = allocState(x, opts.k, threads > 1);
+  const S = allocState(x, opts.k, effectiveThreads(threads, Math.ceil(x.nRows / BLOCK_SIZE)));
   const exec = await startExecutor(S, threads);
   try {
     const tolAbs = opts.tol * meanVariance(x);
@@ -90,6 +90,11 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
     const j = indices[p];
     if (!(j >= 0 && j < nCols)) badMatrix(`column index ${j} at position ${p} is outside 0..${nCols - 1}`);
   }
+  for (let i = 0; i < nRows; i++) {
+    for (let p = indptr[i] + 1; p < indptr[i + 1]; p++) {
+      if (indices[p] <= indices[p - 1]) badMatrix(`row ${i} has column indices not strictly ascending`);
+    }
+  }
   if (values !== null) {
     for (let p = 0; p < nnz; p++) if (!Number.isFinite(values[p])) badMatrix(`value at position ${p} is not finite`);
   }
@@ -113,7 +118,8 @@ function toShared<T extends Int32Array | Float64Array>(a: T, ctor: TypedCtor<T>,
   return out;
 }
 
-function allocState(x: CsrMatrix, k: number, shared: boolean): KernelState {
+function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
+  const shared = threads > 1;
   const n = x.nRows;
   const d = x.nCols;
   const nnz = x.indptr[n];
@@ -158,24 +164,23 @@ function allocState(x: CsrMatrix, k: number, shared: boolean): KernelState {
     tp,
     closest: alloc(Float64Array, n, shared),
     candDist: alloc(Float64Array, tMax * n, shared),
+    sumT: alloc(Float64Array, d * kp, shared),
+    prev: alloc(Int32Array, n, shared),
+    nColRanges: threads,
     out: alloc(Float64Array, nBlocks * outStride, shared),
     outStride,
     counter: alloc(Int32Array, 1, shared),
   };
 }
 
-/** State only the main thread touches: centre sums (transposed, d × k), counts, previous labels. */
+/** State only the main thread touches: cluster sizes, the k-means++ cumulative sums. */
 class MainState {
-  readonly sumT: Float64Array;
   readonly counts: Float64Array;
-  readonly prev: Int32Array;
   readonly cum: Float64Array;
   /** max centre shift accumulated since the centre distances were last computed exactly */
   drift = 0;
   constructor(S: KernelState) {
-    this.sumT = new Float64Array(S.d * S.kp);
     this.counts = new Float64Array(S.k);
-    this.prev = new Int32Array(S.n);
     this.cum = new Float64Array(S.n);
   }
 }
@@ -225,7 +230,7 @@ async function runInit(
   await exec.run(OP_ASSIGN_FULL);
   let lastChanged = S.n;
   let ubSq = blockSum(S, 1);
-  recomputeSums(S, m);
+  await recomputeSums(S, m, exec);
 
   let iterations = 0;
   let strict = false;
@@ -244,7 +249,7 @@ async function runInit(
     await exec.run(OP_ASSIGN);
     lastChanged = blockSum(S, 0);
     ubSq = blockSum(S, 1);
-    updateSums(S, m, lastChanged);
+    await updateSums(S, m, exec, lastChanged);
   }
   if (!strict) {
     // make the labels match the final centres
@@ -336,39 +341,33 @@ function setCentresFromRows(S: KernelState, rows: number[]): void {
   computeHalfDistances(S);
 }
 
+/** Adds (sign 1) or removes (sign −1) row i to/from centre c's sums, on the main thread (relocation). */
 function addRow(S: KernelState, m: MainState, i: number, c: number, sign: number): void {
-  const { indptr, indices, values, kp: k } = S;
-  const sumT = m.sumT;
-  if (values === null) {
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) sumT[indices[p] * k + c] += sign;
-  } else {
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) sumT[indices[p] * k + c] += sign * values[p];
-  }
+  const { indptr, indices, values, kp, sumT } = S;
+  for (let p = indptr[i]; p < indptr[i + 1]; p++) sumT[indices[p] * kp + c] += values === null ? sign : sign * values[p];
   m.counts[c] += sign;
 }
 
-function recomputeSums(S: KernelState, m: MainState): void {
-  m.sumT.fill(0);
+async function recomputeSums(S: KernelState, m: MainState, exec: Executor): Promise<void> {
+  await exec.run(OP_SUMS, 1);
   m.counts.fill(0);
-  for (let i = 0; i < S.n; i++) addRow(S, m, i, S.labels[i], 1);
-  m.prev.set(S.labels);
+  for (let i = 0; i < S.n; i++) m.counts[S.labels[i]]++;
+  S.prev.set(S.labels);
 }
 
-/** Moves only the rows whose label changed (or recomputes from scratch when that is cheaper). */
-function updateSums(S: KernelState, m: MainState, changed: number): void {
+/** Moves only the rows whose label changed (or rebuilds the sums when that is cheaper). */
+async function updateSums(S: KernelState, m: MainState, exec: Executor, changed: number): Promise<void> {
   if (changed === 0) return;
-  if (changed * 2 > S.n) {
-    recomputeSums(S, m);
-    return;
-  }
-  const { labels } = S;
-  const prev = m.prev;
+  if (changed * 2 > S.n) return recomputeSums(S, m, exec);
+  await exec.run(OP_SUMS, 0);
+  const { labels, prev } = S;
+  const counts = m.counts;
   for (let i = 0; i < S.n; i++) {
     const a = labels[i];
     const b = prev[i];
     if (a !== b) {
-      addRow(S, m, i, b, -1);
-      addRow(S, m, i, a, 1);
+      counts[b]--;
+      counts[a]++;
       prev[i] = a;
     }
   }
@@ -390,11 +389,11 @@ async function relocateEmpty(S: KernelState, m: MainState, exec: Executor): Prom
     const i = order[next++];
     const from = S.labels[i];
     addRow(S, m, i, from, -1);
-    for (let j = 0; j < S.d; j++) m.sumT[j * S.kp + c] = 0; // drop rounding residue of the emptied sums
+    for (let j = 0; j < S.d; j++) S.sumT[j * S.kp + c] = 0; // drop rounding residue of the emptied sums
     m.counts[c] = 0;
     addRow(S, m, i, c, 1);
     S.labels[i] = c;
-    m.prev[i] = c;
+    S.prev[i] = c;
     S.upper[i] = Infinity; // forces a full recomputation of this row next time
     moved++;
   }
@@ -404,7 +403,7 @@ async function relocateEmpty(S: KernelState, m: MainState, exec: Executor): Prom
 /** New centres = sums / counts; records each centre's shift and returns the total squared shift. */
 function updateCentres(S: KernelState, m: MainState): number {
   const { k, kp, d, ct, cnorm, shift } = S;
-  const sumT = m.sumT;
+  const sumT = S.sumT;
   const counts = m.counts;
   const inv = new Float64Array(kp);
   for (let c = 0; c < k; c++) {

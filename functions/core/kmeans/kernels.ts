@@ -47,6 +47,12 @@ export interface KernelState {
   closest: Float64Array;
   /** seeding: tMax × n squared distances min(closest, d(x, candidate t)) */
   candDist: Float64Array;
+  /** centre sums, transposed like ct: d × kp */
+  sumT: Float64Array;
+  /** labels when sumT was last brought up to date */
+  prev: Int32Array;
+  /** column ranges the sums op is split into (= threads; any split gives identical sums) */
+  nColRanges: number;
   out: Float64Array;
   outStride: number;
   /** [0] = next block to claim */
@@ -57,6 +63,7 @@ export const OP_ASSIGN = 0;
 export const OP_ASSIGN_FULL = 1;
 export const OP_SEED = 2;
 export const OP_INERTIA = 3;
+export const OP_SUMS = 4;
 
 /**
  * Elkan assignment. For each row: shift its bounds by how far the centres moved, skip it when the
@@ -283,6 +290,51 @@ export function inertiaKernel(S: KernelState, start: number, end: number, block:
   S.out[block * S.outStride] = sum;
 }
 
+/**
+ * Centre sums for columns in range r of nColRanges: mode 1 rebuilds them from all rows, mode 0 moves
+ * only the rows whose label differs from `prev` (subtract from the old centre, add to the new). Every
+ * sum receives its additions in row order whatever the split, so the result never depends on it.
+ * Needs column indices sorted within each row (the CSR contract).
+ */
+export function sumsKernel(S: KernelState, r: number, mode: number): void {
+  const n = S.n;
+  const d = S.d;
+  const kp = S.kp;
+  const nr = S.nColRanges;
+  const j0 = Math.floor((r * d) / nr);
+  const j1 = Math.floor(((r + 1) * d) / nr);
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const labels = S.labels;
+  const prev = S.prev;
+  const sumT = S.sumT;
+  if (mode === 1) sumT.fill(0, j0 * kp, j1 * kp);
+  for (let i = 0; i < n; i++) {
+    const a = labels[i];
+    const b = prev[i];
+    if (mode === 0 && a === b) continue;
+    let lo = indptr[i];
+    const end = indptr[i + 1];
+    if (j0 > 0) {
+      let hi = end;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (indices[mid] < j0) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (let p = lo; p < end; p++) {
+      const j = indices[p];
+      if (j >= j1) break;
+      const v = values === null ? 1 : values[p];
+      const q = j * kp;
+      if (mode === 0) sumT[q + b] -= v;
+      sumT[q + a] += v;
+    }
+  }
+}
+
 /** Claims blocks from the shared counter until none are left and runs `op` on each. The same loop runs
  * on the main thread and in every worker; which thread ran a block never changes its result. */
 export function runBlocks(
@@ -292,8 +344,9 @@ export function runBlocks(
   assign: typeof assignKernel,
   seed: typeof seedKernel,
   inertia: typeof inertiaKernel,
+  sums: typeof sumsKernel,
 ): void {
-  const nBlocks = S.nBlocks;
+  const nBlocks = op === 4 ? S.nColRanges : S.nBlocks;
   const bs = S.blockSize;
   for (;;) {
     const b = Atomics.add(S.counter, 0, 1);
@@ -303,7 +356,8 @@ export function runBlocks(
     if (op === 0) assign(S, start, end, b, 0);
     else if (op === 1) assign(S, start, end, b, 1);
     else if (op === 2) seed(S, start, end, b, arg);
-    else inertia(S, start, end, b);
+    else if (op === 3) inertia(S, start, end, b);
+    else sums(S, b, arg);
   }
 }
 
@@ -314,6 +368,7 @@ export function workerMain(
   assign: typeof assignKernel,
   seed: typeof seedKernel,
   inertia: typeof inertiaKernel,
+  sums: typeof sumsKernel,
 ): void {
   let S: KernelState | null = null;
   port.on('message', (msg: { type: string; state?: KernelState; op?: number; arg?: number }) => {
@@ -322,7 +377,7 @@ export function workerMain(
       port.postMessage({ type: 'ready' });
     } else if (msg.type === 'run' && S !== null) {
       try {
-        run(S, msg.op as number, msg.arg as number, assign, seed, inertia);
+        run(S, msg.op as number, msg.arg as number, assign, seed, inertia, sums);
         port.postMessage({ type: 'done' });
       } catch (e) {
         port.postMessage({ type: 'error', message: String(e && (e as Error).stack ? (e as Error).stack : e) });

@@ -3,7 +3,7 @@
 // { eval: true })`), so nothing needs a separate worker file on disk: the same code works under jest
 // (TypeScript transformed on the fly), in the CLI's esbuild bundle and in a minified Lambda bundle.
 import { Worker } from 'node:worker_threads';
-import { assignKernel, inertiaKernel, KernelState, runBlocks, seedKernel, workerMain } from './kernels';
+import { assignKernel, inertiaKernel, KernelState, runBlocks, seedKernel, sumsKernel, workerMain } from './kernels';
 
 export interface Executor {
   readonly threads: number;
@@ -20,9 +20,10 @@ export function workerSource(): string {
     `const assignKernel = (${assignKernel.toString()});`,
     `const seedKernel = (${seedKernel.toString()});`,
     `const inertiaKernel = (${inertiaKernel.toString()});`,
+    `const sumsKernel = (${sumsKernel.toString()});`,
     `const runBlocks = (${runBlocks.toString()});`,
     `const workerMain = (${workerMain.toString()});`,
-    'workerMain(parentPort, runBlocks, assignKernel, seedKernel, inertiaKernel);',
+    'workerMain(parentPort, runBlocks, assignKernel, seedKernel, inertiaKernel, sumsKernel);',
   ].join('\n');
 }
 
@@ -31,7 +32,7 @@ class InProcess implements Executor {
   constructor(private readonly S: KernelState) {}
   async run(op: number, arg = 0): Promise<void> {
     this.S.counter[0] = 0;
-    runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel);
+    runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel, sumsKernel);
   }
   async close(): Promise<void> {}
 }
@@ -124,7 +125,7 @@ class Pool implements Executor {
     for (const w of this.workers) w.postMessage({ type: 'run', op, arg });
     // The main thread claims blocks too; workers join as soon as they receive the message.
     try {
-      runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel);
+      runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel, sumsKernel);
     } catch (e) {
       // wait for the workers to finish before reporting, so no op runs concurrently
       return done.then(
@@ -140,9 +141,14 @@ class Pool implements Executor {
   }
 }
 
+/** Threads actually used: never more than there are row blocks. */
+export function effectiveThreads(threads: number, nBlocks: number): number {
+  return Math.max(1, Math.min(threads, nBlocks));
+}
+
 /** threads ≤ 1 ⇒ in-process; otherwise the main thread plus threads − 1 workers. */
 export async function startExecutor(S: KernelState, threads: number): Promise<Executor> {
-  const t = Math.max(1, Math.min(threads, S.nBlocks));
+  const t = effectiveThreads(threads, S.nBlocks);
   if (t === 1) return new InProcess(S);
   return Pool.start(S, t - 1);
 }
