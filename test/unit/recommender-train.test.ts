@@ -8,6 +8,7 @@ import {
   HoldoutReport,
   recommendFor,
   resolveParams,
+  topNForRows,
   trainRecommender,
 } from '../../functions/core/recommender';
 import { InputError } from '../../functions/core/types';
@@ -78,6 +79,21 @@ describe('trainRecommender', () => {
     const { training } = await trainRecommender(X, { ...FIXED, taste: { ...FIXED.taste, halfLife: 3 } });
     expect(training.notes).toContain('no timestamps: users were placed by all their movies equally (no recency weighting).');
     expect((training.taste as { halfLife: number }).halfLife).toBe(0);
+  });
+
+  it('topNForRows (validation fast path) gives exactly recommendFor’s lists', async () => {
+    // overlapping tastes so that lists mix several clusters and scores tie
+    const lists = twoGroups();
+    for (let u = 1; u <= 24; u += 3) lists[u].push(11 + (u % 8), 1 + (u % 8));
+    const x = csrFromLists(lists);
+    const { model } = await trainRecommender(x, { ...FIXED, taste: { ...FIXED.taste, k: 3, temperature: 1 } });
+    const rows = Array.from({ length: x.nRows }, (_, r) => r);
+    for (const n of [3, 10]) {
+      const fast = topNForRows(model, x, rows, n);
+      for (const u of model.userIds) {
+        expect(fast.get(u)).toEqual(recommendFor(model, u, { n }).items.map((i) => i.movieId));
+      }
+    }
   });
 
   it('feasibleK keeps k with at least 6 users per cluster, else the largest that fits', () => {

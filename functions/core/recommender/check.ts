@@ -6,6 +6,7 @@ import { scoreRecommendations, ScoreResult } from '../evaluate/score';
 import { CsrMatrix, InputError } from '../types';
 import { holdoutSplit } from './holdout';
 import { RecommenderParams } from './params';
+import { topNForRows } from './batch';
 import { recommendFor } from './serve';
 import { trainRecommender, TrainRecommenderOptions } from './train';
 
@@ -62,11 +63,9 @@ export async function holdoutCheck(
   const h = holdoutSplit(x, { times: opts.times, seed: params.seed + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
   const fixed: RecommenderParams = { ...params, taste: { ...params.taste, select: false } };
   const { model } = await trainRecommender(h.split.trainMatrix, fixed, { ...opts, times: h.trainTimes });
-  const recs = new Map<number, number[]>();
-  for (const r of h.testRows) {
-    const u = x.rowIds[r];
-    recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
-  }
+  const recs = model.mix
+    ? topNForRows(model, h.split.trainMatrix, h.testRows, 10)
+    : new Map(h.testRows.map((r) => [x.rowIds[r], recommendFor(model, x.rowIds[r], { n: 10 }).items.map((i) => i.movieId)]));
   const mine = pick(scoreRecommendations(recs, h.split));
   const popAll = mostPopularSync(h.split, 10);
   const popRecs = new Map<number, readonly number[]>();

@@ -4,6 +4,7 @@ export * from './params';
 export * from './features';
 export * from './taste';
 export * from './serve';
+export * from './batch';
 export * from './holdout';
 export * from './train';
 export * from './check';

@@ -7,7 +7,7 @@ import { CsrMatrix, KMeansEngine, KMeansProgress } from '../types';
 import { recencyUnitRows, unitRows } from './features';
 import { holdoutSplit } from './holdout';
 import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';
-import { recommendFor } from './serve';
+import { topNForRows } from './batch';
 import { assembleTasteModel, mixFromNearest, nearestClusters, prepareClustering, TasteClustering } from './taste';
 
 export interface TrainRecommenderOptions {
@@ -15,7 +15,7 @@ export interface TrainRecommenderOptions {
   threads?: number;
   /** matrix-aligned timestamps (cellTimes) → the validation hold-out is temporal, else random */
   times?: Float64Array;
-  /** validation samples at most this many users (default 5000) */
+  /** validation samples at most this many users (default 2000) */
   maxValidationUsers?: number;
   onProgress?: (p: { step: string; kmeans?: KMeansProgress }) => void;
 }
@@ -93,23 +93,21 @@ export async function selectTaste(
   p: RecommenderParams,
   opts: TrainRecommenderOptions = {},
 ): Promise<{ k: number; temperature: number; halfLife: number; rows: SelectionRow[]; mode: string; users: number }> {
-  const h = holdoutSplit(x, { times: opts.times, seed: p.seed, maxTestUsers: opts.maxValidationUsers ?? 5000 });
+  const h = holdoutSplit(x, { times: opts.times, seed: p.seed, maxTestUsers: opts.maxValidationUsers ?? 2000 });
   const rows: SelectionRow[] = [];
   const train = h.split.trainMatrix;
   const halfLives = h.trainTimes ? p.taste.halfLifeCandidates : [0];
   for (const k of feasibleK(p.taste.kCandidates, x.nRows)) {
     const { parts } = await tasteClusterings(train, p, k, opts);
+    // the lists do not depend on half-life or temperature: assemble once, swap the mix
+    const model = assembleTasteModel(train, parts, { ptr: [], clusters: [], weights: [] }, p.taste.listLength);
     for (const halfLife of halfLives) {
       const member = recencyUnitRows(train, h.trainTimes, halfLife);
       const nears = parts.map((q) => nearestClusters(q, member, p.taste.neighbours));
       for (const temperature of p.taste.temperatureCandidates) {
         opts.onProgress?.({ step: `validate k=${k} halfLife=${halfLife} T=${temperature}` });
-        const model = assembleTasteModel(train, parts, mixFromNearest(nears, train.nRows, temperature), p.taste.listLength);
-        const recs = new Map<number, number[]>();
-        for (const r of h.testRows) {
-          const u = x.rowIds[r];
-          recs.set(u, recommendFor(model, u, { n: 10 }).items.map((i) => i.movieId));
-        }
+        model.mix = mixFromNearest(nears, train.nRows, temperature);
+        const recs = topNForRows(model, train, h.testRows, 10);
         rows.push({ k, halfLife, temperature, ndcg: scoreRecommendations(recs, h.split)['ndcg@10'] });
       }
     }
