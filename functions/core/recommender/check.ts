@@ -37,6 +37,9 @@ export interface HoldoutCheckOptions extends TrainRecommenderOptions {
   maxTestUsers?: number;
   /** required NDCG@10 ratio to most-popular (default 1: at least as good) */
   minRatio?: number;
+  /** when params.taste.select is on, choose the settings again inside the check's TRAIN part
+   * (default true; false reuses params' k/temperature/half-life: faster, slightly optimistic) */
+  reselect?: boolean;
 }
 
 function pick(s: ScoreResult): HoldoutMetrics {
@@ -51,8 +54,9 @@ function pick(s: ScoreResult): HoldoutMetrics {
 
 /**
  * Held-out metrics of a model trained with `params` on `x`: hold out the last 20% of each sampled
- * user's movies (temporal with `times`, else random), train on the rest with the SAME parameters (no
- * re-selection), recommend 10 for each test user, score, and compare with most-popular.
+ * user's movies (temporal with `times`, else random), train on the rest by the same procedure
+ * (selection included, see `reselect`), recommend 10 for each test user, score, and compare with
+ * most-popular on the same hold-out.
  */
 export async function holdoutCheck(
   x: CsrMatrix,
@@ -61,8 +65,11 @@ export async function holdoutCheck(
 ): Promise<HoldoutReport> {
   const minRatio = opts.minRatio ?? 1;
   const h = holdoutSplit(x, { times: opts.times, seed: params.seed + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
-  const fixed: RecommenderParams = { ...params, taste: { ...params.taste, select: false } };
-  const { model } = await trainRecommender(h.split.trainMatrix, fixed, { ...opts, times: h.trainTimes });
+  // with selection on, the check repeats it inside its own TRAIN part (nested), so the score measures
+  // the whole training procedure and is not flattered by settings picked on this very hold-out
+  const reselect = opts.reselect ?? true;
+  const used: RecommenderParams = { ...params, taste: { ...params.taste, select: params.taste.select && reselect } };
+  const { model } = await trainRecommender(h.split.trainMatrix, used, { ...opts, times: h.trainTimes });
   const recs = model.mix
     ? topNForRows(model, h.split.trainMatrix, h.testRows, 10)
     : new Map(h.testRows.map((r) => [x.rowIds[r], recommendFor(model, x.rowIds[r], { n: 10 }).items.map((i) => i.movieId)]));
