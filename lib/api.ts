@@ -6,9 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { keys } from '../functions/adapters/dynamo-layout';
-import { ROUTES, type RouteDef } from '../functions/api/openapi';
+import { ROUTES, type RouteDef } from '../functions/api/routes';
 import { ENV } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
@@ -29,14 +29,14 @@ export const IDEMPOTENCY_PK_PREFIX = keys.idem('').pk;
 export function requestParametersOf(route: RouteDef): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   const req = route.request;
-  const groups: Array<[string, unknown]> = [
+  const groups: Array<[string, z.ZodObject | undefined]> = [
     ['path', req?.params],
     ['querystring', req?.query],
     ['header', req?.headers],
   ];
   for (const [where, schema] of groups) {
-    if (!(schema instanceof z.ZodObject)) continue;
-    for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    if (!schema) continue;
+    for (const [name, field] of Object.entries(schema.shape)) {
       out[`method.request.${where}.${name}`] = where === 'path' || !field.safeParse(undefined).success;
     }
   }
@@ -45,10 +45,14 @@ export function requestParametersOf(route: RouteDef): Record<string, boolean> {
 
 /** The handler's zod body schema as the JSON Schema draft 4 that API Gateway models speak. */
 export function bodySchemaOf(route: RouteDef): apigw.JsonSchema | undefined {
-  const media = route.request?.body?.content?.['application/json'];
-  const body = media && 'schema' in media ? media.schema : undefined;
-  if (!(body instanceof z.ZodType)) return undefined;
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(body, { target: 'draft-4' }) as Record<string, unknown>;
+  const body = route.request?.body;
+  if (!body) return undefined;
+  // an empty metadata registry: the OpenAPI `.meta()` (component ids, examples) stays out of the model, whose
+  // schema must be inline (no $ref) for API Gateway
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(body, { target: 'draft-4', metadata: z.registry() }) as Record<
+    string,
+    unknown
+  >;
   return { ...(schema as apigw.JsonSchema), schema: apigw.JsonSchemaVersion.DRAFT4 };
 }
 
@@ -76,6 +80,8 @@ export class Api extends Construct {
       entry: API_ENTRY,
       description: 'Answers the recommendation API (API Gateway REST proxy)',
       sizing: config.api,
+      // latency-critical: the runtime's SDK keeps the bundle small and the cold start short
+      awsSdk: 'runtime',
       environment: {
         [ENV.usersTable]: tables.users.tableName,
         [ENV.clustersTable]: tables.clusters.tableName,
@@ -129,7 +135,7 @@ export class Api extends Construct {
     this.addGatewayResponses();
 
     const integration = new apigw.LambdaIntegration(this.alias, { proxy: true, allowTestInvoke: false });
-    // Routes come from the handler's own route table (functions/api/openapi.ts), so API Gateway and the
+    // Routes come from the handler's own route table (functions/api/routes.ts), so API Gateway and the
     // handler cannot disagree on paths, parameters or the body schema.
     const validateParams = this.restApi.addRequestValidator('ParamsValidator', {
       requestValidatorName: `${name}-params`,

@@ -1,5 +1,6 @@
 // One Lambda function with the project's shared defaults: Node.js 24 on arm64, esbuild bundling
-// (minified, source maps, AWS SDK v3 bundled at the version pinned in package-lock.json), X-Ray
+// (minified, source maps; AWS SDK v3 bundled at the version pinned in package-lock.json or taken from the
+// runtime, chosen per function), X-Ray
 // tracing, its own log group with the stage's retention, Powertools environment variables, and its
 // own role whose only built-in permission is writing to that log group.
 import * as path from 'node:path';
@@ -15,6 +16,11 @@ import { type FunctionSizing, type StageConfig, resourceName } from './config';
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** Where a function's AWS SDK v3 comes from (docs/DEPLOY.md, "Bundle"): `bundled` = the version pinned in
+ * package-lock.json inside the bundle (reproducible); `runtime` = `@aws-sdk/*` left external and loaded
+ * from the copy in the Lambda runtime (smaller bundle, faster cold start). */
+export type AwsSdkSource = 'bundled' | 'runtime';
+
 export interface MovierecFunctionProps {
   config: StageConfig;
   /** short name, e.g. `train`; the function is called `movierec-<stage>-<name>` */
@@ -25,6 +31,8 @@ export interface MovierecFunctionProps {
   sizing: FunctionSizing;
   environment?: Record<string, string>;
   reservedConcurrency?: number;
+  /** no default: each function states where its SDK comes from */
+  awsSdk: AwsSdkSource;
 }
 
 export class MovierecFunction extends Construct {
@@ -86,9 +94,8 @@ export class MovierecFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         target: 'node24',
-        // Bundle the SDK at the version in package-lock.json rather than using the runtime's copy:
-        // see docs/DEPLOY.md ("Bundle") for the measured sizes and the reasoning.
-        bundleAwsSDK: true,
+        // per function: see docs/DEPLOY.md ("Bundle") for the measured sizes and the reasoning
+        bundleAwsSDK: props.awsSdk === 'bundled',
       },
     });
   }

@@ -56,6 +56,8 @@ export class Training extends Construct {
       description: 'Trains K-means user clusters from an uploaded ratings file and publishes a model version',
       sizing: config.training,
       reservedConcurrency: 1,
+      // runs for minutes, so cold start hardly matters: the SDK version the integration tests ran wins
+      awsSdk: 'bundled',
       environment: {
         [ENV.usersTable]: tables.users.tableName,
         [ENV.clustersTable]: tables.clusters.tableName,

@@ -1,4 +1,5 @@
-// Writes openapi.json at the repo root from the zod schemas: node bin/run-ts.js functions/api/write-openapi.ts
+// Writes openapi.json at the repo root from the zod schemas: `npm run openapi` (= node bin/run-ts.js
+// functions/api/write-openapi.ts). The API handler serves that committed file.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OPENAPI_FILE, renderOpenApi } from './openapi';

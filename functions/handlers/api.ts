@@ -12,11 +12,14 @@ import type { MiddlewareObj } from '@middy/core';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../adapters/aws';
 import { DynamoIdempotencyStore, DynamoModelStore } from '../adapters/dynamo-model-store';
 import { HttpError, httpErrors, jsonResponse } from '../api/errors';
-import { generateOpenApi, ROUTES, RouteDef, RouteName } from '../api/openapi';
+import { ROUTES, type RouteDef, type RouteName } from '../api/routes';
 import { FavouriteBody, IdempotencyHeaders, RecommendationsQuery, UserPath } from '../api/schemas';
 import * as service from '../api/service';
 import type { IdempotencyStore, ModelStore } from '../ports';
 import { ENV, tableNames } from '../shared/resources';
+// The committed document, generated from the same schemas by `npm run openapi` and checked equal to them by
+// test/unit/api-openapi.test.ts; the generator itself stays out of the Lambda bundle.
+import OPENAPI_DOCUMENT from '../../openapi.json';
 
 export interface ApiDeps {
   store: ModelStore;
@@ -91,11 +94,10 @@ export function makeHandler(deps: ApiDeps) {
   const logger = deps.logger ?? new Logger({ serviceName: 'movierec-api' });
   const metrics = deps.metrics ?? new Metrics({ namespace: 'movierec', serviceName: 'movierec-api' });
   const now = deps.now ?? Date.now;
-  let openapiDoc: Record<string, unknown> | null = null;
 
   const routes: Record<RouteName, (event: ApiEvent, params: Record<string, string>) => Promise<APIGatewayProxyResult>> = {
     health: async () => jsonResponse(200, { status: 'ok' }),
-    openapi: async () => jsonResponse(200, (openapiDoc ??= generateOpenApi())),
+    openapi: async () => jsonResponse(200, OPENAPI_DOCUMENT),
     activeModel: async () => jsonResponse(200, await service.activeModel(deps.store)),
     recommendations: async (event, params) => {
       const { userId } = UserPath.parse(params);

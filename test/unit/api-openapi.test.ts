@@ -7,7 +7,7 @@ import { matchRoute } from '../../functions/handlers/api';
 const committed = readFileSync(path.join(__dirname, '../..', OPENAPI_FILE), 'utf8');
 const doc = JSON.parse(committed) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
 
-test('openapi.json equals the generated document (regenerate: node bin/run-ts.js functions/api/write-openapi.ts)', () => {
+test('openapi.json equals the generated document (regenerate: npm run openapi)', () => {
   expect(committed).toBe(renderOpenApi());
 });
 

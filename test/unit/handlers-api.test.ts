@@ -1,4 +1,5 @@
 // API handler with in-memory ports: every route, every error status, idempotency, and the JSON error shape.
+import { generateOpenApi } from '../../functions/api/openapi';
 import { makeHandler } from '../../functions/handlers/api';
 import { FavouriteLimitError } from '../../functions/ports';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
@@ -75,6 +76,8 @@ describe('routes', () => {
     const o = await call('GET', '/openapi.json');
     expect(o.statusCode).toBe(200);
     expect(o.json.openapi).toMatch(/^3\./);
+    // the handler serves the committed file; it must be what the schemas generate now
+    expect(o.json).toEqual(generateOpenApi());
   });
 });
 
