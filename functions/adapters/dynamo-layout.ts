@@ -7,6 +7,7 @@
 //   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed
 //   v#<ver>#pop / p#<page>             global most-popular list pages
 //   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie
+//   v#<ver>#d#<cluster|pop> / o#<movie>  a movie's counter when its s#<n> item is full (400 KB); readers sum both
 //   v#<ver>#manifest / u#<page>        ids of the version's users (to delete the version later)
 //   v#<ver>#manifest / new#<user>      users created by the API in this version
 //   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
@@ -33,6 +34,8 @@ export const keys = {
   deltaPk: (v: string, c: number | 'pop') => `v#${v}#d#${c}`,
   deltaSk: (movieId: number) => `s#${movieId % DELTA_SHARDS}`,
   deltaAttr: (movieId: number) => `m${movieId}`,
+  /** a movie's own counter item, used once its shard item is full (400 KB): o#<movieId>, attribute m<movieId> */
+  deltaOverflowSk: (movieId: number) => `o#${movieId}`,
   manifestPk: (v: string) => `v#${v}#manifest`,
   userPk: (v: string, u: number) => `v#${v}#u#${u}`,
   userSk: (shard: number) => `u#${pad(shard)}`,

@@ -430,6 +430,14 @@ export class DynamoModelStore implements ModelStore {
     pageKeys(keys.popularPk(v), m.popular.pages);
     for (const c of [...m.clusters.map((x) => x.id as number | 'pop'), 'pop' as const]) {
       for (let s = 0; s < DELTA_SHARDS; s++) clusterKeys.push({ pk: keys.deltaPk(v, c), sk: `s#${s}` });
+      const overflow = await this.queryAll({
+        TableName: this.cfg.clustersTable,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)',
+        ExpressionAttributeValues: { ':pk': keys.deltaPk(v, c), ':o': 'o#' },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      });
+      for (const item of overflow) clusterKeys.push({ pk: item.pk, sk: item.sk });
     }
     for (const item of await this.queryPk(this.cfg.clustersTable, keys.manifestPk(v), true)) {
       clusterKeys.push({ pk: item.pk, sk: item.sk });
@@ -497,12 +505,33 @@ export class DynamoModelStore implements ModelStore {
 
   private async deltas(version: string, cluster: number | 'pop'): Promise<Map<number, number>> {
     const out = new Map<number, number>();
+    // shard items s#<n> and, for movies whose shard was full, overflow items o#<movie>: a movie may be in both
     for (const it of await this.queryPk(this.cfg.clustersTable, keys.deltaPk(version, cluster))) {
       for (const [k, v] of Object.entries(it)) {
-        if (k.startsWith('m') && typeof v === 'number') out.set(Number(k.slice(1)), v);
+        if (k.startsWith('m') && typeof v === 'number') {
+          const id = Number(k.slice(1));
+          out.set(id, (out.get(id) ?? 0) + v);
+        }
       }
     }
     return out;
+  }
+
+  /** A movie's favourite count in one counter partition (its shard item plus its overflow item), read consistently. */
+  private async deltaOf(version: string, cluster: number | 'pop', movieId: number): Promise<number> {
+    const attr = keys.deltaAttr(movieId);
+    const get = (sk: string) =>
+      this.send<{ Item?: Record<string, unknown> }>(
+        new GetCommand({
+          TableName: this.cfg.clustersTable,
+          Key: { pk: keys.deltaPk(version, cluster), sk },
+          ConsistentRead: true,
+          ProjectionExpression: '#m',
+          ExpressionAttributeNames: { '#m': attr },
+        }),
+      );
+    const [shard, overflow] = await Promise.all([get(keys.deltaSk(movieId)), get(keys.deltaOverflowSk(movieId))]);
+    return ((shard.Item?.[attr] as number | undefined) ?? 0) + ((overflow.Item?.[attr] as number | undefined) ?? 0);
   }
 
   async getClusterList(version: string, clusterId: number): Promise<RankedList> {
@@ -612,37 +641,43 @@ export class DynamoModelStore implements ModelStore {
 
   /** Count the movie once into the cluster's and the popular counters; returns the cluster count after. */
   private async count(version: string, cluster: number, movieId: number): Promise<number> {
-    const add = (c: number | 'pop') =>
+    const attr = keys.deltaAttr(movieId);
+    const addTo = (c: number | 'pop', sk: string) =>
       this.send<{ Attributes?: Record<string, number> }>(
         new UpdateCommand({
           TableName: this.cfg.clustersTable,
-          Key: { pk: keys.deltaPk(version, c), sk: keys.deltaSk(movieId) },
+          Key: { pk: keys.deltaPk(version, c), sk },
           UpdateExpression: 'ADD #m :one',
-          ExpressionAttributeNames: { '#m': keys.deltaAttr(movieId) },
+          ExpressionAttributeNames: { '#m': attr },
           ExpressionAttributeValues: { ':one': 1 },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-    const [res, , base] = await Promise.all([
+    // the movie's delta in this partition after the ADD; a full shard item (400 KB: ~20k distinct movies) sends
+    // the ADD to the movie's own overflow item instead, so a favourite is never refused for size
+    const add = async (c: number | 'pop'): Promise<number> => {
+      try {
+        return (await addTo(c, keys.deltaSk(movieId))).Attributes?.[attr] ?? 0;
+      } catch (e) {
+        if (!isItemTooLarge(e)) throw e;
+        await addTo(c, keys.deltaOverflowSk(movieId));
+        return this.deltaOf(version, c, movieId);
+      }
+    };
+    const [delta, , base] = await Promise.all([
       add(cluster),
       add('pop'),
       this.baseList(version, keys.clusterPk(version, cluster)),
     ]);
-    return (base.countOf.get(movieId) ?? 0) + (res.Attributes?.[keys.deltaAttr(movieId)] ?? 0);
+    return (base.countOf.get(movieId) ?? 0) + delta;
   }
 
   private async currentCount(version: string, cluster: number, movieId: number): Promise<number> {
-    const [res, base] = await Promise.all([
-      this.send<{ Item?: Record<string, unknown> }>(
-        new GetCommand({
-          TableName: this.cfg.clustersTable,
-          Key: { pk: keys.deltaPk(version, cluster), sk: keys.deltaSk(movieId) },
-          ConsistentRead: true,
-        }),
-      ),
+    const [delta, base] = await Promise.all([
+      this.deltaOf(version, cluster, movieId),
       this.baseList(version, keys.clusterPk(version, cluster)),
     ]);
-    return (base.countOf.get(movieId) ?? 0) + ((res.Item?.[keys.deltaAttr(movieId)] as number | undefined) ?? 0);
+    return (base.countOf.get(movieId) ?? 0) + delta;
   }
 
   /** core placeUser for a one-movie user: the lowest cluster id whose list holds the movie (base list or a
@@ -652,18 +687,7 @@ export class DynamoModelStore implements ModelStore {
     const bases = await Promise.all(ids.map((id) => this.baseList(version, keys.clusterPk(version, id))));
     const firstBase = ids.findIndex((_, i) => bases[i].countOf.has(movieId));
     const candidates = firstBase < 0 ? ids : ids.slice(0, firstBase);
-    const hits = await Promise.all(
-      candidates.map(async (c) => {
-        const res = await this.send<{ Item?: Record<string, unknown> }>(
-          new GetCommand({
-            TableName: this.cfg.clustersTable,
-            Key: { pk: keys.deltaPk(version, c), sk: keys.deltaSk(movieId) },
-            ConsistentRead: true,
-          }),
-        );
-        return ((res.Item?.[keys.deltaAttr(movieId)] as number | undefined) ?? 0) > 0;
-      }),
-    );
+    const hits = await Promise.all(candidates.map(async (c) => (await this.deltaOf(version, c, movieId)) > 0));
     const viaDelta = hits.indexOf(true);
     if (viaDelta >= 0) return candidates[viaDelta];
     return firstBase >= 0 ? ids[firstBase] : ids[0];
@@ -723,6 +747,12 @@ export class DynamoModelStore implements ModelStore {
     this.moviesCache = { value, at: this.now() };
     return value;
   }
+}
+
+/** DynamoDB's (and dynalite's) refusal of a write that would make an item exceed 400 KB. */
+function isItemTooLarge(e: unknown): boolean {
+  const err = e as { name?: string; message?: string } | null;
+  return err?.name === 'ValidationException' && /maximum allowed size/.test(err.message ?? '');
 }
 
 function binaryHas(xs: number[], x: number): boolean {
