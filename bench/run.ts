@@ -3,7 +3,8 @@
 // Prints the tables and appends them, dated, with the machine and the exact command, to BENCHMARKS.md.
 //
 //   npm run bench [-- --quick] [--large] [--sets 100k,1m,5m,25m] [--only training,publish,serving,http,coldstart]
-//                 [--requests 10000] [--http-seconds 10] [--no-sklearn] [--no-write]
+//                 [--requests 10000] [--http-seconds 10] [--cold-rounds 7] [--repeat 1] [--no-sklearn] [--no-write]
+// --repeat N: N alternating runs of ours and scikit-learn per set in the one-init comparison (medians reported).
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +55,7 @@ interface Options {
   requests: number;
   httpSeconds: number;
   coldRounds: number;
+  repeat: number;
   sklearn: boolean;
   write: boolean;
 }
@@ -69,6 +71,7 @@ function options(argv: string[]): Options {
       requests: { type: 'string' },
       'http-seconds': { type: 'string' },
       'cold-rounds': { type: 'string' },
+      repeat: { type: 'string' },
       'no-sklearn': { type: 'boolean' },
       'no-write': { type: 'boolean' },
     },
@@ -91,6 +94,7 @@ function options(argv: string[]): Options {
     requests: int(values.requests, '--requests', values.quick ? 2_000 : 10_000),
     httpSeconds: int(values['http-seconds'], '--http-seconds', values.quick ? 5 : 10),
     coldRounds: int(values['cold-rounds'], '--cold-rounds', values.quick ? 3 : 7),
+    repeat: int(values.repeat, '--repeat', 1),
     sklearn: !values['no-sklearn'],
     write: !values['no-write'],
   };
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
     } else {
       results.sklearnNote = 'KMeans(n_clusters=15, n_init=1, init="k-means++", max_iter=300, tol=1e-4, random_state=0), default threads (OpenMP: all cores)';
     }
-    results.training = await benchTraining({ sets: o.sets, defaultsSet: o.sets.includes('1m') ? '1m' : null, sklearn: !missing, log });
+    results.training = await benchTraining({ sets: o.sets, defaultsSet: o.sets.includes('1m') ? '1m' : null, sklearn: !missing, repeats: o.repeat, log });
   }
 
   const needStack = o.sections.has('publish') || o.sections.has('serving') || o.sections.has('coldstart');

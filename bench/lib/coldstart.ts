@@ -27,6 +27,10 @@ export interface Bundle {
   gzipBytes: number;
   event: unknown;
   eventNote: string;
+  /** the biggest contributors to the minified output: package (or source folder) → bytes */
+  topInputs: Array<[string, number]>;
+  /** minified size with @aws-sdk/* left to the Lambda runtime (bundleAwsSDK: false), for comparison */
+  sdkExternalBytes: number;
 }
 
 export interface ColdRow {
@@ -35,6 +39,8 @@ export interface ColdRow {
   bytes: number;
   gzipBytes: number;
   eventNote: string;
+  topInputs: Array<[string, number]>;
+  sdkExternalBytes: number;
   runs: number;
   /** medians, ms */
   bootMs: number;
@@ -62,9 +68,27 @@ export function cdkLikeOptions(entry: string, outfile: string): Record<string, u
   };
 }
 
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** Output bytes grouped by npm package (node_modules/<pkg> or <@scope/pkg>) or, for our code, its top folder. */
+export function topInputs(meta: Metafile, n = 5): Array<[string, number]> {
+  const by = new Map<string, number>();
+  for (const [file, o] of Object.entries(meta.outputs)) {
+    if (file.endsWith('.map')) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(o.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const group = m ? (m[1].startsWith('@aws-sdk/') || m[1].startsWith('@smithy/') || m[1].startsWith('@aws-crypto/') ? '@aws-sdk + @smithy' : m[1]) : input.split('/').slice(0, 2).join('/');
+      by.set(group, (by.get(group) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
 export async function buildBundles(knownUser: number): Promise<Bundle[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as { build(o: Record<string, unknown>): Promise<unknown> };
+  const esbuild = require('esbuild') as { build(o: Record<string, unknown>): Promise<{ metafile: Metafile }> };
   const dir = path.join(DATA_DIR, 'bundles');
   mkdirSync(dir, { recursive: true });
   const specs = [
@@ -85,9 +109,12 @@ export async function buildBundles(knownUser: number): Promise<Bundle[]> {
   const out: Bundle[] = [];
   for (const s of specs) {
     const file = path.join(dir, s.name, 'index.js');
-    await esbuild.build(cdkLikeOptions(s.entry, file));
+    const { metafile } = await esbuild.build({ ...cdkLikeOptions(s.entry, file), metafile: true });
     const bytes = statSync(file).size;
-    out.push({ ...s, file, bytes, gzipBytes: gzipSync(readFileSync(file)).length });
+    const extFile = path.join(dir, `${s.name}-sdk-external`, 'index.js');
+    await esbuild.build({ ...cdkLikeOptions(s.entry, extFile), external: ['@aws-sdk/*'] });
+    const sdkExternalBytes = statSync(extFile).size;
+    out.push({ ...s, file, bytes, gzipBytes: gzipSync(readFileSync(file)).length, topInputs: topInputs(metafile), sdkExternalBytes });
   }
   return out;
 }
@@ -133,6 +160,8 @@ export async function benchColdStart(bundles: Bundle[], rounds: number, dynamoEn
       bytes: b.bytes,
       gzipBytes: b.gzipBytes,
       eventNote: b.eventNote,
+      topInputs: b.topInputs,
+      sdkExternalBytes: b.sdkExternalBytes,
       runs: s.length,
       bootMs: median(s.map((x) => x.bootMs)),
       requireMs: median(s.map((x) => x.requireMs)),

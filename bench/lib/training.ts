@@ -25,8 +25,16 @@ export interface TrainingRow {
   /** 'one init, no fix' (the comparison with scikit-learn) or 'defaults' (n_init, fixClusters as shipped) */
   config: string;
   command: string;
+  /** the median run by clustering seconds (of `repeats` runs) */
   ours: ChildResult;
+  /** seconds from spawning that run's process to its exit (node start and bundle load included) */
+  processSeconds: number;
+  /** the median fit by seconds (of `repeats` fits, interleaved with ours) */
   sklearn: SklearnResult | null;
+  repeats: number;
+  /** every run's clustering seconds and scikit-learn fit seconds, in run order */
+  clusterRuns: number[];
+  sklearnRuns: number[];
   modelFile: string;
 }
 
@@ -45,9 +53,13 @@ export function modelFile(setKey: string, config: 'one' | 'defaults'): string {
   return path.join(DATA_DIR, `model-${setKey}-${config}.json`);
 }
 
-async function trainChild(args: string[]): Promise<ChildResult> {
-  const { stdout } = await run(process.execPath, [RUN_TS, 'bench/lib/train-child.ts', ...args]);
-  return lastJson<ChildResult>(stdout, RESULT_MARK);
+async function trainChild(args: string[]): Promise<{ result: ChildResult; processSeconds: number }> {
+  const { stdout, wallSeconds } = await run(process.execPath, [RUN_TS, 'bench/lib/train-child.ts', ...args]);
+  return { result: lastJson<ChildResult>(stdout, RESULT_MARK), processSeconds: wallSeconds };
+}
+
+function medianBy<T>(xs: T[], key: (x: T) => number): T {
+  return [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)];
 }
 
 export async function sklearnFit(csv: string, nInit: number): Promise<SklearnResult> {
@@ -60,6 +72,8 @@ export interface TrainingOptions {
   /** the set that also gets a run with the product defaults (n_init 10, fixClusters) */
   defaultsSet: string | null;
   sklearn: boolean;
+  /** runs of ours and scikit-learn, alternating, for the one-init comparison (medians are reported) */
+  repeats: number;
   log: (s: string) => void;
 }
 
@@ -74,19 +88,29 @@ export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> 
     for (const [config, extra] of configs) {
       const out = modelFile(key, config);
       const args = ['--ratings', rel, '--out', path.relative(ROOT, out), '--k', String(K), ...extra, '--quiet'];
-      o.log(`training ${name} (${config === 'one' ? 'one init, no fix' : 'defaults'}) in a fresh process…`);
-      const ours = await trainChild(args);
-      let sklearn: SklearnResult | null = null;
-      if (config === 'one' && o.sklearn) {
-        o.log(`  scikit-learn KMeans on ${name}…`);
-        sklearn = await sklearnFit(csv, 1);
+      const runs: Array<{ result: ChildResult; processSeconds: number }> = [];
+      const fits: SklearnResult[] = [];
+      const n = config === 'one' ? o.repeats : 1;
+      for (let i = 0; i < n; i++) {
+        const which = `${name} (${config === 'one' ? 'one init, no fix' : 'defaults'})${n > 1 ? ` run ${i + 1}/${n}` : ''}`;
+        o.log(`training ${which} in a fresh process…`);
+        runs.push(await trainChild(args));
+        if (config === 'one' && o.sklearn) {
+          o.log(`  scikit-learn KMeans on ${name}…`);
+          fits.push(await sklearnFit(csv, 1));
+        }
       }
+      const med = medianBy(runs, (r) => r.result.seconds.cluster);
       rows.push({
         set: name,
         config: config === 'one' ? 'one init, no fix' : 'defaults',
         command: `movierec train ${args.join(' ')}`,
-        ours,
-        sklearn,
+        ours: med.result,
+        processSeconds: med.processSeconds,
+        sklearn: fits.length ? medianBy(fits, (f) => f.fitSeconds) : null,
+        repeats: n,
+        clusterRuns: runs.map((r) => r.result.seconds.cluster),
+        sklearnRuns: fits.map((f) => f.fitSeconds),
         modelFile: out,
       });
     }
