@@ -48,6 +48,10 @@ export function toErrorResponse(e: unknown, log?: ErrorLog): APIGatewayProxyResu
   if (e instanceof HttpError) return jsonResponse(e.statusCode, { error: e.code, message: e.message }, e.headers);
   if (e instanceof ZodError) return jsonResponse(400, { error: 'validation_error', message: zodMessage(e) });
   if (e instanceof InputError) return jsonResponse(400, { error: e.code, message: e.message });
+  // only the router decodes request data with decodeURIComponent: a stray % in the path is the client's error
+  if (e instanceof URIError) {
+    return jsonResponse(400, { error: 'bad_path', message: 'The request path is not valid URL encoding (a stray "%"?); send ids as plain digits.' });
+  }
   if (e instanceof FavouriteLimitError) return jsonResponse(409, { error: e.code, message: e.message });
   if (isThrottle(e)) {
     log?.warn('database throttled the request', { error: (e as Error).name });
