@@ -4,7 +4,7 @@
 //
 //   node bin/run-ts.js tools/research/taste-eval.ts --ratings FILE [--seeds 0,1,2,3,4]
 //        [--algorithms pop,seed,taste] [--k 50 --temperature 0.2] [--ensemble 2] [--no-select]
-//        [--emit-recs DIR] [--json OUT]
+//        [--no-times] [--emit-recs DIR] [--json OUT]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
       temperature: { type: 'string' },
       ensemble: { type: 'string' },
       'no-select': { type: 'boolean', default: false },
+      // hide the TRAIN timestamps from the model (as for a userId,movieId file): no recency weighting
+      'no-times': { type: 'boolean', default: false },
       'emit-recs': { type: 'string' },
       json: { type: 'string' },
     },
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   if (!a.ratings) throw new Error('--ratings FILE is required');
   const input = await readRatingsForEvaluation(a.ratings, {});
   const split = splitInteractions(input.interactions, { dropUsers: input.dropUsers });
-  const times = cellTimes(split.train, split.trainMatrix);
+  const times = a['no-times'] ? undefined : cellTimes(split.train, split.trainMatrix);
   console.log('split: ' + Object.entries(split.stats).map(([k, v]) => `${k}=${v}`).join(', '));
   const rows: TableRow[] = [];
   const out: Record<string, unknown> = {};
