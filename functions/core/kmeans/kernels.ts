@@ -104,15 +104,14 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     let ub = Infinity;
     if (full === 0) {
       ub = upper[i] + shift[a];
-      for (let c = 0; c < k; c++) {
-        const v = lower[lb + c] - shift[c];
-        lower[lb + c] = v > 0 ? v : 0;
-      }
+      const open = ub > sHalf[a];
       tiles = 0;
-      if (ub > sHalf[a]) {
-        for (let c = 0; c < k; c++) {
-          if (c !== a && ub > lower[lb + c] && ub > half[ha + c]) tiles |= 1 << (c >> 2);
-        }
+      // shift the lower bounds and test them in one pass
+      for (let c = 0; c < k; c++) {
+        let v = lower[lb + c] - shift[c];
+        if (v < 0) v = 0;
+        lower[lb + c] = v;
+        if (open && c !== a && ub > v && ub > half[ha + c]) tiles |= 1 << (c >> 2);
       }
       if (tiles === 0) {
         upper[i] = ub;
@@ -125,59 +124,114 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     const p1 = indptr[i + 1];
     const xn = xnorm[i];
     const ta = a >= 0 ? a >> 2 : 0;
-    // Own tile first: its exact distance tightens the upper bound (Elkan), after which the other tiles
-    // are tested again and often skipped. A skipped centre is provably no nearer than the own centre
-    // (its lower bound or half centre distance is ≥ the upper bound).
-    for (let step = 0; step < nTiles; step++) {
-      const t = step === 0 ? ta : step <= ta ? step - 1 : step;
-      if (step === 1 && full === 0) {
-        let d2 = xn - 2 * acc[a] + cnorm[a];
-        if (d2 < 0) d2 = 0;
-        ub = Math.sqrt(d2);
-        tiles = 0;
-        for (let c = 0; c < k; c++) {
-          if (c >> 2 !== ta && ub > lower[lb + c] && ub > half[ha + c]) tiles |= 1 << (c >> 2);
+    tiles |= 1 << ta;
+    // Own tile first: its exact distance tightens the upper bound (Elkan), after which the remaining
+    // tiles are tested again. A skipped centre is provably no nearer than the own centre (its lower
+    // bound or half centre distance is ≥ the upper bound). Two needed tiles of an aligned pair are
+    // computed in one 8-wide pass (fewer passes over the row's non-zeros).
+    let done = 0;
+    for (let step = 0; ; step++) {
+      let t = ta;
+      if (step > 0) {
+        if (step === 1 && full === 0) {
+          let d2 = xn - 2 * acc[a] + cnorm[a];
+          if (d2 < 0) d2 = 0;
+          ub = Math.sqrt(d2);
+          tiles = done;
+          for (let c = 0; c < k; c++) {
+            if (((done >> (c >> 2)) & 1) === 0 && ub > lower[lb + c] && ub > half[ha + c]) tiles |= 1 << (c >> 2);
+          }
         }
-        if (tiles === 0) break;
+        t = -1;
+        for (let u = 0; u < nTiles; u++) {
+          if (((tiles >> u) & 1) === 1 && ((done >> u) & 1) === 0) {
+            t = u;
+            break;
+          }
+        }
+        if (t < 0) break;
       }
-      if (step > 0 && (tiles & (1 << t)) === 0) continue;
-      const cb = t << 2;
-      nnzDone += p1 - p0;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      if (values === null) {
-        for (let p = p0; p < p1; p++) {
-          const q = indices[p] * kp + cb;
-          s0 += ct[q];
-          s1 += ct[q + 1];
-          s2 += ct[q + 2];
-          s3 += ct[q + 3];
+      const mate = t ^ 1;
+      if (mate < nTiles && ((tiles >> mate) & 1) === 1 && ((done >> mate) & 1) === 0) {
+        const cb = (t & ~1) << 2;
+        done |= 3 << (t & ~1);
+        nnzDone += 2 * (p1 - p0);
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let s4 = 0;
+        let s5 = 0;
+        let s6 = 0;
+        let s7 = 0;
+        if (values === null) {
+          for (let p = p0; p < p1; p++) {
+            const q = indices[p] * kp + cb;
+            s0 += ct[q];
+            s1 += ct[q + 1];
+            s2 += ct[q + 2];
+            s3 += ct[q + 3];
+            s4 += ct[q + 4];
+            s5 += ct[q + 5];
+            s6 += ct[q + 6];
+            s7 += ct[q + 7];
+          }
+        } else {
+          for (let p = p0; p < p1; p++) {
+            const q = indices[p] * kp + cb;
+            const v = values[p];
+            s0 += v * ct[q];
+            s1 += v * ct[q + 1];
+            s2 += v * ct[q + 2];
+            s3 += v * ct[q + 3];
+            s4 += v * ct[q + 4];
+            s5 += v * ct[q + 5];
+            s6 += v * ct[q + 6];
+            s7 += v * ct[q + 7];
+          }
         }
+        acc[cb] = s0;
+        acc[cb + 1] = s1;
+        acc[cb + 2] = s2;
+        acc[cb + 3] = s3;
+        acc[cb + 4] = s4;
+        acc[cb + 5] = s5;
+        acc[cb + 6] = s6;
+        acc[cb + 7] = s7;
       } else {
-        for (let p = p0; p < p1; p++) {
-          const q = indices[p] * kp + cb;
-          const v = values[p];
-          s0 += v * ct[q];
-          s1 += v * ct[q + 1];
-          s2 += v * ct[q + 2];
-          s3 += v * ct[q + 3];
+        const cb = t << 2;
+        done |= 1 << t;
+        nnzDone += p1 - p0;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        if (values === null) {
+          for (let p = p0; p < p1; p++) {
+            const q = indices[p] * kp + cb;
+            s0 += ct[q];
+            s1 += ct[q + 1];
+            s2 += ct[q + 2];
+            s3 += ct[q + 3];
+          }
+        } else {
+          for (let p = p0; p < p1; p++) {
+            const q = indices[p] * kp + cb;
+            const v = values[p];
+            s0 += v * ct[q];
+            s1 += v * ct[q + 1];
+            s2 += v * ct[q + 2];
+            s3 += v * ct[q + 3];
+          }
         }
-      }
-      acc[cb] = s0;
-      acc[cb + 1] = s1;
-      acc[cb + 2] = s2;
-      acc[cb + 3] = s3;
-      const cEnd = cb + 4 < k ? cb + 4 : k;
-      for (let c = cb; c < cEnd; c++) {
-        let d2 = xn - 2 * acc[c] + cnorm[c];
-        if (d2 < 0) d2 = 0;
-        lower[lb + c] = Math.sqrt(d2);
+        acc[cb] = s0;
+        acc[cb + 1] = s1;
+        acc[cb + 2] = s2;
+        acc[cb + 3] = s3;
       }
     }
-    // nearest among the computed centres; ties keep the current centre (stable; a relocated row stays
-    // where it was put), otherwise the lowest index
+    // exact distances (and lower bounds) of every computed centre; the nearest among them wins. Ties
+    // keep the current centre (stable; a relocated row stays where it was put), else the lowest index.
     let best = -1;
     let bestD2 = Infinity;
     if (a >= 0) {
@@ -187,10 +241,10 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
       bestD2 = d2;
     }
     for (let c = 0; c < k; c++) {
-      const t = c >> 2;
-      if (full === 0 && t !== ta && (tiles & (1 << t)) === 0) continue;
+      if (((done >> (c >> 2)) & 1) === 0) continue;
       let d2 = xn - 2 * acc[c] + cnorm[c];
       if (d2 < 0) d2 = 0;
+      lower[lb + c] = Math.sqrt(d2);
       if (d2 < bestD2) {
         bestD2 = d2;
         best = c;
