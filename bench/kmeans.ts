@@ -7,7 +7,7 @@
 // Synthetic sets: planted taste clusters, Zipf movie popularity, heavy-tailed user activity (≥ 5).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmeans } from '../functions/core/kmeans';
 import { CsrMatrix, KMeansResult } from '../functions/core/types';
@@ -69,10 +69,13 @@ function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1048576);
 }
 
-async function timeIt(x: CsrMatrix, k: number, nInit: number, threads: number): Promise<[KMeansResult, number]> {
+/** wall seconds and CPU seconds of the whole process (all threads) */
+async function timeIt(x: CsrMatrix, k: number, nInit: number, threads: number): Promise<[KMeansResult, number, number]> {
+  const c0 = process.cpuUsage();
   const t = performance.now();
   const r = await kmeans(x, { k, nInit, maxIter: 300, tol: 1e-4, seed: 0, threads });
-  return [r, (performance.now() - t) / 1000];
+  const c = process.cpuUsage(c0);
+  return [r, (performance.now() - t) / 1000, (c.user + c.system) / 1e6];
 }
 
 async function main(): Promise<void> {
@@ -87,8 +90,9 @@ async function main(): Promise<void> {
   const k = 15;
   const maxThreads = Math.min(availableParallelism(), 8);
   console.log(`node ${process.version}, ${availableParallelism()} vCPU, sklearn: ${useSk ? 'yes' : 'no'}`);
-  console.log('| data | n × d (nnz) | n_init | threads | seconds | iterations | inertia | sklearn s | sklearn inertia | ratio time | ratio inertia | RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(`load average before: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log('| data | n × d (nnz) | n_init | threads | seconds | CPU s | iterations | inertia | sklearn s | sklearn inertia | ratio time | ratio inertia | RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     let x: CsrMatrix;
     let name: string;
@@ -109,15 +113,16 @@ async function main(): Promise<void> {
       nInit = nInitSynth;
     }
     const sk = useSk ? runSklearn(x, k, nInit) : null;
-    for (const threads of Array.from(new Set([1, maxThreads]))) {
-      const [r, secs] = await timeIt(x, k, nInit, threads);
+    for (const threads of Array.from(new Set([maxThreads, 1]))) {
+      const [r, secs, cpu] = await timeIt(x, k, nInit, threads);
       console.log(
-        `| ${name} | ${x.nRows} × ${x.nCols} (${x.indptr[x.nRows]}) | ${nInit} | ${threads} | ${secs.toFixed(3)} | ${r.iterations} | ${r.inertia.toFixed(1)} | ` +
+        `| ${name} | ${x.nRows} × ${x.nCols} (${x.indptr[x.nRows]}) | ${nInit} | ${threads} | ${secs.toFixed(3)} | ${cpu.toFixed(2)} | ${r.iterations} | ${r.inertia.toFixed(1)} | ` +
           `${sk ? sk.seconds.toFixed(3) : '-'} | ${sk ? sk.inertia.toFixed(1) : '-'} | ${sk ? (secs / sk.seconds).toFixed(3) : '-'} | ` +
           `${sk ? (r.inertia / sk.inertia).toFixed(4) : '-'} | ${rssMb()} |`,
       );
     }
   }
+  console.log(`load average after: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (the machine is shared: compare ratios within one run)`);
 }
 
 main().catch((e) => {

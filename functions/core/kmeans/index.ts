@@ -21,6 +21,8 @@ export const BLOCK_SIZE = 256;
 /** Below this many non-zeros, starting worker threads costs more than it saves. */
 export const SMALL_NNZ = 1_000_000;
 export const MAX_DEFAULT_THREADS = 8;
+/** The kernels track groups of 4 centres in a 31-bit mask. */
+export const MAX_K = 124;
 
 /** Thread count used when the caller does not choose one. */
 export function defaultThreads(nnz: number): number {
@@ -97,6 +99,9 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
   }
   if (values !== null) {
     for (let p = 0; p < nnz; p++) if (!Number.isFinite(values[p])) badMatrix(`value at position ${p} is not finite`);
+  }
+  if (o.k > MAX_K) {
+    throw new InputError('bad_param', `K-means k (${o.k}) is above ${MAX_K}, the most the default engine supports; choose a smaller k.`);
   }
   if (o.k > nRows) {
     throw new InputError('bad_param', `K-means k (${o.k}) exceeds the number of users (${nRows}); choose a smaller k.`);
