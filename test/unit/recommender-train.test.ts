@@ -9,6 +9,7 @@ import {
   recommendFor,
   resolveParams,
   topNForRows,
+  trainChecked,
   trainRecommender,
 } from '../../functions/core/recommender';
 import { InputError } from '../../functions/core/types';
@@ -122,6 +123,17 @@ describe('holdoutCheck and the publish gate', () => {
     expect(rep.reason).toMatch(/below 1000 × most-popular/);
     expect(() => assertPublishable(rep)).toThrow(InputError);
     expect(() => assertPublishable(rep, { allowBelowPopular: true })).not.toThrow();
+  });
+
+  it('trainChecked stores the report in the training summary, and refuses a failing version', async () => {
+    const ok = await trainChecked(X, FIXED);
+    expect(ok.holdout!.passed).toBe(true);
+    expect(ok.training.holdout).toBe(ok.holdout);
+    expect(ok.training.seconds.check).toBeGreaterThanOrEqual(0);
+    await expect(trainChecked(X, FIXED, { minRatio: 1000 })).rejects.toMatchObject({ code: 'below_popular' });
+    const forced = await trainChecked(X, FIXED, { minRatio: 1000, allowBelowPopular: true });
+    expect(forced.holdout!.passed).toBe(false);
+    expect((await trainChecked(X, FIXED, { check: false })).holdout).toBeNull();
   });
 
   it('the refusal names both scores', () => {

@@ -8,7 +8,8 @@ import { holdoutSplit } from './holdout';
 import { RecommenderParams } from './params';
 import { topNForRows } from './batch';
 import { recommendFor } from './serve';
-import { trainRecommender, TrainRecommenderOptions } from './train';
+import { RecommenderOverrides } from './params';
+import { RecommenderResult, trainRecommender, TrainRecommenderOptions } from './train';
 
 export interface HoldoutMetrics {
   precision: number;
@@ -18,19 +19,20 @@ export interface HoldoutMetrics {
   coverage: number;
 }
 
-export interface HoldoutReport {
+/** A type (not an interface) so it fits TrainingSummary.holdout (Record<string, unknown>). */
+export type HoldoutReport = {
   mode: 'temporal' | 'random';
   users: number;
   testRows: number;
   model: HoldoutMetrics;
   popular: HoldoutMetrics;
-  /** model NDCG@10 / most-popular NDCG@10 (Infinity when most-popular scores 0) */
-  ratio: number;
+  /** model NDCG@10 / most-popular NDCG@10 (null when most-popular scores 0) */
+  ratio: number | null;
   /** the model must reach minRatio × most-popular's NDCG@10 */
   minRatio: number;
   passed: boolean;
   reason: string;
-}
+};
 
 export interface HoldoutCheckOptions extends TrainRecommenderOptions {
   /** sample at most this many test users (default 5000) */
@@ -78,7 +80,7 @@ export async function holdoutCheck(
   const popRecs = new Map<number, readonly number[]>();
   for (const r of h.testRows) popRecs.set(x.rowIds[r], popAll.get(x.rowIds[r]) ?? []);
   const pop = pick(scoreRecommendations(popRecs, h.split));
-  const ratio = pop.ndcg > 0 ? mine.ndcg / pop.ndcg : mine.ndcg > 0 ? Infinity : 1;
+  const ratio = pop.ndcg > 0 ? mine.ndcg / pop.ndcg : null;
   const passed = mine.ndcg >= minRatio * pop.ndcg;
   const f = (v: number) => v.toFixed(4);
   const reason = passed
@@ -105,4 +107,31 @@ export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopul
     `Not published: the new model's ${report.reason}; the current model stays live (pass --allow-below-popular to publish anyway).`,
     { holdout: report },
   );
+}
+
+export interface TrainCheckedOptions extends HoldoutCheckOptions {
+  /** run the hold-out check (default true) */
+  check?: boolean;
+  /** publish even when the check fails (the report still says so) */
+  allowBelowPopular?: boolean;
+}
+
+/**
+ * What training runs before publishing: trainRecommender, then holdoutCheck with the same settings;
+ * the report is stored as training.holdout. Throws InputError 'below_popular' (report in details)
+ * when the check fails and allowBelowPopular is not set.
+ */
+export async function trainChecked(
+  x: CsrMatrix,
+  overrides: RecommenderOverrides = {},
+  opts: TrainCheckedOptions = {},
+): Promise<RecommenderResult & { holdout: HoldoutReport | null }> {
+  const res = await trainRecommender(x, overrides, opts);
+  if (opts.check === false) return { ...res, holdout: null };
+  const t = performance.now();
+  const holdout = await holdoutCheck(x, res.params, opts);
+  res.training.seconds.check = (performance.now() - t) / 1000;
+  res.training.holdout = holdout;
+  assertPublishable(holdout, opts);
+  return { ...res, holdout };
 }
