@@ -40,6 +40,16 @@ describe('mergeWeightedLists', () => {
     expect(mergeWeightedLists([A, B], new Set([10]), 5, 3)).toEqual([]);
   });
 
+  it('a small page of a long merge: the best n after offset, ties by movieId', () => {
+    // movies 1..40 with count m mod 5 (size 1, weight 1): count 4 → 4, 9, 14, 19, 24, 29, 34, 39
+    const movieIds = Array.from({ length: 40 }, (_, i) => i + 1);
+    const list = { weight: 1, size: 1, movieIds, counts: movieIds.map((m) => m % 5) };
+    expect(mergeWeightedLists([list], new Set(), 3, 0).map((i) => i.movieId)).toEqual([4, 9, 14]);
+    expect(mergeWeightedLists([list], new Set([9]), 3, 2).map((i) => i.movieId)).toEqual([19, 24, 29]);
+    // a page reaching past the count-4 movies continues with count 3: 3, 8, …
+    expect(mergeWeightedLists([list], new Set(), 2, 7).map((i) => i.movieId)).toEqual([39, 3]);
+  });
+
   it('breaks score ties by movieId ascending', () => {
     // 7 and 3 both score 0.5·1/1 = 0.5
     const out = mergeWeightedLists([{ weight: 0.5, size: 1, movieIds: [7, 3], counts: [1, 1] }], new Set(), 2, 0);

@@ -31,8 +31,28 @@ export function mergeWeightedLists(
       score.set(m, (score.get(m) ?? 0) + f * l.counts[i]);
     }
   }
-  const items = Array.from(score, ([movieId, s]) => ({ movieId, score: s }));
-  items.sort((a, b) => b.score - a.score || a.movieId - b.movieId);
+  const want = offset + n;
+  const better = (a: { movieId: number; score: number }, b: { movieId: number; score: number }) =>
+    a.score > b.score || (a.score === b.score && a.movieId < b.movieId);
+  let items: Array<{ movieId: number; score: number }>;
+  if (want >= score.size / 4) {
+    items = Array.from(score, ([movieId, s]) => ({ movieId, score: s }));
+    items.sort((a, b) => b.score - a.score || a.movieId - b.movieId);
+  } else {
+    // keep only the best `want` in a sorted buffer (a page is small next to the merged lists)
+    items = [];
+    for (const [movieId, s] of score) {
+      const it = { movieId, score: s };
+      if (items.length === want && !better(it, items[want - 1])) continue;
+      let i = items.length < want ? items.length : want - 1;
+      if (items.length < want) items.push(it);
+      while (i > 0 && better(it, items[i - 1])) {
+        items[i] = items[i - 1];
+        i--;
+      }
+      items[i] = it;
+    }
+  }
   return items.slice(offset, offset + n);
 }
 
