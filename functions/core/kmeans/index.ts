@@ -1,13 +1,14 @@
 // The default K-means engine: sparse (CSR) Elkan K-means with greedy k-means++ seeding, written for
 // speed and for bit-identical results given a seed, whatever the machine or the thread count.
 //
-// Design (see issue 7):
-// - centres are stored transposed (movie × k), so one pass over a row's non-zeros yields its dot
-//   product with all k centres; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
+// Design (see issue 7 and README.md in this folder):
+// - centres are stored transposed (movie × k, padded to groups of 4), so one pass over a row's
+//   non-zeros yields its dot products with a group of 4 (or a pair of groups, 8) centres, the running
+//   sums kept in locals; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
 // - Elkan bounds (an upper bound per row, a lower bound per row and centre, half the centre-centre
-//   distances) skip most distance computations after the first iterations;
-// - centre sums are kept between iterations and only rows whose label changed update them, in row
-//   order on the main thread (exact for binary data, deterministic for weighted data);
+//   distances) skip whole rows, and otherwise every group of centres they rule out;
+// - centre sums are kept between iterations and only rows whose label changed update them, split by
+//   column ranges across threads (each sum still gets its additions in row order);
 // - the kernels run over fixed-size row blocks claimed from a shared counter by the main thread and
 //   worker threads; every reduction is summed per block and then in block order.
 import { availableParallelism } from 'node:os';
