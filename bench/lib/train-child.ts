@@ -1,7 +1,8 @@
 // Child process of the training benchmark: runs the real `movierec train` command (bin/cli/commands.ts)
 // once, in a fresh process, so its peak RSS is this run's alone. Prints one JSON line prefixed with
 // RESULT_MARK: the phase seconds, iterations and inertia from the command's own summary, wall seconds
-// and process.resourceUsage().maxRSS.
+// and process.resourceUsage().maxRSS, and each phase's CPU seconds (all threads): run without --quiet, the
+// command announces each phase on stderr ("cluster…"), and the child reads process.cpuUsage() there.
 //   node bin/run-ts.js bench/lib/train-child.ts <movierec train arguments>
 import { trainCommand } from '../../bin/cli/commands';
 import { ChildResult, parseSummary, RESULT_MARK } from './train-summary';
@@ -12,15 +13,30 @@ async function main(): Promise<void> {
   console.log = (...args: unknown[]) => {
     captured.push(...args.map(String).join(' ').split('\n'));
   };
+  const marks: Array<[string, number]> = [];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const m = /^(parse|matrix|cluster|counts)…$/m.exec(String(chunk));
+    if (m) marks.push([m[1], cpu()]);
+    return (errWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
   const t = performance.now();
   try {
-    await trainCommand(process.argv.slice(2));
+    await trainCommand(process.argv.slice(2).filter((a) => a !== '--quiet'));
   } finally {
     console.log = log;
+    process.stderr.write = errWrite;
   }
   const wallSeconds = (performance.now() - t) / 1000;
+  marks.push(['end', cpu()]);
+  const cpuSeconds: Record<string, number> = {};
+  for (let i = 0; i + 1 < marks.length; i++) cpuSeconds[marks[i][0] === 'counts' ? 'counts+write' : marks[i][0]] = marks[i + 1][1] - marks[i][1];
   const maxRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
-  const result: ChildResult = { wallSeconds, maxRssBytes, ...parseSummary(captured) };
+  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, ...parseSummary(captured) };
   process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
 }
 

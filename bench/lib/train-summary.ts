@@ -5,6 +5,8 @@ export const RESULT_MARK = 'BENCH_RESULT ';
 export interface ChildResult {
   wallSeconds: number;
   maxRssBytes: number;
+  /** CPU seconds of all threads per phase: parse, matrix, cluster, counts+write */
+  cpuSeconds: Record<string, number>;
   seconds: Record<string, number>;
   inertia: number;
   iterations: number;
@@ -16,7 +18,7 @@ export interface ChildResult {
 }
 
 /** Reads the numbers back out of trainCommand's printed summary (the CLI's own words). */
-export function parseSummary(lines: string[]): Omit<ChildResult, 'wallSeconds' | 'maxRssBytes'> {
+export function parseSummary(lines: string[]): Omit<ChildResult, 'wallSeconds' | 'maxRssBytes' | 'cpuSeconds'> {
   const text = lines.join('\n');
   const num = (re: RegExp, what: string): number => {
     const m = re.exec(text);

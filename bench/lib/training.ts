@@ -14,6 +14,8 @@ export interface SklearnResult {
   version: string;
   loadSeconds: number;
   fitSeconds: number;
+  /** CPU seconds of all threads during the fit */
+  fitCpuSeconds: number;
   inertia: number;
   iterations: number;
   nnz: number;
