@@ -28,11 +28,11 @@ describe('kmeans worker threads', () => {
     }
   });
 
-  test('weighted values give identical results in worker mode too', async () => {
+  test('weighted values (and k = 15, groups of 4 padded to 16) give identical results in worker mode too', async () => {
     const values = new Float64Array(x.indices.length).map((_, p) => 1 + (p % 5) / 4);
     const w: CsrMatrix = { ...x, values };
-    const one = await kmeans(w, { ...opts, threads: 1 });
-    const two = await kmeans(w, { ...opts, threads: 2 });
+    const one = await kmeans(w, { ...opts, k: 15, threads: 1 });
+    const two = await kmeans(w, { ...opts, k: 15, threads: 2 });
     expect(Array.from(two.labels)).toEqual(Array.from(one.labels));
     expect(two.inertia).toBe(one.inertia);
   });

@@ -86,10 +86,10 @@ describe('kmeans (default engine)', () => {
     }
   });
 
-  test('k beyond one register tile (k = 12, 25, 124): inertia and labels agree with brute force', async () => {
+  test('k beyond one register tile (k = 12, 15, 25, 124): inertia and labels agree with brute force', async () => {
     // the kernels process centres 8 at a time and seeding candidates 4 at a time (k = 25 ⇒ 5 candidates)
     const x = randomBinary(300, 60, 0.15, 13);
-    for (const k of [12, 25, 124]) {
+    for (const k of [12, 15, 25, 124]) {
       const r = await kmeans(x, opts({ k, nInit: 2, tol: 0 }));
       expect(r.inertia / bruteForceInertia(x, r.labels, k)).toBeCloseTo(1, 10);
       // a Lloyd fixed point: each row's own centroid is (one of) its nearest
