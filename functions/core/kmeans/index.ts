@@ -88,14 +88,16 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
   const nnz = indptr[nRows];
   if (indices.length < nnz) badMatrix('indices is shorter than indptr[nRows]');
   if (values !== null && values.length < nnz) badMatrix('values is shorter than indptr[nRows]');
-  for (let i = 0; i < nRows; i++) if (indptr[i + 1] < indptr[i]) badMatrix(`indptr decreases at row ${i}`);
-  for (let p = 0; p < nnz; p++) {
-    const j = indices[p];
-    if (!(j >= 0 && j < nCols)) badMatrix(`column index ${j} at position ${p} is outside 0..${nCols - 1}`);
-  }
   for (let i = 0; i < nRows; i++) {
-    for (let p = indptr[i] + 1; p < indptr[i + 1]; p++) {
-      if (indices[p] <= indices[p - 1]) badMatrix(`row ${i} has column indices not strictly ascending`);
+    const p0 = indptr[i];
+    const p1 = indptr[i + 1];
+    if (p1 < p0) badMatrix(`indptr decreases at row ${i}`);
+    let last = -1;
+    for (let p = p0; p < p1; p++) {
+      const j = indices[p];
+      if (!(j >= 0 && j < nCols)) badMatrix(`column index ${j} at position ${p} is outside 0..${nCols - 1}`);
+      if (j <= last) badMatrix(`row ${i} has column indices not strictly ascending`);
+      last = j;
     }
   }
   if (values !== null) {
