@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { S3Event } from 'aws-lambda';
 import { trainModel } from '../../functions/core/train';
+import { readRatings } from '../../functions/core/ratings';
+import { InputError } from '../../functions/core/types';
 import type { ModelSnapshot } from '../../functions/core/model';
 import { decodeS3Key, depsFromEnv, makeHandler, maxInputBytesFor } from '../../functions/handlers/train';
 import type { OpenedObject, RatingsSource, ReportStore, SourceRef } from '../../functions/ports';
@@ -147,6 +149,33 @@ describe('rows 8, 9, 12: a dirty but valid file trains the same model as the cle
 
 // ---------------------------------------------------------------------------------------------------------------
 // row 11: hostile input, bounded memory
+
+describe('row 11 (property): no input crashes the reader', () => {
+  const piece = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    fc.constantFrom('userId,movieId\n', '1,2\n', '"', '""', ',', '\r\n', '\n', '::', '\t', '\uFEFF', '\u0000', '9007199254740993', '-1', '1e9', 'é').map((t) => Buffer.from(t)),
+  );
+  test('arbitrary bytes (plain or gzipped, any chunking) → a result or an InputError with a message, never another error', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 30 }), fc.boolean(), fc.integer({ min: 1, max: 64 }), async (pieces, gz, chunk) => {
+        let buf = Buffer.concat(pieces);
+        if (gz) buf = gzipSync(buf);
+        const parts: Buffer[] = [];
+        for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
+        try {
+          const r = await readRatings(Readable.from(parts), { maxBytes: 4096, maxLineBytes: 256 });
+          // what was accepted is bounded by what was read
+          expect(r.report.rowsAccepted).toBeLessThanOrEqual(r.report.rowsRead);
+          expect(r.interactions.length).toBe(r.report.rowsAccepted);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          expect(e.message.length).toBeGreaterThan(10);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 class StreamSource implements RatingsSource {
   constructor(private readonly make: () => { stream: NodeJS.ReadableStream; contentLength?: number }) {}
