@@ -274,7 +274,9 @@ async function main() {
     log(ok ? 'PASS' : 'FAIL');
     if (!args.record) return;
     const file = path.resolve(process.cwd(), 'BENCHMARKS.md');
-    const heading = existsSync(file) && /^## Soak\b/m.test(readFileSync(file, 'utf8')) ? '' : '\n## Soak\n';
+    // append only; others append to this file too, so open a "Soak" section unless the last section is one
+    const sections = existsSync(file) ? readFileSync(file, 'utf8').match(/^## .*$/gm) ?? [] : [];
+    const heading = sections[sections.length - 1]?.startsWith('## Soak') ? '' : '\n## Soak\n';
     if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n');
     appendFileSync(
       file,
