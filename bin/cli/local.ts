@@ -60,7 +60,8 @@ function trainingConsole(getStack: () => LocalStack | null) {
   };
   const onEvent = (e: BridgeEvent) => {
     if (e.type === 'start') {
-      console.log(e.attempt ? `training ${e.key} again (retry ${e.attempt})` : `training ${e.key} …`);
+      const what = /^movies\.csv(\.gz)?$/i.test(path.posix.basename(e.key)) ? 'reading the movie catalogue' : 'training';
+      console.log(e.attempt ? `${what} ${e.key} again (retry ${e.attempt})` : `${what} ${e.key} …`);
       progress = trainProgress(true);
       return;
     }

@@ -1,6 +1,7 @@
 // `movierec upload FILE`: put a ratings file into the running local stack's bucket under uploads/ (no AWS CLI
 // needed), then wait until the model trained from it is live, or the upload is refused (with the reason).
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import path from 'node:path';
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeS3Client } from '../../functions/adapters/aws';
@@ -45,21 +46,27 @@ export async function uploadCommand(argv: string[]): Promise<void> {
 
   const s3 = makeS3Client({ region: EMULATOR_REGION, endpoint: info.s3Endpoint, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 });
   try {
-    let etag: string;
+    // a plain request first: a stale stack.json (the stack was killed) gets one clear sentence
     try {
-      const res = await s3.send(
-        new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
-      );
-      etag = (res.ETag ?? '').replace(/"/g, '');
+      await s3.send(new HeadBucketCommand({ Bucket: info.bucket }));
     } catch (e) {
-      const code = (e as { code?: string; cause?: { code?: string } }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-      if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String((e as Error).message))) {
-        throw new InputError('no_stack', `The local stack is not running (${info.s3Endpoint} refused the connection): start it with \`npm start\`.`);
+      const err = e as { code?: string; name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.$metadata?.httpStatusCode === undefined) {
+        throw new InputError('no_stack', `The local stack is not running (${info.s3Endpoint} does not answer): start it with \`npm start\`.`);
       }
-      throw e;
+      throw new InputError('no_bucket', `The local S3 at ${info.s3Endpoint} has no bucket ${info.bucket}: restart the stack with \`npm start\`.`);
     }
+    const res = await s3.send(
+      new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
+    );
+    const etag = (res.ETag ?? '').replace(/"/g, '');
     console.log(`uploaded ${file} (${fmtInt(statSync(file).size)} bytes) to s3://${info.bucket}/${key}`);
     if (a['no-wait']) return;
+    if (/^movies\.csv(\.gz)?$/i.test(path.posix.basename(key))) {
+      // a catalogue publishes no model version: nothing to wait for
+      console.log('movie catalogue: titles and genres appear in answers as soon as the stack has read it (a second or two)');
+      return;
+    }
 
     const version = versionIdOf({ bucket: info.bucket, key, etag });
     const apiKey = process.env[ENV.apiKey] || readSavedApiKey(dataDir);

@@ -12,7 +12,7 @@ import type { TrainingParams } from '../core/model';
 import { trainModel, type TrainProgress } from '../core/train';
 import { InputError } from '../core/types';
 import { DynamoModelStore } from '../adapters/dynamo-model-store';
-import { makeDocClient } from '../adapters/aws';
+import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../adapters/aws';
 import * as apiHandler from '../handlers/api';
 import * as trainHandler from '../handlers/train';
 import type { VersionMeta } from '../ports';
@@ -150,20 +150,32 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // Powertools reads POWERTOOLS_* at construction: quiet unless verbose (locally the CLI prints its own lines).
   if (!opts.verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logLevel = opts.verbose ? 'INFO' : 'ERROR';
+  // Metrics warn through the logger (e.g. "no application metrics" after a movies.csv): the same quiet one
+  const trainLogger = new Logger({ serviceName: 'movierec-train', logLevel });
   const train = trainHandler.makeHandler({
     ...trainHandler.depsFromEnv(env),
-    logger: new Logger({ serviceName: 'movierec-train', logLevel }),
-    metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-train' }),
+    logger: trainLogger,
+    metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-train', logger: trainLogger }),
     train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
   });
   const bridge = new TrainingBridge({ handler: train, retryAttempts: 2, onEvent: opts.onBridgeEvent });
   const detach = bridge.attach(emu.s3rver);
 
+  const apiLogger = new Logger({ serviceName: 'movierec-api', logLevel });
+  const apiDeps = apiHandler.depsFromEnv(env);
   api.setHandler(
     apiHandler.makeHandler({
-      ...apiHandler.depsFromEnv(env),
-      logger: new Logger({ serviceName: 'movierec-api', logLevel }),
-      metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-api' }),
+      ...apiDeps,
+      // One deliberate difference from Lambda: the catalogue is cached for 1 s, not 5 min, so titles from an
+      // uploaded movies.csv show up at once (the store config is otherwise the one depsFromEnv builds).
+      store: new DynamoModelStore({
+        doc: makeDocClient(makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env))),
+        usersTable: emu.tables.users,
+        clustersTable: emu.tables.clusters,
+        moviesTtlMs: 1000,
+      }),
+      logger: apiLogger,
+      metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-api', logger: apiLogger }),
     }),
   );
 

@@ -3,7 +3,7 @@
 // endpoint (key with a space: the bridge must URL-encode it as S3 does and the handler decode it), answer every
 // API route over HTTP with and without the key, refuse a busy port in one sentence, and stop cleanly on SIGTERM.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +215,41 @@ describe('movierec local (npm start)', () => {
     expect((await json('/users/abc/recommendations')).status).toBe(400);
     expect((await json('/users/1/movies', { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json' } })).status).toBe(400);
     expect((await json('/nope')).status).toBe(404);
+  });
+
+  it('movierec upload: a malformed file is refused with its reason and loses nothing; movies.csv adds titles', async () => {
+    const upload = (file: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [cli, 'upload', file, '--data-dir', dataDir, '--timeout', '60'], { cwd: root, env: childEnv() }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const active = (await json('/models/active')).body.version;
+    const bad = join(dir, 'one-user.csv');
+    writeFileSync(bad, 'userId,movieId\n1,2\n1,3\n'); // 1 user < k=2 clusters
+    const refused = await upload(bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`to s3://${info.bucket}/uploads/one-user.csv`);
+    expect(refused.stderr).toMatch(/^movierec upload: uploads\/one-user\.csv was refused and the active model is unchanged: .*1 users, fewer than k=2/);
+    expect((await json('/models/active')).body.version).toBe(active);
+
+    const movies = join(dir, 'movies.csv');
+    writeFileSync(movies, 'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n2,"Jumanji, The (1995)",Adventure\n');
+    expect((await upload(movies)).code).toBe(0);
+    const titled = await waitFor(
+      'the catalogue',
+      async () => {
+        const m = (await json('/users/1/movies')).body.movies as { movieId: number; title?: string; genres?: string[] }[];
+        return m[0].title ? m : undefined;
+      },
+      30_000,
+    );
+    expect(titled.slice(0, 3)).toEqual([
+      { movieId: 1, title: 'Toy Story (1995)', genres: ['Adventure', 'Animation', 'Children'] },
+      { movieId: 2, title: 'Jumanji, The (1995)', genres: ['Adventure'] },
+      { movieId: 3 },
+    ]);
+    expect((await json('/models/active')).body.version).toBe(active);
   });
 
   it('refuses a busy port in one sentence, without a stack trace, and leaves the running stack alone', async () => {
