@@ -113,8 +113,9 @@ describe('rows 8, 9, 12: a dirty but valid file trains the same model as the cle
   let clean: ModelSnapshot;
   beforeAll(async () => {
     clean = await trainText(cleanCsv());
-    // sanity: the two taste groups really are the two clusters
-    expect(clean.clusters.map((c) => c.size).sort()).toEqual([20, 20]);
+    // sanity: a real model (several clusters, every user placed), so that equality below means something
+    expect(clean.clusters.length).toBeGreaterThanOrEqual(2);
+    expect(clean.users.ids).toHaveLength(40);
   });
 
   test('row 8: BOM + CRLF + no final newline', async () => {
