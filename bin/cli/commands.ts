@@ -6,9 +6,10 @@ import { PassThrough } from 'node:stream';
 import { elbow, elbowSvg, elbowTable } from '../../functions/core/elbow';
 import { generateRatings } from '../../functions/core/generate';
 import { buildMatrix, fillReport, movieCounts, window as matrixWindow } from '../../functions/core/matrix';
-import { fromSnapshot, recommend, SEED_PARAMS, TrainingParams, userIndex } from '../../functions/core/model';
+import { fromSnapshot, SEED_PARAMS, TrainingParams, userIndex } from '../../functions/core/model';
+import { recommendFor } from '../../functions/core/recommender';
 import { readRatings } from '../../functions/core/ratings';
-import { loadEngine, trainModel } from '../../functions/core/train';
+import { loadEngine, trainModel, TrainOverrides } from '../../functions/core/train';
 import { DataReport, InputError, RatingsFormat } from '../../functions/core/types';
 import { trainProgress } from './progress';
 import {
@@ -41,8 +42,14 @@ function shareOpt(v: string | undefined): number | undefined {
 export const HELP: Record<string, string> = {
   train: `movierec train --ratings FILE --out model.json [options]
   Cluster users with K-means and write the model snapshot (JSON).
+  --algorithm taste|seed         taste (default): spherical K-means ensembles with soft membership, k chosen
+                                 on a hold-out of the training data; seed: the seed project's algorithm exactly
   --format auto|csv|u.data|dat   input format (default: detected from content; gzip is detected too)
-  --k 15 --n-init 10 --max-iter 300 --seed 0 --min-cluster-size 6   the seed project's defaults
+  --k --n-init --max-iter --seed --min-cluster-size
+                                 seed defaults: k 15, n-init 10, max-iter 300, seed 0, min-cluster-size 6;
+                                 taste: k selected from 20–120 unless --k is given, n-init 2
+  --skip-check                   skip the hold-out comparison with most-popular
+  --allow-below-popular          write the model even if it scores below most-popular on its hold-out
   --engine default|ml-kmeans     clustering engine (ml-kmeans: the slow reference, small data only)
   --assignments-out FILE         also write userId,cluster
   --max-rejected 0.01            refuse the file when more than this share of rows is malformed
@@ -70,6 +77,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     'min-cluster-size': { type: 'string' },
     engine: { type: 'string' },
+    algorithm: { type: 'string' },
+    'skip-check': { type: 'boolean' },
+    'allow-below-popular': { type: 'boolean' },
     out: { type: 'string' },
     'assignments-out': { type: 'string' },
     'max-rejected': { type: 'string' },
@@ -83,12 +93,19 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (engine !== 'default' && engine !== 'ml-kmeans') {
     throw new InputError('bad_arg', `--engine must be "default" or "ml-kmeans", got "${a.engine}".`);
   }
-  const params: Partial<TrainingParams> = {
-    k: intOpt(a.k, '--k', SEED_PARAMS.k, 1),
+  const algorithm = (a.algorithm ?? 'taste') as TrainOverrides['algorithm'];
+  if (algorithm !== 'seed' && algorithm !== 'taste') {
+    throw new InputError('bad_arg', `--algorithm must be "taste" (the default model) or "seed" (the seed project's algorithm), got "${a.algorithm}".`);
+  }
+  // only what the user set: the algorithm supplies the rest (a taste k given here disables k selection)
+  const params: TrainOverrides = {
+    algorithm,
+    k: a.k === undefined ? undefined : intOpt(a.k, '--k', SEED_PARAMS.k, 1),
     nInit: a['n-init'] === undefined ? undefined : intOpt(a['n-init'], '--n-init', SEED_PARAMS.nInit, 1),
-    maxIter: intOpt(a['max-iter'], '--max-iter', SEED_PARAMS.maxIter, 1),
-    seed: intOpt(a.seed, '--seed', SEED_PARAMS.seed, 0),
-    minClusterSize: intOpt(a['min-cluster-size'], '--min-cluster-size', SEED_PARAMS.minClusterSize, 0),
+    maxIter: a['max-iter'] === undefined ? undefined : intOpt(a['max-iter'], '--max-iter', SEED_PARAMS.maxIter, 1),
+    seed: a.seed === undefined ? undefined : intOpt(a.seed, '--seed', SEED_PARAMS.seed, 0),
+    minClusterSize:
+      a['min-cluster-size'] === undefined ? undefined : intOpt(a['min-cluster-size'], '--min-cluster-size', SEED_PARAMS.minClusterSize, 0),
     engine,
   };
   const started = performance.now();
@@ -100,6 +117,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       maxRejectedShare: shareOpt(a['max-rejected']),
       sourceName: ratings,
       threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
+      check: !a['skip-check'],
+      allowBelowPopular: a['allow-below-popular'],
       onProgress: progress.onProgress,
     });
   } finally {
@@ -132,8 +151,10 @@ function printTrainSummary(
   const lines = [
     `users ${fmtInt(data.users ?? 0)} · movies ${fmtInt(data.movies ?? 0)} · interactions ${fmtInt(data.interactions ?? 0)}` +
       ` · rows read ${fmtInt(data.rowsRead)} · rejected ${fmtInt(data.rowsRejected)} · duplicates collapsed ${fmtInt(data.duplicatesCollapsed ?? 0)}`,
-    `k-means (${t.engine ?? s.params.engine}): k=${s.params.k} n_init=${s.params.nInit} seed=${s.params.seed} · ` +
+    `algorithm ${(s.params as { algorithm?: string }).algorithm ?? 'seed'} · k-means: k=${s.params.k} n_init=${s.params.nInit} seed=${s.params.seed} · ` +
       `best inertia ${t.inertia.toFixed(1)} after ${t.iterations} iterations`,
+    ...(t.taste ? [`taste: ${JSON.stringify({ ...t.taste, selection: undefined })}`] : []),
+    ...(t.holdout ? [`hold-out check: ${(t.holdout as { reason?: string }).reason ?? JSON.stringify(t.holdout)}`] : []),
     `cluster sizes before fix: ${before.join(' ')}`,
     `after fixClusters (min size ${s.params.minClusterSize}): ${sizes.length} clusters: ${sizes.join(' ')}` +
       ` (${t.fix.dissolved.length} dissolved, ${t.fix.moves.length} users moved)`,
@@ -162,7 +183,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
     const lines = function* () {
       yield 'userId,rank,movieId';
       for (const u of model.userIds) {
-        const r = recommend(model, u, { n, offset });
+        const r = recommendFor(model, u, { n, offset });
         let rank = offset;
         for (const it of r.items) yield `${u},${++rank},${it.movieId}`;
       }
@@ -173,7 +194,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   }
   const userArg = requireOpt(a.user, '--user ID (or --all)', 'recommend');
   const userId = intOpt(userArg, '--user', 0, 0);
-  const r = recommend(model, userId, { n, offset });
+  const r = recommendFor(model, userId, { n, offset });
   const known = userIndex(model, userId) >= 0;
   console.log(
     JSON.stringify(
@@ -186,7 +207,12 @@ export async function recommendCommand(argv: string[]): Promise<void> {
         items: r.items.map((it) => ({
           movieId: it.movieId,
           score: it.score,
-          reason: r.source === 'cluster' ? `${it.score} users in cluster ${r.cluster} have it` : `${it.score} users have it`,
+          reason:
+            r.source === 'popular'
+              ? `${it.score} users have it`
+              : snapshot.users.mix
+                ? 'popular with users of similar taste'
+                : `${it.score} users in cluster ${r.cluster} have it`,
         })),
       },
       null,

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
+  defaultRecommender,
   EvalSplit,
   formatTable,
   itemKnn,
@@ -33,6 +34,10 @@ export const EVAL_MODELS: Record<string, { recommender: () => Recommender; summa
     summary: 'the seed algorithm: K-means k=15 n_init=10 seed 0 on binary vectors, fixClusters 6',
   },
   itemknn: { recommender: () => itemKnn({ neighbours: 50 }), summary: 'item-kNN cosine, 50 neighbours (the anchor)' },
+  default: {
+    recommender: () => defaultRecommender(),
+    summary: "the product's default model (taste): spherical K-means ensembles, soft membership, settings chosen on TRAIN",
+  },
 };
 
 export const EVALUATE_HELP = `movierec evaluate --ratings FILE [--format auto|csv|u.data|dat] [--models pop,seed,…] [--drop-users 1,2]

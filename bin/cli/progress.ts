@@ -21,18 +21,20 @@ export function trainProgress(enabled: boolean): { onProgress: (p: TrainProgress
     }
     lastPhase = 'cluster';
     const { init, nInit, iteration, inertia } = p.kmeans;
+    const step = p.step ?? 'cluster';
     if (tty) {
       if (!bar) {
         bar = new SingleBar(
-          { format: 'cluster [{bar}] init {value}/{total} · iteration {iteration} · inertia {inertia}', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+          { format: '{step} [{bar}] init {value}/{total} · iteration {iteration} · inertia {inertia}', stream: process.stderr, clearOnComplete: true, hideCursor: true },
           Presets.shades_classic,
         );
-        bar.start(nInit, 0, { iteration: 0, inertia: '-' });
+        bar.start(nInit, 0, { step, iteration: 0, inertia: '-' });
       }
-      bar.update(init, { iteration, inertia: inertia.toFixed(1) });
+      bar.setTotal(nInit);
+      bar.update(init + 1, { step, iteration, inertia: inertia.toFixed(1) });
     } else if (Date.now() - lastLine > 2000) {
       lastLine = Date.now();
-      process.stderr.write(`cluster: init ${init}/${nInit}, iteration ${iteration}, inertia ${inertia.toFixed(1)}\n`);
+      process.stderr.write(`${step}: init ${init + 1}/${nInit}, iteration ${iteration}, inertia ${inertia.toFixed(1)}\n`);
     }
   };
   return {

@@ -2,21 +2,17 @@
 // Shared by the CLI and the training Lambda. Pure: the caller supplies the stream.
 import { kmeans } from './kmeans';
 import { buildMatrix, fillReport } from './matrix';
-import {
-  buildSeedModel,
-  ModelSnapshot,
-  SEED_PARAMS,
-  SeedModel,
-  toSnapshot,
-  TrainingParams,
-} from './model';
+import { ModelSnapshot, SeedModel, toSnapshot, TrainingParams } from './model';
+import { cellTimes, RecommenderOverrides, RecommenderParams, resolveParams, trainChecked } from './recommender';
 import { readRatings } from './ratings';
-import { CsrMatrix, InputError, KMeansEngine, KMeansProgress, KMeansResult, RatingsFormat } from './types';
+import { CsrMatrix, InputError, KMeansEngine, KMeansProgress, RatingsFormat } from './types';
 
-export type TrainPhase = 'parse' | 'matrix' | 'cluster' | 'counts';
+export type TrainPhase = 'parse' | 'matrix' | 'cluster';
 
 export interface TrainProgress {
   phase: TrainPhase;
+  /** what the clustering phase is doing (validation candidate, ensemble member, hold-out check) */
+  step?: string;
   /** present during clustering */
   kmeans?: KMeansProgress;
 }
@@ -29,14 +25,21 @@ export interface TrainOptions {
   /** name used in error messages (file path or s3 key) */
   sourceName?: string;
   threads?: number;
+  /** run the hold-out check against most-popular before returning (default true) */
+  check?: boolean;
+  /** return the model even when it scores below most-popular on its hold-out (the report says so) */
+  allowBelowPopular?: boolean;
   onProgress?: (p: TrainProgress) => void;
 }
+
+/** What a caller may set: the K-means parameters, the algorithm ('taste' by default, 'seed' for the
+ * seed project's algorithm) and the taste model's settings. */
+export type TrainOverrides = RecommenderOverrides;
 
 export interface TrainResult {
   snapshot: ModelSnapshot;
   model: SeedModel;
   matrix: CsrMatrix;
-  labels: Int32Array;
 }
 
 /** Restarts are the dominant cost on very large inputs; when the caller did not choose nInit, huge data
@@ -44,7 +47,7 @@ export interface TrainResult {
 export const LARGE_DATA_NNZ = 5_000_000;
 export const LARGE_DATA_N_INIT = 3;
 
-export function validateParams(p: TrainingParams): void {
+export function validateParams(p: TrainingParams | RecommenderParams): void {
   const bad = (field: string, rule: string, value: unknown): never => {
     throw new InputError('bad_param', `${field} must be ${rule}, got ${JSON.stringify(value)}.`);
   };
@@ -66,11 +69,12 @@ export async function loadEngine(name: TrainingParams['engine']): Promise<KMeans
 
 export async function trainModel(
   source: NodeJS.ReadableStream | string,
-  overrides: Partial<TrainingParams> = {},
+  overrides: TrainOverrides = {},
   opts: TrainOptions = {},
 ): Promise<TrainResult> {
-  const params: TrainingParams = { ...SEED_PARAMS, ...stripUndefined(overrides) };
-  validateParams(params);
+  // resolve and validate every parameter before reading a byte
+  const resolved = resolveParams(stripUndefined(overrides) as RecommenderOverrides);
+  validateParams(resolved);
   const seconds: Record<string, number> = {};
   const notes: string[] = [];
   const progress = opts.onProgress ?? (() => {});
@@ -87,60 +91,57 @@ export async function trainModel(
     maxRejectedShare: opts.maxRejectedShare,
     maxBytes: opts.maxBytes,
     sourceName: opts.sourceName,
+    // the taste model weights recent movies when placing users; the seed algorithm needs no timestamps
+    withTimestamps: resolved.algorithm === 'taste',
   });
   lap('parse');
 
   progress({ phase: 'matrix' });
   const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
   fillReport(report, matrix, duplicatesCollapsed);
+  const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
   lap('matrix');
 
-  if (params.k > matrix.nRows) {
+  if (resolved.algorithm === 'seed' && resolved.k > matrix.nRows) {
     throw new InputError(
       'too_few_users',
-      `${opts.sourceName ?? 'the ratings file'} has ${matrix.nRows} users, fewer than k=${params.k} clusters; use a smaller --k.`,
+      `${opts.sourceName ?? 'the ratings file'} has ${matrix.nRows} users, fewer than k=${resolved.k} clusters; use a smaller --k.`,
       { report },
     );
   }
+  const params: RecommenderOverrides = { ...stripUndefined(overrides) } as RecommenderOverrides;
   const nnz = matrix.indptr[matrix.nRows];
-  if (overrides.nInit === undefined && nnz > LARGE_DATA_NNZ && params.nInit > LARGE_DATA_N_INIT) {
+  if (overrides.nInit === undefined && nnz > LARGE_DATA_NNZ && resolved.nInit > LARGE_DATA_N_INIT) {
     notes.push(
-      `nInit lowered from ${params.nInit} to ${LARGE_DATA_N_INIT}: ${nnz} interactions exceed ${LARGE_DATA_NNZ}; set nInit explicitly to override.`,
+      `nInit lowered from ${resolved.nInit} to ${LARGE_DATA_N_INIT}: ${nnz} interactions exceed ${LARGE_DATA_NNZ}; set nInit explicitly to override.`,
     );
     params.nInit = LARGE_DATA_N_INIT;
   }
 
   progress({ phase: 'cluster' });
-  const engine = await loadEngine(params.engine);
-  const result: KMeansResult = await engine(matrix, {
-    k: params.k,
-    nInit: params.nInit,
-    maxIter: params.maxIter,
-    tol: params.tol,
-    seed: params.seed,
-    threads: opts.threads,
-    onProgress: (p) => progress({ phase: 'cluster', kmeans: p }),
-  });
-  lap('cluster');
+  const engine = await loadEngine(resolved.engine);
+  let trained;
+  try {
+    trained = await trainChecked(matrix, params, {
+      engine,
+      threads: opts.threads,
+      times,
+      check: opts.check ?? true,
+      allowBelowPopular: opts.allowBelowPopular,
+      onProgress: (p) => progress({ phase: 'cluster', step: p.step, kmeans: p.kmeans }),
+    });
+  } catch (e) {
+    // a refused model carries the data report too, so the caller can write one complete report
+    if (e instanceof InputError) throw new InputError(e.code, e.message, { ...e.details, report });
+    throw e;
+  }
+  lap('train');
 
-  progress({ phase: 'counts' });
-  const { model, fix } = buildSeedModel(matrix, result.labels, params.minClusterSize);
-  lap('counts');
-
-  const snapshot = toSnapshot(model, {
-    params,
-    data: report,
-    training: {
-      inertia: result.inertia,
-      iterations: result.iterations,
-      inertias: result.inertias,
-      seconds,
-      fix,
-      engine: result.engine,
-      notes,
-    },
-  });
-  return { snapshot, model, matrix, labels: result.labels };
+  const training = trained.training;
+  training.seconds = { ...seconds, ...training.seconds };
+  training.notes = [...notes, ...(training.notes ?? [])];
+  const snapshot = toSnapshot(trained.model, { params: trained.params, data: report, training });
+  return { snapshot, model: trained.model, matrix };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -11,7 +11,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { ModelSnapshot, SEED_PARAMS, TrainingParams } from '../core/model';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
-import type { TrainOptions } from '../core/train';
+import type { TrainOptions, TrainOverrides } from '../core/train';
 import { InputError } from '../core/types';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient, makeS3Client } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo-model-store';
@@ -22,7 +22,7 @@ import { bucketName, ENV, S3_PREFIXES, tableNames } from '../shared/resources';
 
 export type TrainFn = (
   source: NodeJS.ReadableStream | string,
-  params: Partial<TrainingParams>,
+  params: TrainOverrides,
   opts?: TrainOptions,
 ) => Promise<{ snapshot: ModelSnapshot }>;
 export type ReadMoviesFn = (source: NodeJS.ReadableStream, opts?: ReadMoviesOptions) => Promise<Map<number, Movie>>;
@@ -211,7 +211,7 @@ export function makeHandler(deps: TrainDeps) {
 }
 
 /** TRAINING_PARAMS (JSON) → parameter overrides; a bad value fails the cold start loudly. */
-export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<TrainingParams> {
+export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainOverrides {
   const raw = env[ENV.trainingParams];
   if (!raw) return {};
   let parsed: unknown;
@@ -223,9 +223,9 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tra
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`${ENV.trainingParams} must be a JSON object of training parameters.`);
   }
-  const unknown = Object.keys(parsed).filter((k) => !(k in SEED_PARAMS));
+  const unknown = Object.keys(parsed).filter((k) => !(k in SEED_PARAMS) && k !== 'algorithm' && k !== 'taste');
   if (unknown.length) throw new Error(`${ENV.trainingParams} has unknown parameter(s): ${unknown.join(', ')}.`);
-  return parsed as Partial<TrainingParams>;
+  return parsed as TrainOverrides;
 }
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {

@@ -10,3 +10,4 @@ export * from './table';
 export * from './load';
 export * from './seed';
 export * from './run';
+export * from './default-model';
