@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { paramsFromEnv } from '../../functions/handlers/train';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'bin', 'movierec.js');
@@ -59,14 +60,25 @@ function refusesConnections(port: number): Promise<boolean> {
 }
 
 /** Two taste groups, MovieLens ratings.csv layout. Group A (users 1..10) watch movies 1..5, except that user 1
- * never watched movie 5; group B (users 11..20) watch movies 101..106. With k=2 the clusters are the groups, so
- * by hand: user 1's only recommendation is movie 5, liked by 9 users of the cluster. */
-function twoGroupsCsv(): string {
+ * never watched movie 5; group B (users 11..10+b) watch movies 101..106. With k=2 the clusters are the groups,
+ * so by hand: user 1's only recommendation is movie 5, liked by 9 users of the cluster. */
+function twoGroupsCsv(groupB = 10): string {
   const rows = ['userId,movieId,rating,timestamp'];
   let t = 964982703;
   for (let u = 1; u <= 10; u++) for (let m = 1; m <= 5; m++) if (!(u === 1 && m === 5)) rows.push(`${u},${m},4.0,${t++}`);
-  for (let u = 11; u <= 20; u++) for (let m = 101; m <= 106; m++) rows.push(`${u},${m},3.5,${t++}`);
+  for (let u = 11; u <= 10 + groupB; u++) for (let m = 101; m <= 106; m++) rows.push(`${u},${m},3.5,${t++}`);
   return rows.join('\n') + '\n';
+}
+
+/** K-means with k=2 in the seed project's algorithm (named explicitly where the trainer offers a choice). */
+function seedK2(): string {
+  const params: Record<string, unknown> = { k: 2, nInit: 3, algorithm: 'seed' };
+  try {
+    paramsFromEnv({ TRAINING_PARAMS: JSON.stringify(params) });
+  } catch {
+    delete params.algorithm; // a trainer without a choice of algorithm is the seed's
+  }
+  return JSON.stringify(params);
 }
 
 describe('movierec local (npm start)', () => {
@@ -91,11 +103,11 @@ describe('movierec local (npm start)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'movierec-local-'));
     dataDir = join(dir, 'data');
-    // k=2 through the stack's own TRAINING_PARAMS variable; a small generated sample keeps the first start quick
-    stack = start(
-      ['--port', '0', '--s3-port', '0', '--fresh', '--data-dir', dataDir, '--sample-users', '200'],
-      childEnv({ TRAINING_PARAMS: JSON.stringify({ k: 2, nInit: 3 }) }),
-    );
+    // k=2 through the stack's own TRAINING_PARAMS variable; the first start trains a hand-made file (the generated
+    // sample of a plain first start has its own test below)
+    const first = join(dir, 'first.csv');
+    writeFileSync(first, twoGroupsCsv(9));
+    stack = start(['--port', '0', '--s3-port', '0', '--fresh', '--data-dir', dataDir, '--ratings', first], childEnv({ TRAINING_PARAMS: seedK2() }));
     const ready = await waitFor('ready:', () => /^ready: (http:\/\/localhost:\d+)$/m.exec(stack.out())?.[1], 90_000).catch((e) => {
       throw new Error(`${e.message}\nstdout:\n${stack.out()}\nstderr:\n${stack.err()}`);
     });
@@ -118,7 +130,7 @@ describe('movierec local (npm start)', () => {
     expect(out).toContain(`API key              ${key} (new, saved in`);
     const lines = out.split('\n');
     const readyAt = lines.findIndex((l) => l.startsWith('ready: '));
-    const liveAt = lines.findIndex((l) => /^model [0-9a-f]{16} is live: 200 users in \d+ clusters, from uploads\/sample-ratings\.csv/.test(l));
+    const liveAt = lines.findIndex((l) => /^model [0-9a-f]{16} is live: 19 users in 2 clusters, from uploads\/first\.csv/.test(l));
     expect(liveAt).toBeGreaterThan(-1);
     expect(readyAt).toBe(lines.length - 2); // the last line printed
     expect(lines[lines.length - 1]).toBe('');
@@ -135,7 +147,7 @@ describe('movierec local (npm start)', () => {
   it('trains a file PUT over plain HTTP to the local S3 endpoint and switches the active model', async () => {
     const before = await json('/models/active');
     expect(before.status).toBe(200);
-    expect(before.body.source.key).toBe('uploads/sample-ratings.csv');
+    expect(before.body).toMatchObject({ users: 19, source: { key: 'uploads/first.csv' } });
 
     const put = await fetch(`${info.s3Endpoint.replace('localhost', '127.0.0.1')}/${info.bucket}/uploads/two%20groups.csv`, {
       method: 'PUT',
@@ -225,12 +237,13 @@ describe('movierec local (npm start)', () => {
         ),
       );
     const active = (await json('/models/active')).body.version;
-    const bad = join(dir, 'one-user.csv');
-    writeFileSync(bad, 'userId,movieId\n1,2\n1,3\n'); // 1 user < k=2 clusters
+    const bad = join(dir, 'no-header.csv');
+    writeFileSync(bad, 'title,year\nHeat,1995\n'); // a CSV, but not of ratings: the reader refuses its header
     const refused = await upload(bad);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain(`to s3://${info.bucket}/uploads/one-user.csv`);
-    expect(refused.stderr).toMatch(/^movierec upload: uploads\/one-user\.csv was refused and the active model is unchanged: .*1 users, fewer than k=2/);
+    expect(refused.stdout).toContain(`to s3://${info.bucket}/uploads/no-header.csv`);
+    expect(refused.stderr).toMatch(/^movierec upload: uploads\/no-header\.csv was refused and the active model is unchanged: .*line 1.*header/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect((await json('/models/active')).body.version).toBe(active);
 
     const movies = join(dir, 'movies.csv');
@@ -291,6 +304,25 @@ describe('movierec local (npm start)', () => {
     } finally {
       again.child.kill('SIGTERM');
       expect((await again.exited).code).toBe(0);
+    }
+  });
+
+  it('a plain first start generates a sample, uploads it, trains it with the default parameters and gets ready', async () => {
+    const sampleDir = join(dir, 'sample');
+    const plain = start(['--port', '0', '--s3-port', '0', '--data-dir', sampleDir, '--sample-users', '200'], childEnv());
+    try {
+      const url = await waitFor('ready:', () => /^ready: (http:\/\/localhost:\d+)$/m.exec(plain.out())?.[1], 90_000);
+      const out = plain.out();
+      expect(out).toContain('generating a sample: 200 users');
+      expect(out).toContain('uploading sample-ratings-200.csv to s3://movierec-dev-local/uploads/sample-ratings.csv');
+      expect(out).toMatch(/^model [0-9a-f]{16} is live: 200 users in \d+ clusters, from uploads\/sample-ratings\.csv/m);
+      const k = readFileSync(join(sampleDir, 'api-key'), 'utf8').trim();
+      const res = await fetch(`${url.replace('localhost', '127.0.0.1')}/models/active`, { headers: { 'x-api-key': k } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ users: 200, source: { key: 'uploads/sample-ratings.csv' } });
+    } finally {
+      plain.child.kill('SIGTERM');
+      expect((await plain.exited).code).toBe(0);
     }
   });
 });
