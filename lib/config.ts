@@ -3,7 +3,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import type { TrainingParams } from '../functions/core/model';
+import type { TrainOverrides } from '../functions/core/train';
 import { STAGES, type Stage } from '../functions/shared/resources';
 
 export { STAGES, type Stage };
@@ -21,8 +21,9 @@ export interface FunctionSizing {
 export interface StageConfig {
   stage: Stage;
   training: FunctionSizing & {
-    /** K-means parameters, passed to the training Lambda as env TRAINING_PARAMS (JSON) */
-    params: Partial<TrainingParams>;
+    /** training parameters (algorithm, K-means, taste settings), passed to the training Lambda as env
+     * TRAINING_PARAMS (JSON); unset fields take the algorithm's defaults (functions/core/recommender/params.ts) */
+    params: TrainOverrides;
     /** async-invocation retries after a failure (0–2) */
     retryAttempts: number;
     /** how long an upload event may wait (throttled behind a running training) before the DLQ, ≤ 6 h */
@@ -60,8 +61,8 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       memorySize: 3008,
       timeoutSeconds: 300,
       ephemeralStorageMiB: 1024,
-      // fewer restarts than the seed: dev trains on small samples and must be quick and cheap
-      params: { k: 15, nInit: 3, maxIter: 100, tol: 1e-4, seed: 0, minClusterSize: 6 },
+      // the default taste model with one restart per clustering: dev trains on samples and must be quick and cheap
+      params: { algorithm: 'taste', nInit: 1, seed: 0 },
       retryAttempts: 0,
       maxEventAgeHours: 1,
     },
@@ -88,8 +89,9 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       memorySize: 10_240,
       timeoutSeconds: 900,
       ephemeralStorageMiB: 2048,
-      // the seed project's parameters (sklearn KMeans k=15, n_init=10, max_iter=300, random_state=0)
-      params: { k: 15, nInit: 10, maxIter: 300, tol: 1e-4, seed: 0, minClusterSize: 6 },
+      // the default taste model (k, temperature and recency chosen on a hold-out of each upload; see
+      // EVALUATION.md). The seed project's algorithm is { algorithm: 'seed' } (k=15, n_init=10, …).
+      params: { algorithm: 'taste', seed: 0 },
       retryAttempts: 1,
       maxEventAgeHours: 6,
     },

@@ -152,7 +152,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     expect(props.Environment.Variables.BUCKET_NAME).toEqual({ Ref: uploadsBucketId(tpl) });
     const params = JSON.parse(props.Environment.Variables.TRAINING_PARAMS);
     expect(params).toEqual(STAGE_CONFIG[stage].training.params);
-    expect(params.k).toBe(15);
+    expect(params.algorithm).toBe('taste');
 
     const dlqId = ref(tpl, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === `movierec-${stage}-train-dlq`);
     tpl.hasResourceProperties('AWS::SQS::Queue', { QueueName: `movierec-${stage}-train-dlq`, SqsManagedSseEnabled: true });
@@ -366,8 +366,11 @@ describe('dev vs prod', () => {
     expect(dev.MemorySize).toBeLessThan(10240);
     expect(dev.Timeout).toBeLessThan(900);
     expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS)).toEqual(
-      expect.objectContaining({ k: 15, nInit: 10, maxIter: 300, seed: 0 }),
+      expect.objectContaining({ algorithm: 'taste', seed: 0 }),
     );
+    // dev trains cheaply (one restart per clustering); prod keeps the algorithm's defaults
+    expect(JSON.parse(dev.Environment.Variables.TRAINING_PARAMS)).toMatchObject({ nInit: 1 });
+    expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS).nInit).toBeUndefined();
   });
 
   test('PITR, retention and deletion protection in prod; destroyable tables and buckets in dev', () => {
