@@ -3,6 +3,7 @@
 // does worse (configurable). The report goes into the version's metadata (training.holdout).
 import { mostPopularSync } from '../evaluate/baselines';
 import { scoreRecommendations, ScoreResult } from '../evaluate/score';
+import { Rng } from '../kmeans/prng';
 import { CsrMatrix, InputError } from '../types';
 import { holdoutSplit } from './holdout';
 import { RecommenderParams } from './params';
@@ -109,11 +110,55 @@ export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopul
   );
 }
 
+/** Users the check trains on at most: above this, a seeded random sample of users stands for the whole
+ * (the check retrains the model, so on MovieLens-25M-sized data it would otherwise double the cost). */
+export const CHECK_MAX_USERS = 20_000;
+
+/** A seeded random sample of `maxUsers` rows (ascending), with their matrix-aligned timestamps. */
+export function sampleUsers(
+  x: CsrMatrix,
+  times: Float64Array | undefined,
+  maxUsers: number,
+  seed: number,
+): { x: CsrMatrix; times: Float64Array | undefined } {
+  if (x.nRows <= maxUsers) return { x, times };
+  const rng = new Rng(seed, 7);
+  // partial Fisher–Yates over row indices, then ascending so the sample keeps the matrix's order
+  const rows = Int32Array.from({ length: x.nRows }, (_, i) => i);
+  for (let i = 0; i < maxUsers; i++) {
+    const j = i + rng.int(x.nRows - i);
+    const t = rows[i];
+    rows[i] = rows[j];
+    rows[j] = t;
+  }
+  const picked = rows.subarray(0, maxUsers).sort();
+  let nnz = 0;
+  for (const r of picked) nnz += x.indptr[r + 1] - x.indptr[r];
+  const indptr = new Int32Array(maxUsers + 1);
+  const indices = new Int32Array(nnz);
+  const values = x.values ? new Float64Array(nnz) : null;
+  const sampledTimes = times ? new Float64Array(nnz) : undefined;
+  const rowIds = new Float64Array(maxUsers);
+  let w = 0;
+  picked.forEach((r, i) => {
+    rowIds[i] = x.rowIds[r];
+    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++, w++) {
+      indices[w] = x.indices[p];
+      if (values) values[w] = x.values![p];
+      if (sampledTimes) sampledTimes[w] = times![p];
+    }
+    indptr[i + 1] = w;
+  });
+  return { x: { nRows: maxUsers, nCols: x.nCols, indptr, indices, values, rowIds, colIds: x.colIds }, times: sampledTimes };
+}
+
 export interface TrainCheckedOptions extends HoldoutCheckOptions {
   /** run the hold-out check (default true) */
   check?: boolean;
   /** publish even when the check fails (the report still says so) */
   allowBelowPopular?: boolean;
+  /** the check trains on at most this many users (a seeded sample; default CHECK_MAX_USERS) */
+  maxCheckUsers?: number;
 }
 
 /**
@@ -129,7 +174,10 @@ export async function trainChecked(
   const res = await trainRecommender(x, overrides, opts);
   if (opts.check === false) return { ...res, holdout: null };
   const t = performance.now();
-  const holdout = await holdoutCheck(x, res.params, opts);
+  const maxUsers = opts.maxCheckUsers ?? CHECK_MAX_USERS;
+  const sample = sampleUsers(x, opts.times, maxUsers, res.params.seed);
+  const holdout = await holdoutCheck(sample.x, res.params, { ...opts, times: sample.times });
+  if (sample.x !== x) holdout.reason += ` (a random sample of ${maxUsers} of ${x.nRows} users)`;
   res.training.seconds.check = (performance.now() - t) / 1000;
   res.training.holdout = holdout;
   assertPublishable(holdout, opts);
