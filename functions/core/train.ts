@@ -135,7 +135,6 @@ export async function trainModel(
     if (e instanceof InputError) throw new InputError(e.code, e.message, { ...e.details, report });
     throw e;
   }
-  lap('train');
 
   const training = trained.training;
   training.seconds = { ...seconds, ...training.seconds };
