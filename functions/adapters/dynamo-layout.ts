@@ -6,13 +6,15 @@
 //   model / v#<ver>                    version metadata (state, clusters + page counts, summary)
 //   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed
 //   v#<ver>#pop / p#<page>             global most-popular list pages
-//   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie
+//   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie;
+//                                      `sz` counts users the API added to the cluster (its size delta)
 //   v#<ver>#d#<cluster|pop> / o#<movie>  a movie's counter when its s#<n> item is full (400 KB); readers sum both
 //   v#<ver>#manifest / u#<page>        ids of the version's users (to delete the version later)
 //   v#<ver>#manifest / new#<user>      users created by the API in this version
 //   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
 // users table
-//   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set)
+//   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set);
+//                                      taste model: mix clusters x (base36) and weights w (shortest round-trip decimals)
 //   fav#<user mod 16> / u#<user>#m#<movie>     durable favourite record, version-independent
 //   idem#<key> / idem                  idempotency record of a POST (TTL 24 h)
 
@@ -20,7 +22,14 @@ export const PAGE_SIZE = 2000;
 export const USER_SHARD_MOVIES = 20000;
 export const MANIFEST_PAGE_USERS = 10000;
 export const MOVIES_PAGE_SIZE = 500;
-export const DELTA_SHARDS = 16;
+/** Counter items per cluster (movieId mod 4). A taste user's ≤ 10 mix clusters × 4 keys fit one BatchGetItem
+ * (≤ 100 keys); 4 items hold ~80k distinct movies before a movie spills to its own overflow item. */
+export const DELTA_SHARDS = 4;
+/** BatchGetItem's limit on keys per request. */
+export const BATCH_GET_KEYS = 100;
+/** A counter item estimated this large may be full, so some of its movies may sit in overflow items that a
+ * BatchGetItem cannot name: the reader queries that cluster's counter partition instead. */
+export const FULL_SHARD_BYTES = 300_000;
 export const FAV_SHARDS = 16;
 
 const pad = (n: number) => String(n).padStart(5, '0');
@@ -34,6 +43,8 @@ export const keys = {
   deltaPk: (v: string, c: number | 'pop') => `v#${v}#d#${c}`,
   deltaSk: (movieId: number) => `s#${movieId % DELTA_SHARDS}`,
   deltaAttr: (movieId: number) => `m${movieId}`,
+  /** users the API added to the cluster in this version (taste scores divide by the cluster's size) */
+  sizeDeltaAttr: () => 'sz',
   /** a movie's own counter item, used once its shard item is full (400 KB): o#<movieId>, attribute m<movieId> */
   deltaOverflowSk: (movieId: number) => `o#${movieId}`,
   manifestPk: (v: string) => `v#${v}#manifest`,
@@ -58,6 +69,24 @@ export function packInts(xs: ArrayLike<number>, from = 0, to = xs.length): strin
 export function unpackInts(s: string | undefined): number[] {
   if (!s) return [];
   return s.split(',').map((p) => parseInt(p, 36));
+}
+
+/** Weights as shortest round-trip decimals (String(x) parses back to the identical double), comma separated. */
+export function packFloats(xs: ArrayLike<number>): string {
+  return Array.from(xs, (x) => String(x)).join(',');
+}
+
+export function unpackFloats(s: string | undefined): number[] {
+  if (!s) return [];
+  return s.split(',').map(Number);
+}
+
+/** Upper estimate of a DynamoDB item's size: names plus values as text (a number's stored size is about half
+ * its digits), so a real 400 KB item is never estimated smaller than it is. */
+export function estimateItemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(item)) bytes += Buffer.byteLength(k) + Buffer.byteLength(String(v)) + 1;
+  return bytes;
 }
 
 /** Ascending ids as base36 gaps (first value, then differences): ~2 bytes a movie for typical ids. */

@@ -16,6 +16,7 @@ import {
   RankedList,
   SeedModel,
 } from '../core/model';
+import type { SizedList } from '../ports';
 import { FavouriteLimitError } from '../ports';
 import type {
   ActivePointer,
@@ -32,17 +33,22 @@ import type {
   VersionMeta,
 } from '../ports';
 import { isConditionalFailure } from './aws';
+import { batchGet } from './batch-reader';
 import { batchWrite, BatchWriteOptions, BatchWriteStats, WriteRequest } from './batch-writer';
 import {
   DELTA_SHARDS,
+  estimateItemBytes,
   FAV_SHARDS,
+  FULL_SHARD_BYTES,
   keys,
   MANIFEST_PAGE_USERS,
   MOVIES_PAGE_SIZE,
   packAscending,
+  packFloats,
   packInts,
   PAGE_SIZE,
   unpackAscending,
+  unpackFloats,
   unpackInts,
   USER_SHARD_MOVIES,
 } from './dynamo-layout';
@@ -58,8 +64,10 @@ export interface DynamoModelStoreConfig {
   pointerTtlMs?: number;
   /** how long the movie catalogue is cached (default 5 min) */
   moviesTtlMs?: number;
-  /** ranked base lists kept in memory (default 64 (version, cluster) lists) */
+  /** ranked base lists kept in memory (default 512 (version, cluster) lists: a taste model has ~160) */
   listCacheSize?: number;
+  /** ... and at most this many list entries in all (default 1,000,000: long seed lists) */
+  listCacheEntries?: number;
   batch?: BatchWriteOptions;
   /** favourites recorded up to this long before the fold are replayed again after the flip (clock skew; 5 min) */
   replayMarginMs?: number;
@@ -76,6 +84,8 @@ export interface DynamoModelStoreConfig {
 interface CachedList {
   list: RankedList;
   countOf: Map<number, number>;
+  /** users in the cluster at publish time (page 0's `s`; absent for the popular list and older versions) */
+  size?: number;
 }
 
 interface FavRecord {
@@ -90,6 +100,7 @@ export class DynamoModelStore implements ModelStore {
   private pointerCache: { value: ActivePointer | null; at: number } | null = null;
   private readonly metaCache = new Map<string, VersionMeta>();
   private readonly listCache = new Map<string, CachedList>();
+  private listCacheEntries = 0;
   private moviesCache: { value: Map<number, MovieInfo>; at: number } | null = null;
   private readonly now: () => number;
 
@@ -344,24 +355,23 @@ export class DynamoModelStore implements ModelStore {
       clusters,
       popular: { length: model.popular.movieIds.length, pages: Math.ceil(model.popular.movieIds.length / PAGE_SIZE) },
       users: model.userIds.length,
+      algorithm: model.mix ? 'taste' : 'seed',
       summary: opts.summary ?? {},
     };
   }
 
   private clusterItems(model: SeedModel, version: string): WriteRequest[] {
     const out: WriteRequest[] = [];
-    const pages = (pk: string, list: RankedList) => {
+    const pages = (pk: string, list: RankedList, size?: number) => {
       for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
         const from = p * PAGE_SIZE;
         const to = Math.min(list.movieIds.length, from + PAGE_SIZE);
-        out.push({
-          PutRequest: {
-            Item: { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) },
-          },
-        });
+        const item: Record<string, unknown> = { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) };
+        if (p === 0 && size !== undefined) item.s = size; // cached with the list: taste scores divide by it
+        out.push({ PutRequest: { Item: item } });
       }
     };
-    for (const c of model.clusters) pages(keys.clusterPk(version, c.id), c);
+    for (const c of model.clusters) pages(keys.clusterPk(version, c.id), c, c.size);
     pages(keys.popularPk(version), model.popular);
     // manifest: the version's user ids (with their shard count when > 1), to delete the version later
     for (let p = 0; p * MANIFEST_PAGE_USERS < model.userIds.length; p++) {
@@ -387,6 +397,13 @@ export class DynamoModelStore implements ModelStore {
         const to = Math.min(end, from + USER_SHARD_MOVIES);
         const item: Record<string, unknown> = { pk, sk: keys.userSk(s), m: packAscending(model.userMovies, from, to) };
         if (s === 0) Object.assign(item, { c: model.userCluster[i], n: shards });
+        if (s === 0 && model.mix) {
+          const { ptr, clusters, weights } = model.mix;
+          Object.assign(item, {
+            x: packInts(clusters, ptr[i], ptr[i + 1]),
+            w: packFloats(weights.slice(ptr[i], ptr[i + 1])),
+          });
+        }
         out.push({ PutRequest: { Item: item } });
       }
     }
@@ -429,15 +446,15 @@ export class DynamoModelStore implements ModelStore {
     for (const c of m.clusters) pageKeys(keys.clusterPk(v, c.id), c.pages);
     pageKeys(keys.popularPk(v), m.popular.pages);
     for (const c of [...m.clusters.map((x) => x.id as number | 'pop'), 'pop' as const]) {
-      for (let s = 0; s < DELTA_SHARDS; s++) clusterKeys.push({ pk: keys.deltaPk(v, c), sk: `s#${s}` });
-      const overflow = await this.queryAll({
+      // every counter item that exists (shards and overflow items), whatever shard count wrote them
+      const counters = await this.queryAll({
         TableName: this.cfg.clustersTable,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)',
-        ExpressionAttributeValues: { ':pk': keys.deltaPk(v, c), ':o': 'o#' },
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.deltaPk(v, c) },
         ProjectionExpression: 'pk, sk',
         ConsistentRead: true,
       });
-      for (const item of overflow) clusterKeys.push({ pk: item.pk, sk: item.sk });
+      for (const item of counters) clusterKeys.push({ pk: item.pk, sk: item.sk });
     }
     for (const item of await this.queryPk(this.cfg.clustersTable, keys.manifestPk(v), true)) {
       clusterKeys.push({ pk: item.pk, sk: item.sk });
@@ -469,12 +486,14 @@ export class DynamoModelStore implements ModelStore {
     const movies: number[] = [];
     for (const it of items) for (const m of unpackAscending(it.m as string)) movies.push(m);
     const f = head.f as Set<number> | undefined;
-    return {
+    const user: UserRecord = {
       userId,
       cluster: head.c as number,
       movies,
       favourites: f ? [...f].map(Number).sort((a, b) => a - b) : [],
     };
+    if (typeof head.x === 'string') user.mix = { clusters: unpackInts(head.x), weights: unpackFloats(head.w as string) };
+    return user;
   }
 
   private async baseList(version: string, pk: string): Promise<CachedList> {
@@ -496,25 +515,64 @@ export class DynamoModelStore implements ModelStore {
     }
     const countOf = new Map<number, number>();
     for (let i = 0; i < movieIds.length; i++) countOf.set(movieIds[i], counts[i]);
-    const entry = { list: { movieIds, counts }, countOf };
+    const entry: CachedList = { list: { movieIds, counts }, countOf };
+    if (typeof items[0]?.s === 'number') entry.size = items[0].s;
     this.listCache.set(cacheKey, entry);
-    const max = this.cfg.listCacheSize ?? 64;
-    while (this.listCache.size > max) this.listCache.delete(this.listCache.keys().next().value!);
+    this.listCacheEntries += movieIds.length;
+    const max = this.cfg.listCacheSize ?? 512;
+    const maxEntries = this.cfg.listCacheEntries ?? 1_000_000;
+    while (this.listCache.size > 1 && (this.listCache.size > max || this.listCacheEntries > maxEntries)) {
+      const [oldest, old] = this.listCache.entries().next().value!;
+      this.listCache.delete(oldest);
+      this.listCacheEntries -= old.list.movieIds.length;
+    }
     return entry;
   }
 
   private async deltas(version: string, cluster: number | 'pop'): Promise<Map<number, number>> {
-    const out = new Map<number, number>();
     // shard items s#<n> and, for movies whose shard was full, overflow items o#<movie>: a movie may be in both
-    for (const it of await this.queryPk(this.cfg.clustersTable, keys.deltaPk(version, cluster))) {
-      for (const [k, v] of Object.entries(it)) {
-        if (k.startsWith('m') && typeof v === 'number') {
-          const id = Number(k.slice(1));
-          out.set(id, (out.get(id) ?? 0) + v);
-        }
-      }
+    return sumCounters(await this.queryPk(this.cfg.clustersTable, keys.deltaPk(version, cluster))).deltas;
+  }
+
+  /**
+   * A taste user's clusters: base lists from the in-memory cache (one Query each only when cold) and the
+   * favourite counters of ALL of them in one BatchGetItem (clusters × DELTA_SHARDS keys). A counter item that
+   * may be full (some movies then live in overflow items no BatchGetItem can name) sends that one cluster to
+   * a Query of its counter partition instead.
+   */
+  async getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]> {
+    const ids = [...new Set(clusterIds)];
+    const counterKeys = ids.flatMap((c) =>
+      Array.from({ length: DELTA_SHARDS }, (_, s) => ({ pk: keys.deltaPk(version, c), sk: `s#${s}` })),
+    );
+    const [bases, items] = await Promise.all([
+      Promise.all(ids.map((c) => this.baseList(version, keys.clusterPk(version, c)))),
+      batchGet(this.cfg.doc, this.cfg.clustersTable, counterKeys, { onRequest: () => this.count1('BatchGetCommand') }),
+    ]);
+    const byPk = new Map<string, Record<string, unknown>[]>();
+    for (const it of items) {
+      const pk = it.pk as string;
+      if (!byPk.has(pk)) byPk.set(pk, []);
+      byPk.get(pk)!.push(it);
     }
-    return out;
+    const merged = await Promise.all(
+      ids.map(async (c, j) => {
+        let own = byPk.get(keys.deltaPk(version, c)) ?? [];
+        if (own.some((it) => estimateItemBytes(it) >= FULL_SHARD_BYTES)) {
+          own = await this.queryPk(this.cfg.clustersTable, keys.deltaPk(version, c));
+        }
+        const { deltas, sizeDelta } = sumCounters(own);
+        const base = bases[j];
+        if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
+        return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+      }),
+    );
+    const at = new Map(ids.map((c, j) => [c, merged[j]]));
+    return clusterIds.map((c) => at.get(c)!);
+  }
+
+  private count1(name: string) {
+    this.calls[name] = (this.calls[name] ?? 0) + 1;
   }
 
   /** A movie's favourite count in one counter partition (its shard item plus its overflow item), read consistently. */
@@ -597,7 +655,16 @@ export class DynamoModelStore implements ModelStore {
         await this.send(
           new PutCommand({
             TableName: this.cfg.usersTable,
-            Item: { pk: keys.userPk(version, userId), sk: keys.userSk(0), c: cluster, n: 1, m: '', f: new Set([movieId]) },
+            Item: {
+              pk: keys.userPk(version, userId),
+              sk: keys.userSk(0),
+              c: cluster,
+              n: 1,
+              m: '',
+              f: new Set([movieId]),
+              // taste model: a new user's mix is the one cluster it was placed in (core addFavourite)
+              ...(meta.algorithm === 'taste' ? { x: packInts([cluster]), w: packFloats([1]) } : {}),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -607,7 +674,7 @@ export class DynamoModelStore implements ModelStore {
             Item: { pk: keys.manifestPk(version), sk: `new#${userId}`, userId },
           }),
         );
-        return result(cluster, true, await this.count(version, cluster, movieId), true);
+        return result(cluster, true, await this.count(version, cluster, movieId, true), true);
       } catch (e) {
         if (!isConditionalFailure(e)) throw e;
         user = await this.getUser(version, userId, { consistent: true }); // created concurrently
@@ -640,15 +707,17 @@ export class DynamoModelStore implements ModelStore {
   }
 
   /** Count the movie once into the cluster's and the popular counters; returns the cluster count after. */
-  private async count(version: string, cluster: number, movieId: number): Promise<number> {
+  private async count(version: string, cluster: number, movieId: number, newUser = false): Promise<number> {
     const attr = keys.deltaAttr(movieId);
+    // a user created by the API joins the cluster: its size +1 in the same atomic update (core addFavourite)
+    const withSize = (c: number | 'pop') => newUser && c !== 'pop';
     const addTo = (c: number | 'pop', sk: string) =>
       this.send<{ Attributes?: Record<string, number> }>(
         new UpdateCommand({
           TableName: this.cfg.clustersTable,
           Key: { pk: keys.deltaPk(version, c), sk },
-          UpdateExpression: 'ADD #m :one',
-          ExpressionAttributeNames: { '#m': attr },
+          UpdateExpression: withSize(c) ? 'ADD #m :one, #sz :one' : 'ADD #m :one',
+          ExpressionAttributeNames: withSize(c) ? { '#m': attr, '#sz': keys.sizeDeltaAttr() } : { '#m': attr },
           ExpressionAttributeValues: { ':one': 1 },
           ReturnValues: 'UPDATED_NEW',
         }),
@@ -753,6 +822,25 @@ export class DynamoModelStore implements ModelStore {
 function isItemTooLarge(e: unknown): boolean {
   const err = e as { name?: string; message?: string } | null;
   return err?.name === 'ValidationException' && /maximum allowed size/.test(err.message ?? '');
+}
+
+/** Sum counter items of one partition: movie counters `m<id>` (a movie may be in its shard and its overflow
+ * item) and the size delta `sz`. */
+function sumCounters(items: Record<string, unknown>[]): { deltas: Map<number, number>; sizeDelta: number } {
+  const deltas = new Map<number, number>();
+  let sizeDelta = 0;
+  const sz = keys.sizeDeltaAttr();
+  for (const it of items) {
+    for (const [k, v] of Object.entries(it)) {
+      if (typeof v !== 'number') continue;
+      if (k === sz) sizeDelta += v;
+      else if (k.startsWith('m')) {
+        const id = Number(k.slice(1));
+        deltas.set(id, (deltas.get(id) ?? 0) + v);
+      }
+    }
+  }
+  return { deltas, sizeDelta };
 }
 
 function binaryHas(xs: number[], x: number): boolean {

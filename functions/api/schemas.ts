@@ -57,7 +57,11 @@ const MovieRef = {
 };
 
 export const RecommendationItem = z
-  .object({ ...MovieRef, score: z.number().int(), reason: z.string() })
+  .object({
+    ...MovieRef,
+    score: z.number().meta({ description: 'seed model: users in the cluster who have it; taste model: Σ weight · count / size over your clusters' }),
+    reason: z.string(),
+  })
   .meta({ id: 'RecommendationItem' });
 
 export const Recommendations = z

@@ -2,7 +2,8 @@
 // against the active model version. Reads of one request all name the version read once from the pointer, so a
 // request never mixes versions.
 import { takeUnseen } from '../core/model';
-import type { ModelStore, MovieInfo } from '../ports';
+import { mergeWeightedLists } from '../core/recommender/serve';
+import type { ModelStore, MovieInfo, SizedList, UserRecord } from '../ports';
 import { NoModelError } from './errors';
 import type { ActiveModelT, FavouriteResponseT, RecommendationsT, UserMoviesT } from './schemas';
 
@@ -25,6 +26,7 @@ export async function recommendations(
 ): Promise<RecommendationsT> {
   const { version } = await activeOrThrow(store);
   const user = await store.getUser(version, userId);
+  if (user?.mix && user.mix.clusters.length > 0) return tasteRecommendations(store, version, user, user.mix, n, offset);
   const [list, movies] = await Promise.all([
     user ? store.getClusterList(version, user.cluster) : store.getPopularList(version),
     store.getMovies(),
@@ -42,6 +44,44 @@ export async function recommendations(
     source: user ? 'cluster' : 'popular',
     items,
   };
+}
+
+/** A taste user: Σ weight · count / size over the user's mix clusters (core mergeWeightedLists), the
+ * counters of all of them read in one request; `cluster` is the primary cluster (where favourites count). */
+async function tasteRecommendations(
+  store: ModelStore,
+  version: string,
+  user: UserRecord,
+  mix: NonNullable<UserRecord['mix']>,
+  n: number,
+  offset: number,
+): Promise<RecommendationsT> {
+  const { clusters, weights } = mix;
+  const [lists, movies] = await Promise.all([store.getClusterLists(version, clusters), store.getMovies()]);
+  const seen = new Set([...user.movies, ...user.favourites]);
+  const weighted = lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.movieIds, counts: l.counts }));
+  const picked = mergeWeightedLists(weighted, seen, n, offset);
+  const contributors = whichClusters(lists, weights, picked.map((p) => p.movieId));
+  const items = picked.map(({ movieId, score }, j) => ({
+    ...describe(movies, movieId),
+    score,
+    reason: `popular with users like you (cluster${contributors[j].length === 1 ? '' : 's'} ${contributors[j].join(', ')})`,
+  }));
+  return { userId: user.userId, modelVersion: version, cluster: user.cluster, source: 'cluster', items };
+}
+
+/** For each movie, the mix clusters (in mix order) whose list counts it with a positive weight. */
+function whichClusters(lists: SizedList[], weights: number[], movieIds: number[]): number[][] {
+  const out = movieIds.map(() => [] as number[]);
+  const want = new Map(movieIds.map((m, j) => [m, j]));
+  lists.forEach((l, k) => {
+    if (!(weights[k] > 0) || !(l.size > 0)) return;
+    for (const m of l.movieIds) {
+      const j = want.get(m);
+      if (j !== undefined) out[j].push(l.id);
+    }
+  });
+  return out;
 }
 
 export async function userMovies(store: ModelStore, userId: number): Promise<UserMoviesT> {

@@ -65,6 +65,9 @@ export interface VersionMeta {
   clusters: ClusterMeta[];
   popular: { pages: number; length: number };
   users: number;
+  /** which recommender trained the version: 'seed' (absent in versions published before it was recorded) or
+   * 'taste' (users carry a weighted mix of clusters) */
+  algorithm?: 'seed' | 'taste';
   /** caller-provided summary (training parameters, data report, inertia, timings, report key) */
   summary: Record<string, unknown>;
 }
@@ -99,6 +102,15 @@ export interface UserRecord {
   movies: number[];
   /** favourites added through the API while this version is active (ascending) */
   favourites: number[];
+  /** taste model only: the user's weighted clusters (highest weight first); `cluster` is the primary one,
+   * the one favourites count into */
+  mix?: { clusters: number[]; weights: number[] };
+}
+
+/** A cluster's ranked list with favourites merged in, and its size (users) including users added since. */
+export interface SizedList extends RankedList {
+  id: number;
+  size: number;
 }
 
 export interface FavouriteOutcome {
@@ -136,6 +148,9 @@ export interface ModelStore {
   /** The cluster's ranked list in this version with the favourites counted so far merged in. */
   getClusterList(version: string, clusterId: number): Promise<RankedList>;
   getPopularList(version: string): Promise<RankedList>;
+  /** Several clusters' lists (favourites merged, sizes) in the given order: the favourite counters of all of
+   * them are read in one request (a taste user's mix). */
+  getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]>;
   /** Record a favourite durably (version-independent); the first record of (user, movie) wins. */
   recordFavourite(userId: number, movieId: number, at: string): Promise<void>;
   /** Count a recorded favourite into one version (idempotent per user, movie and version). */

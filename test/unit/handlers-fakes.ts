@@ -11,6 +11,7 @@ import {
   SeedModel,
   userIndex,
 } from '../../functions/core/model';
+import type { SizedList } from '../../functions/ports';
 import type {
   ActivePointer,
   FavouriteOutcome,
@@ -84,11 +85,18 @@ export class FakeStore implements ModelStore {
       cluster: m.userCluster[i],
       movies: m.userMovies.slice(m.userMoviePtr[i], m.userMoviePtr[i + 1]),
       favourites: [],
+      ...(m.mix
+        ? { mix: { clusters: m.mix.clusters.slice(m.mix.ptr[i], m.mix.ptr[i + 1]), weights: m.mix.weights.slice(m.mix.ptr[i], m.mix.ptr[i + 1]) } }
+        : {}),
     };
   }
   async getClusterList(_v: string, clusterId: number): Promise<RankedList> {
     this.check();
     return clusterById(this.model!, clusterId);
+  }
+  async getClusterLists(_v: string, clusterIds: number[]): Promise<SizedList[]> {
+    this.check();
+    return clusterIds.map((id) => clusterById(this.model!, id));
   }
   async getPopularList(): Promise<RankedList> {
     this.check();
