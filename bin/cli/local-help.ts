@@ -13,10 +13,10 @@ export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fres
   --ratings FILE    upload this ratings file at start (default, on first start: a generated sample)
   --sample-users N  users in the generated sample (default 3000)
   --data-dir DIR    where data, the API key and stack.json live (default .local)
-  --stage dev       the stage whose table and bucket names are used (movierec-<stage>-…)
+  --stage dev|prod  the stage mirrored: table and bucket names, training parameters and retries (lib/config.ts)
   --verbose         also print the handlers' Lambda-style JSON logs
   The API key is MOVIEREC_API_KEY if set, else one generated on first start and saved in DATA_DIR/api-key.
-  TRAINING_PARAMS (JSON, as in the stack) overrides the K-means parameters (default: the seed's k=15, n_init=10).`;
+  TRAINING_PARAMS (JSON, as in the stack) replaces the stage's training parameters, e.g. '{"algorithm":"seed"}'.`;
 
 export const UPLOAD_HELP = `movierec upload FILE [--key uploads/NAME] [--data-dir .local] [--no-wait] [--timeout 600]
   Upload a ratings file to the running local stack (npm start) as s3://BUCKET/uploads/<file name>.

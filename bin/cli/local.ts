@@ -5,7 +5,7 @@ import path from 'node:path';
 import { generateRatings } from '../../functions/core/generate';
 import { InputError } from '../../functions/core/types';
 import { paramsFromEnv, type RecordResult, rejectionReportKey } from '../../functions/handlers/train';
-import { S3_PREFIXES } from '../../functions/shared/resources';
+import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
 import type { BridgeEvent } from '../../functions/local/training-bridge';
 import { type LocalStack, startLocalStack, uploadKeyFor } from '../../functions/local/stack';
 import { trainProgress } from './progress';
@@ -133,8 +133,12 @@ export async function localCommand(argv: string[]): Promise<void> {
   const s3Port = intOpt(a['s3-port'], '--s3-port', 4569, 0, 65535);
   const sampleUsers = intOpt(a['sample-users'], '--sample-users', 3000, 20, 1_000_000);
   if (a.ratings) await assertReadable(a.ratings, 'The ratings file');
-  const stage = a.stage ?? 'dev';
-  if (!/^[a-z][a-z0-9-]{0,20}$/.test(stage)) throw new InputError('bad_arg', `--stage must be lowercase letters, digits and dashes, got "${stage}".`);
+  const stage = (a.stage ?? 'dev') as Stage;
+  if (!STAGES.includes(stage)) throw new InputError('bad_arg', `--stage must be one of ${STAGES.join(', ')}, got "${stage}".`);
+  // the stage's training settings, as lib/ gives them to the training Lambda; TRAINING_PARAMS overrides them
+  const { STAGE_CONFIG } = await import('../../lib/config');
+  const training = STAGE_CONFIG[stage].training;
+  const trainingParams = process.env[ENV.trainingParams] ? paramsFromEnv(process.env) : training.params;
 
   let stack: LocalStack | null = null;
   let stopping = false;
@@ -165,7 +169,8 @@ export async function localCommand(argv: string[]): Promise<void> {
     port,
     s3Port,
     stage,
-    trainingParams: paramsFromEnv(process.env),
+    trainingParams,
+    retryAttempts: training.retryAttempts,
     verbose: a.verbose,
     onBridgeEvent: tc.onEvent,
     onTrainProgress: tc.onProgress,

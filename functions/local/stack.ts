@@ -8,8 +8,7 @@ import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { TrainingParams } from '../core/model';
-import { trainModel, type TrainProgress } from '../core/train';
+import { trainModel, type TrainOverrides, type TrainProgress } from '../core/train';
 import { InputError } from '../core/types';
 import { DynamoModelStore } from '../adapters/dynamo-model-store';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../adapters/aws';
@@ -36,8 +35,10 @@ export interface LocalStackOptions {
   stage?: string;
   /** the key requests must carry; default MOVIEREC_API_KEY, else the one saved in dataDir, else a new one */
   apiKey?: string;
-  /** TRAINING_PARAMS overrides (default: the seed project's parameters) */
-  trainingParams?: Partial<TrainingParams>;
+  /** TRAINING_PARAMS given to the training handler (the stage config's, as the CDK stack sets them) */
+  trainingParams?: TrainOverrides;
+  /** retries after a thrown training error (the stage's async-invoke retryAttempts; default 2) */
+  retryAttempts?: number;
   /** Lambda-style JSON logs and metrics of the handlers on stdout */
   verbose?: boolean;
   onBridgeEvent?: (e: BridgeEvent) => void;
@@ -158,7 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-train', logger: trainLogger }),
     train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
   });
-  const bridge = new TrainingBridge({ handler: train, retryAttempts: 2, onEvent: opts.onBridgeEvent });
+  const bridge = new TrainingBridge({ handler: train, retryAttempts: opts.retryAttempts ?? 2, onEvent: opts.onBridgeEvent });
   const detach = bridge.attach(emu.s3rver);
 
   const apiLogger = new Logger({ serviceName: 'movierec-api', logLevel });
