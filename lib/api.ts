@@ -17,8 +17,15 @@ import { tableStatement } from './training';
 
 export const API_ENTRY = 'functions/handlers/api.ts';
 
-/** DynamoDB actions of the API function: point reads/queries, favourites and idempotency records. No Scan. */
-export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+/** DynamoDB actions of the API function: point reads/queries (BatchGetItem: a taste user's cluster counters in
+ * one request), favourites and idempotency records. No Scan. */
+export const API_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
 
 /** Partition-key prefix of the POST idempotency records, from the table layout itself: the only items
  * the API may delete (it releases its claim when a request fails). */

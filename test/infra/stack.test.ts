@@ -196,7 +196,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     const actions = actionsOf(statements);
     expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
     expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
     const usersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-users`);
     const deletes = statements.filter((s) => actionsOf([s]).includes('dynamodb:DeleteItem'));
