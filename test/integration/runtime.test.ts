@@ -35,7 +35,7 @@ function runtime() {
     source: new S3RatingsSource(stack.s3),
     reports: new S3ReportStore(stack.s3, stack.bucket),
     store: new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0, replayMarginMs: 0 }),
-    params: { k: 2, nInit: 2, maxIter: 50, minClusterSize: 2 },
+    params: { algorithm: 'seed', k: 2, nInit: 2, maxIter: 50, minClusterSize: 2 }, // these tests check the seed's cluster semantics (core recommend)
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
