@@ -2,7 +2,7 @@
 // recommendFor on the in-memory model — before and after favourites (core addFavourite applied to the same
 // sequence), and after a new publish folds them in — with ≤ 2 DynamoDB requests per warm recommendation.
 import { PassThrough } from 'node:stream';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { addFavourite, fromSnapshot, ModelSnapshot, SeedModel, userIndex } from '../../functions/core/model';
 import { recommendFor } from '../../functions/core/recommender/serve';
 import { generateRatings } from '../../functions/core/generate';
@@ -165,3 +165,29 @@ test('after favourites (existing users, a repeat, a new user) and after a publis
   expect(counters.Items).toEqual([]);
   expect((await store.getClusterLists('v2', [placed]))[0].size).toBe(list.size);
 }, 90_000);
+
+test('a counter item that may be full sends its cluster to a Query, so overflow counters are still merged', async () => {
+  const { store, doc, tables } = await runtime('t3');
+  const { model } = fromSnapshot(structuredClone(snapshot));
+  await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' });
+  const [c, other] = model.mix!.clusters.slice(0, 2);
+  const list = model.clusters.find((x) => x.id === c)!;
+  const movie = list.movieIds[0];
+  const pk = keys.deltaPk('v1', c);
+  // a shard item of ~320 KB (17,000 counters of 16-digit ids; under the 400 KB limit, above FULL_SHARD_BYTES)
+  const full: Record<string, unknown> = { pk, sk: 's#1' };
+  for (let j = 0; j < 17_000; j++) full[keys.deltaAttr(4_000_000_000_000_000 + j * 4 + 1)] = 1;
+  await doc.send(new PutCommand({ TableName: tables.clusters, Item: full }));
+  // and a movie's own overflow item, which no BatchGetItem names
+  await doc.send(new PutCommand({ TableName: tables.clusters, Item: { pk, sk: keys.deltaOverflowSk(movie), [keys.deltaAttr(movie)]: 2 } }));
+
+  const before = requests.length;
+  const [got, untouched] = await store.getClusterLists('v1', [c, other]);
+  const sent = requests.slice(before).filter((n) => n !== 'GetItemCommand');
+  expect(sent.filter((n) => n === 'BatchGetItemCommand')).toHaveLength(1);
+  expect(sent.filter((n) => n === 'QueryCommand').length).toBeGreaterThanOrEqual(1); // the fallback (+ cold base lists)
+  expect(got.counts[got.movieIds.indexOf(movie)]).toBe(list.counts[0] + 2);
+  expect(got.movieIds.length).toBe(list.movieIds.length + 17_000);
+  const otherList = model.clusters.find((x) => x.id === other)!;
+  expect(untouched).toMatchObject({ id: other, size: otherList.size, movieIds: otherList.movieIds, counts: otherList.counts });
+}, 60_000);
