@@ -15,7 +15,7 @@ import { describeMachine, load, machine } from './lib/machine';
 import { ROOT, run } from './lib/proc';
 import { renderRun, Results } from './lib/report';
 import { benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
-import { benchTraining, modelFile, sklearnMissing } from './lib/training';
+import { benchTraining, CONFIGS, modelFile, sklearnMissing } from './lib/training';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -34,11 +34,13 @@ EVALUATION.md (\`npm run evaluate\`).
 
 1. **Training**: \`movierec train\` on generated sets (functions/core/generate.ts, seed 0, cached in
    \`.bench-data/\`) of 100k, 1M and 5M ratings (25M = 160k users × 60k movies with \`--large\`), each in a
-   fresh process so the peak RSS is that run's; k=15 with one init and no fixClusters (the comparison
-   setting), and the product defaults on 1M. scikit-learn's \`KMeans(k=15, n_init=1, init='k-means++',
+   fresh process so the peak RSS is that run's: the seed algorithm at k=15 with one init, no fixClusters and
+   no hold-out check (\`--algorithm seed --k 15 --n-init 1 --min-cluster-size 0 --skip-check\`, the comparison
+   setting), and on 1M also the seed defaults (\`--algorithm seed\`) and the product default (no options:
+   the taste model). scikit-learn's \`KMeans(k=15, n_init=1, init='k-means++',
    random_state=0)\` fits the same binary CSR matrix (loaded from the same CSV with pandas; only the fit is
    timed) in the same run.
-2. **Publish** of the 1M model (defaults) to dynalite: requests and seconds.
+2. **Publish** of the 1M model (product default) to dynalite: requests and seconds.
 3. **Serving**: the API handler in-process against dynalite (random known users, 10% unknown), each
    request followed by a raw GetItem of the same user's item as the floor; then autocannon against
    \`movierec local\` over loopback HTTP.
@@ -102,13 +104,14 @@ function options(argv: string[]): Options {
 
 const log = (s: string) => console.error(s);
 
-/** The 1M model (product defaults) the publish, serving and cold-start sections use. */
+/** The 1M model (`movierec train` with no options, what the product serves) the publish, serving and
+ * cold-start sections use. */
 async function servingModel(): Promise<string> {
-  const file = modelFile('1m', 'defaults');
+  const file = modelFile('1m', 'taste');
   if (existsSync(file)) return file;
   const csv = await ensureDataSet('1m', log);
-  log('training the 1M model for the serving sections…');
-  await run(process.execPath, [path.join(ROOT, 'bin', 'movierec.js'), 'train', '--ratings', csv, '--out', file, '--quiet']);
+  log('training the 1M model (product default) for the serving sections…');
+  await run(process.execPath, [path.join(ROOT, 'bin', 'movierec.js'), 'train', '--ratings', csv, '--out', file, ...CONFIGS.taste.args, '--quiet']);
   return file;
 }
 
@@ -119,9 +122,19 @@ async function main(): Promise<void> {
   const startLoad = load();
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   log(`movierec bench ${date} on ${describeMachine(m)}; load ${startLoad}`);
-  const results: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [] };
+  const results: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [], failures: [] };
+  /** runs one section; a failure is reported with the others' numbers instead of losing them */
+  const section = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      const msg = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim()).slice(0, 3).join(' / ');
+      results.failures.push(`${name}: ${msg}`);
+      log(`${name} failed: ${e instanceof Error ? e.stack : e}`);
+    }
+  };
 
-  if (o.sections.has('training')) {
+  if (o.sections.has('training')) await section('training', async () => {
     const missing = o.sklearn ? sklearnMissing() : 'skipped (--no-sklearn)';
     if (missing) {
       results.sklearnNote = o.sklearn ? `skipped: ${missing}` : missing;
@@ -130,10 +143,10 @@ async function main(): Promise<void> {
       results.sklearnNote = 'KMeans(n_clusters=15, n_init=1, init="k-means++", max_iter=300, tol=1e-4, random_state=0), default threads (OpenMP: all cores)';
     }
     results.training = await benchTraining({ sets: o.sets, defaultsSet: o.sets.includes('1m') ? '1m' : null, sklearn: !missing, repeats: o.repeat, log });
-  }
+  });
 
   const needStack = o.sections.has('publish') || o.sections.has('serving') || o.sections.has('coldstart');
-  if (needStack) {
+  if (needStack) await section('publish/serving/coldstart', async () => {
     const snapshot = loadSnapshot(await servingModel());
     const stack = await startStack(STAGE);
     try {
@@ -152,9 +165,9 @@ async function main(): Promise<void> {
     } finally {
       await stack.stop();
     }
-  }
+  });
 
-  if (o.sections.has('http')) {
+  if (o.sections.has('http')) await section('http', async () => {
     const csv = await ensureDataSet('1m', log);
     log('starting movierec local on the 1M set (trains with the defaults first)…');
     const ids = Array.from({ length: SETS['1m'].gen.users }, (_, i) => i + 1);
@@ -166,7 +179,7 @@ async function main(): Promise<void> {
       connections: 10,
       log,
     });
-  }
+  });
 
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const text = renderRun(results, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });

@@ -143,7 +143,7 @@ export async function benchHttp(opts: {
   log: (s: string) => void;
 }): Promise<HttpRow> {
   const apiKey = 'bench-key-0123456789';
-  const args = ['bin/movierec.js', 'local', '--port', '0', '--s3-port', '0', '--fresh', '--data-dir', opts.dataDir, '--ratings', opts.ratings, '--stage', 'bench'];
+  const args = ['bin/movierec.js', 'local', '--port', '0', '--s3-port', '0', '--fresh', '--data-dir', opts.dataDir, '--ratings', opts.ratings];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -5,12 +5,16 @@ export const RESULT_MARK = 'BENCH_RESULT ';
 export interface ChildResult {
   wallSeconds: number;
   maxRssBytes: number;
-  /** CPU seconds of all threads per phase: parse, matrix, cluster, counts+write */
+  /** CPU seconds of all threads: parse, matrix, cluster (clustering + counts + check, up to the model's
+   * serialisation), write */
   cpuSeconds: Record<string, number>;
   seconds: Record<string, number>;
   inertia: number;
   iterations: number;
   nInit: number;
+  k: number;
+  /** 'seed' or 'taste' */
+  algorithm: string;
   users: number;
   movies: number;
   interactions: number;
@@ -37,6 +41,8 @@ export function parseSummary(lines: string[]): Omit<ChildResult, 'wallSeconds' |
     inertia: num(/best inertia ([\d.]+)/, 'inertia'),
     iterations: num(/after (\d+) iterations/, 'iterations'),
     nInit: num(/n_init=(\d+)/, 'n_init'),
+    k: num(/k-means: k=(\d+)/, 'k'),
+    algorithm: /^algorithm (\w+)/m.exec(text)?.[1] ?? 'seed',
     users: num(/^users ([\d,]+)/m, 'users'),
     movies: num(/movies ([\d,]+)/, 'movies'),
     interactions: num(/interactions ([\d,]+)/, 'interactions'),

@@ -24,7 +24,7 @@ export interface SklearnResult {
 
 export interface TrainingRow {
   set: string;
-  /** 'one init, no fix' (the comparison with scikit-learn) or 'defaults' (n_init, fixClusters as shipped) */
+  /** CONFIGS label: the scikit-learn comparison setting, or a shipped default */
   config: string;
   command: string;
   /** the median run by clustering seconds (of `repeats` runs) */
@@ -51,7 +51,19 @@ export function sklearnMissing(): string | null {
   }
 }
 
-export function modelFile(setKey: string, config: 'one' | 'defaults'): string {
+export type ConfigKey = 'one' | 'seed' | 'taste';
+
+/** The `movierec train` arguments of each configuration, and its label in the tables. */
+export const CONFIGS: Record<ConfigKey, { label: string; args: string[] }> = {
+  // issue 7's comparison setting: the seed algorithm's K-means, one init, no fixClusters, no hold-out check
+  one: { label: 'one init, no fix', args: ['--algorithm', 'seed', '--k', String(K), '--n-init', '1', '--min-cluster-size', '0', '--skip-check'] },
+  // the seed project's defaults: n_init 10 (fewer on huge data), fixClusters, hold-out check
+  seed: { label: 'seed defaults', args: ['--algorithm', 'seed'] },
+  // what `movierec train` does with no options (the taste model)
+  taste: { label: 'product default (taste)', args: [] },
+};
+
+export function modelFile(setKey: string, config: ConfigKey): string {
   return path.join(DATA_DIR, `model-${setKey}-${config}.json`);
 }
 
@@ -71,7 +83,7 @@ export async function sklearnFit(csv: string, nInit: number): Promise<SklearnRes
 
 export interface TrainingOptions {
   sets: string[];
-  /** the set that also gets a run with the product defaults (n_init 10, fixClusters) */
+  /** the set that also gets runs with the seed defaults and the product default */
   defaultsSet: string | null;
   sklearn: boolean;
   /** runs of ours and scikit-learn, alternating, for the one-init comparison (medians are reported) */
@@ -85,16 +97,15 @@ export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> 
     const csv = await ensureDataSet(key, o.log);
     const rel = path.relative(ROOT, csv);
     const name = SETS[key].name;
-    const configs: Array<['one' | 'defaults', string[]]> = [['one', ['--n-init', '1', '--min-cluster-size', '0']]];
-    if (key === o.defaultsSet) configs.push(['defaults', []]);
-    for (const [config, extra] of configs) {
+    const configs: ConfigKey[] = key === o.defaultsSet ? ['one', 'seed', 'taste'] : ['one'];
+    for (const config of configs) {
       const out = modelFile(key, config);
-      const args = ['--ratings', rel, '--out', path.relative(ROOT, out), '--k', String(K), ...extra, '--quiet'];
+      const args = ['--ratings', rel, '--out', path.relative(ROOT, out), ...CONFIGS[config].args];
       const runs: Array<{ result: ChildResult; processSeconds: number }> = [];
       const fits: SklearnResult[] = [];
       const n = config === 'one' ? o.repeats : 1;
       for (let i = 0; i < n; i++) {
-        const which = `${name} (${config === 'one' ? 'one init, no fix' : 'defaults'})${n > 1 ? ` run ${i + 1}/${n}` : ''}`;
+        const which = `${name} (${CONFIGS[config].label})${n > 1 ? ` run ${i + 1}/${n}` : ''}`;
         o.log(`training ${which} in a fresh process…`);
         runs.push(await trainChild(args));
         if (config === 'one' && o.sklearn) {
@@ -105,7 +116,7 @@ export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> 
       const med = medianBy(runs, (r) => r.result.seconds.cluster);
       rows.push({
         set: name,
-        config: config === 'one' ? 'one init, no fix' : 'defaults',
+        config: CONFIGS[config].label,
         command: `movierec train ${args.join(' ')}`,
         ours: med.result,
         processSeconds: med.processSeconds,

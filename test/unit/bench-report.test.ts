@@ -24,7 +24,7 @@ describe('parseSummary', () => {
   it('reads a hand-written summary in the CLI format', () => {
     const lines = [
       'users 160,000 · movies 60,000 · interactions 25,000,000 · rows read 25,000,000 · rejected 0 · duplicates collapsed 0',
-      'k-means (default): k=15 n_init=1 seed=0 · best inertia 21124182.4 after 38 iterations',
+      'algorithm seed · k-means: k=15 n_init=1 seed=0 · best inertia 21124182.4 after 38 iterations',
       'cluster sizes before fix: 3 2 1',
       'note: nInit lowered from 10 to 3: many interactions',
       'seconds: parse 2.40 · matrix 1.61 · cluster 12.31 · counts 1.32 · write 3.97 · total 21.6 s',
@@ -35,6 +35,8 @@ describe('parseSummary', () => {
       inertia: 21124182.4,
       iterations: 38,
       nInit: 1,
+      k: 15,
+      algorithm: 'seed',
       users: 160000,
       movies: 60000,
       interactions: 25000000,
@@ -51,7 +53,7 @@ describe('parseSummary', () => {
     const captured: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void captured.push(...a.map(String).join(' ').split('\n')));
     try {
-      await trainCommand(['--ratings', csv, '--out', path.join(dir, 'm.json'), '--k', '4', '--n-init', '1', '--quiet']);
+      await trainCommand(['--ratings', csv, '--out', path.join(dir, 'm.json'), '--algorithm', 'seed', '--k', '4', '--n-init', '1', '--skip-check', '--quiet']);
     } finally {
       spy.mockRestore();
     }
@@ -64,6 +66,8 @@ describe('parseSummary', () => {
     expect(got.iterations).toBe(snap.training.iterations);
     expect(got.inertia).toBeCloseTo(snap.training.inertia, 1);
     expect(got.nInit).toBe(1);
+    expect(got.k).toBe(4);
+    expect(got.algorithm).toBe('seed');
     expect(Object.keys(got.seconds)).toEqual(['parse', 'matrix', 'cluster', 'counts', 'write']);
   });
 });
@@ -81,6 +85,8 @@ function row(set: string, o: { cluster: number; wall: number; rss: number; inert
       inertia: o.inertia,
       iterations: 30,
       nInit: 1,
+      k: 15,
+      algorithm: 'seed',
       users: 1,
       movies: 1,
       interactions: 1,
@@ -95,7 +101,7 @@ function row(set: string, o: { cluster: number; wall: number; rss: number; inert
   };
 }
 
-const empty: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [] };
+const empty: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [], failures: [] };
 
 describe('issue 7 bars', () => {
   it('passes a 25M run inside every limit', () => {
