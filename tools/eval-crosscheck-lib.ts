@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { mulberry32 } from '../functions/core/generate';
 
 export const REPO = resolve(__dirname, '..');
 export const FIXTURES = join(REPO, 'test', 'fixtures', 'eval');
@@ -56,23 +57,11 @@ export function qualityPyAvailable(): boolean {
 // ---------------------------------------------------------------------------------------------
 // fixtures
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** ~2,500 rows: 160 users (2–60 draws each, with replacement so duplicates happen), 150 movies
  * with Zipf-like popularity plus some movies only one user saw, last (cold in TEST), timestamps from a narrow range so (timestamp, movieId) ties are
  * common, rows shuffled. */
 export function syntheticRatingsCsv(seed = 7): string {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const nMovies = 150;
   const weights = Array.from({ length: nMovies }, (_, i) => 1 / Math.pow(i + 1, 0.9));
   const total = weights.reduce((s, w) => s + w, 0);
@@ -107,7 +96,7 @@ export function syntheticRatingsCsv(seed = 7): string {
  * short lists, a user's own TRAIN movies, movies unknown to TRAIN, missing and extra users.
  * Built from the ratings alone (not from any split), so both sides score the same bytes. */
 export function messyRecsCsv(ratingsCsv: string, seed = 11): string {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const lines = ratingsCsv.trim().split('\n').slice(1);
   const users = [...new Set(lines.map((l) => Number(l.split(',')[0])))].sort((a, b) => a - b);
   const movies = [...new Set(lines.map((l) => Number(l.split(',')[1])))].sort((a, b) => a - b);

@@ -2,29 +2,10 @@
 // built by the core (buildSeedModel, toSnapshot), so tests exercise the exact seed semantics.
 import { buildSeedModel, ModelSnapshot, SEED_PARAMS, SeedModel, toSnapshot } from '../../functions/core/model';
 import type { CsrMatrix, DataReport } from '../../functions/core/types';
+import { csrFromLists } from './csr';
 
-export function matrixOf(users: Record<number, number[]>): CsrMatrix {
-  const rowIds = Object.keys(users)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const colIds = [...new Set(Object.values(users).flat())].sort((a, b) => a - b);
-  const col = new Map(colIds.map((m, i) => [m, i]));
-  const indptr = [0];
-  const indices: number[] = [];
-  for (const u of rowIds) {
-    for (const m of [...new Set(users[u])].sort((a, b) => a - b)) indices.push(col.get(m)!);
-    indptr.push(indices.length);
-  }
-  return {
-    nRows: rowIds.length,
-    nCols: colIds.length,
-    indptr: Int32Array.from(indptr),
-    indices: Int32Array.from(indices),
-    values: null,
-    rowIds: Float64Array.from(rowIds),
-    colIds: Float64Array.from(colIds),
-  };
-}
+/** users' movie lists → CSR (the shared test builder) */
+export const matrixOf = csrFromLists;
 
 export function dataReport(x: CsrMatrix): DataReport {
   const nnz = x.indptr[x.nRows];
