@@ -61,10 +61,10 @@ describe('trainRecommender', () => {
     expect(training.engine).toBe('taste');
   });
 
-  it('taste with selection: picks a candidate and records every tried setting', async () => {
+  it('taste with grid selection: picks a candidate and records every tried setting', async () => {
     const { params, training } = await trainRecommender(X, {
       minClusterSize: 0,
-      taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], ensemble: 1 },
+      taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], ensemble: 1, search: 'grid' },
     });
     const sel = (training.taste as { selection: { rows: Array<{ k: number; ndcg: number }> } }).selection;
     // 24 users: both k are feasible (k·6 ≤ 24); no timestamps → one half-life (0); 2 × 2 rows

@@ -4,7 +4,7 @@
 //
 //   node bin/run-ts.js tools/research/taste-eval.ts --ratings FILE [--seeds 0,1,2,3,4]
 //        [--algorithms pop,seed,taste] [--k 50 --temperature 0.2] [--ensemble 2] [--no-select]
-//        [--no-times] [--emit-recs DIR] [--json OUT]
+//        [--no-times] [--search coordinate|grid] [--search-rounds N] [--emit-recs DIR] [--json OUT]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,9 @@ async function main(): Promise<void> {
       temperature: { type: 'string' },
       ensemble: { type: 'string' },
       'no-select': { type: 'boolean', default: false },
+      // how selection walks the candidates: coordinate (default) or grid; rounds of the coordinate search
+      search: { type: 'string' },
+      'search-rounds': { type: 'string' },
       // hide the TRAIN timestamps from the model (as for a userId,movieId file): no recency weighting
       'no-times': { type: 'boolean', default: false },
       'emit-recs': { type: 'string' },
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
         if (a.temperature) o.taste.temperature = Number(a.temperature);
         if (a.ensemble) o.taste.ensemble = Number(a.ensemble);
         if (a['no-select']) o.taste.select = false;
+        if (a.search) o.taste.search = a.search as 'coordinate' | 'grid';
+        if (a['search-rounds']) o.taste.searchRounds = Number(a['search-rounds']);
       }
       const res = await trainRecommender(split.trainMatrix, o, { times });
       const recs: Recommendations = new Map();
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
       console.log(`${name}: ndcg ${m['ndcg@10'].toFixed(4)} cov ${m['coverage@10'].toFixed(4)} (${secs.toFixed(1)} s)`);
       if (alg === 'taste' && res.training.taste) {
         const sel = (res.training.taste as { selection?: { rows: unknown[] } }).selection;
-        if (sel) console.log('  selection: ' + JSON.stringify(sel.rows));
+        if (sel) console.log(`  selection (${sel.rows.length} settings): ` + JSON.stringify(sel.rows));
       }
     }
   }

@@ -48,3 +48,30 @@ export function recencyUnitRows(x: CsrMatrix, times: Float64Array | undefined, h
   }
   return { ...x, values };
 }
+
+/** The given rows of `x` (in the given order) as a matrix of their own, with their matrix-aligned
+ * timestamps; columns unchanged. */
+export function takeRows(
+  x: CsrMatrix,
+  times: Float64Array | undefined,
+  rows: readonly number[],
+): { x: CsrMatrix; times: Float64Array | undefined } {
+  let nnz = 0;
+  for (const r of rows) nnz += x.indptr[r + 1] - x.indptr[r];
+  const indptr = new Int32Array(rows.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = x.values ? new Float64Array(nnz) : null;
+  const taken = times ? new Float64Array(nnz) : undefined;
+  const rowIds = new Float64Array(rows.length);
+  let w = 0;
+  rows.forEach((r, i) => {
+    rowIds[i] = x.rowIds[r];
+    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++, w++) {
+      indices[w] = x.indices[p];
+      if (values) values[w] = x.values![p];
+      if (taken) taken[w] = times![p];
+    }
+    indptr[i + 1] = w;
+  });
+  return { x: { nRows: rows.length, nCols: x.nCols, indptr, indices, values, rowIds, colIds: x.colIds }, times: taken };
+}

@@ -6,5 +6,7 @@ export * from './taste';
 export * from './serve';
 export * from './batch';
 export * from './holdout';
+export * from './clusterings';
+export * from './select';
 export * from './train';
 export * from './check';

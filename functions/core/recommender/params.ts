@@ -20,6 +20,12 @@ export interface TasteParams {
   halfLifeCandidates: number[];
   /** choose k and temperature on a hold-out carved from the training data */
   select: boolean;
+  /** how selection walks the candidates: one setting at a time from the defaults ('coordinate'),
+   * or every combination ('grid'; 5 × 4 × 4 = 80 scored settings, ~6× the work) */
+  search: 'coordinate' | 'grid';
+  /** coordinate search: at most this many rounds over (k, temperature, half-life); it stops earlier
+   * when a round changes nothing */
+  searchRounds: number;
   /** independent clusterings (seeds seed, seed+1, …) whose clusters a user mixes */
   ensemble: number;
   /** nearest clusters per clustering in a user's mix */
@@ -43,6 +49,8 @@ export const TASTE_DEFAULTS: TasteParams = {
   temperatureCandidates: [0.05, 0.1, 0.2, 0.4],
   halfLifeCandidates: [2, 5, 20, 0],
   select: true,
+  search: 'coordinate',
+  searchRounds: 1,
   ensemble: 2,
   neighbours: 5,
   listLength: 500,
@@ -100,6 +108,8 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   posInt('taste.ensemble', t.ensemble);
   posInt('taste.neighbours', t.neighbours);
   posInt('taste.listLength', t.listLength);
+  if (t.search !== 'coordinate' && t.search !== 'grid') bad('taste.search', '"coordinate" or "grid"', t.search);
+  posInt('taste.searchRounds', t.searchRounds);
   if (!(t.temperature > 0 && Number.isFinite(t.temperature))) bad('taste.temperature', 'a positive number', t.temperature);
   if (!Array.isArray(t.kCandidates) || t.kCandidates.length === 0) bad('taste.kCandidates', 'a non-empty list', t.kCandidates);
   for (const k of t.kCandidates) posInt('each taste.kCandidates entry', k);
