@@ -207,6 +207,7 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
     for (const t of r.training.filter((x) => x.repeats > 1)) {
       parts.push(`- ${t.set}: ${t.repeats} alternating runs, the median of each side shown; cluster s ${t.clusterRuns.map((x) => fx(x)).join(', ')}; scikit-learn fit s ${t.sklearnRuns.map((x) => fx(x)).join(', ')}`);
     }
+    if (r.training.some((x) => x.repeats > 1)) parts.push('');
     const notes = [...new Set(r.training.flatMap((t) => t.ours.notes))];
     for (const n of notes) parts.push(`- training note: ${n}`);
     if (notes.length) parts.push('');

@@ -83,8 +83,8 @@ export async function sklearnFit(csv: string, nInit: number): Promise<SklearnRes
 
 export interface TrainingOptions {
   sets: string[];
-  /** the set that also gets runs with the seed defaults and the product default */
-  defaultsSet: string | null;
+  /** the sets that also get runs with the seed defaults and the product default */
+  defaultsSets: string[];
   sklearn: boolean;
   /** runs of ours and scikit-learn, alternating, for the one-init comparison (medians are reported) */
   repeats: number;
@@ -97,7 +97,7 @@ export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> 
     const csv = await ensureDataSet(key, o.log);
     const rel = path.relative(ROOT, csv);
     const name = SETS[key].name;
-    const configs: ConfigKey[] = key === o.defaultsSet ? ['one', 'seed', 'taste'] : ['one'];
+    const configs: ConfigKey[] = o.defaultsSets.includes(key) ? ['one', 'seed', 'taste'] : ['one'];
     for (const config of configs) {
       const out = modelFile(key, config);
       const args = ['--ratings', rel, '--out', path.relative(ROOT, out), ...CONFIGS[config].args];
