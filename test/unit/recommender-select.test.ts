@@ -5,6 +5,7 @@ import { scoreRecommendations } from '../../functions/core/evaluate/score';
 import {
   assembleTasteModel,
   holdoutSplit,
+  nearestK,
   recommendFor,
   resolveParams,
   searchSettings,
@@ -18,42 +19,42 @@ import {
 import { csrFromLists } from '../support/csr';
 
 const SPACE = { ks: [10, 20, 30], halfLives: [2, 0], temperatures: [0.1, 0.4] };
-const START = { halfLife: 5, temperature: 0.1 };
+const START = { k: 10, halfLife: 5, temperature: 0.1 };
 const K: Record<number, number> = { 10: 0.1, 20: 0.3, 30: 0.2 };
 const T: Record<number, number> = { 0.1: 0, 0.4: 0.05 };
 const H: Record<number, number> = { 5: 0, 2: 0.02, 0: -0.01 };
 const additive = async (s: Setting) => K[s.k] + T[s.temperature] + H[s.halfLife];
-// k = 30 is best, but only at T = 0.4 (which round 1 finds after it has fixed k = 20)
+// k = 30 is best, but only at T = 0.4 (which round 1 reaches only after it has fixed k = 20)
 const coupled = async (s: Setting) => (s.k === 30 && s.temperature === 0.4 ? 0.5 + H[s.halfLife] : additive(s));
 const key = (s: Setting) => `${s.k}/${s.halfLife}/${s.temperature}`;
 
 describe('searchSettings', () => {
-  it('coordinate: k at the start, then temperature, then half-life, each setting scored once', async () => {
+  it('coordinate: from the start, half-life, then k, then temperature, each setting scored once', async () => {
     const calls: string[] = [];
     const { best, rows } = await searchSettings(SPACE, START, 'coordinate', 1, async (s) => {
       calls.push(key(s));
       return additive(s);
     });
-    // start 10/5/0.1 (0.1); k: 20/5/0.1 (0.3), 30/5/0.1 (0.2) → k 20; T: 20/5/0.4 (0.35) → T 0.4;
-    // half-life: 20/2/0.4 (0.37), 20/0/0.4 (0.34) → 2
-    expect(calls).toEqual(['10/5/0.1', '20/5/0.1', '30/5/0.1', '20/5/0.4', '20/2/0.4', '20/0/0.4']);
+    // start 10/5/0.1 (0.1); half-life: 10/2/0.1 (0.12), 10/0/0.1 (0.09) → 2; k: 20/2/0.1 (0.32),
+    // 30/2/0.1 (0.22) → 20; temperature: 20/2/0.4 (0.37) → 0.4
+    expect(calls).toEqual(['10/5/0.1', '10/2/0.1', '10/0/0.1', '20/2/0.1', '30/2/0.1', '20/2/0.4']);
     expect(rows.map(key)).toEqual(calls);
-    expect(best).toMatchObject({ k: 20, halfLife: 2, temperature: 0.4 });
+    expect(key(best)).toBe('20/2/0.4');
     expect(best.ndcg).toBeCloseTo(0.37, 12);
   });
 
   it('a second round finds a k that only pays at the new temperature, and a round without change stops', async () => {
     const one = await searchSettings(SPACE, START, 'coordinate', 1, coupled);
-    expect(one.best).toMatchObject({ k: 20, halfLife: 2, temperature: 0.4 });
+    expect(key(one.best)).toBe('20/2/0.4');
     const many = await searchSettings(SPACE, START, 'coordinate', 5, coupled);
-    // round 2: k 10/2/0.4 (0.17), 30/2/0.4 (0.52) → k 30; T 30/2/0.1 (0.22); half-life 30/0/0.4 (0.49)
-    // (5 was only the start, not a candidate); round 3 has only scored settings left → stops
-    expect(many.best).toMatchObject({ k: 30, halfLife: 2, temperature: 0.4 });
-    expect(many.rows.map(key).slice(6)).toEqual(['10/2/0.4', '30/2/0.4', '30/2/0.1', '30/0/0.4']);
-    // the additive table is already optimal after round 1: round 2 tries k (10/2/0.4, 30/2/0.4) and T
-    // (20/2/0.1: round 1 tried T at half-life 5) at the new half-life, changes nothing, and stops
+    // round 2: half-life 20/0/0.4 (0.34); k 10/2/0.4 (0.17), 30/2/0.4 (0.52) → 30; T: 30/2/0.1 was
+    // scored in round 1; round 3: half-life 30/0/0.4 (0.49), the rest already scored, no change → stops
+    expect(key(many.best)).toBe('30/2/0.4');
+    expect(many.rows.map(key).slice(6)).toEqual(['20/0/0.4', '10/2/0.4', '30/2/0.4', '30/0/0.4']);
+    // the additive table is already optimal after round 1: round 2 scores 20/0/0.4, 10/2/0.4 and
+    // 30/2/0.4, changes nothing, and stops
     const add = await searchSettings(SPACE, START, 'coordinate', 5, additive);
-    expect(add.rows.map(key).slice(6)).toEqual(['10/2/0.4', '30/2/0.4', '20/2/0.1']);
+    expect(add.rows.map(key).slice(6)).toEqual(['20/0/0.4', '10/2/0.4', '30/2/0.4']);
     expect(key(add.best)).toBe('20/2/0.4');
   });
 
@@ -61,10 +62,16 @@ describe('searchSettings', () => {
     const { best, rows } = await searchSettings(SPACE, START, 'grid', 1, async () => 0.5);
     expect(rows.length).toBe(12);
     expect(rows.slice(0, 3).map(key)).toEqual(['10/2/0.1', '10/2/0.4', '10/0/0.1']);
-    expect(best).toMatchObject({ k: 10, halfLife: 2, temperature: 0.1 });
+    expect(key(best)).toBe('10/2/0.1');
     const coord = await searchSettings(SPACE, START, 'coordinate', 1, async () => 0.5);
-    expect(coord.best).toMatchObject({ k: 10, halfLife: 5, temperature: 0.1 });
-    expect((await searchSettings(SPACE, START, 'grid', 1, coupled)).best).toMatchObject({ k: 30, halfLife: 2, temperature: 0.4 });
+    expect(key(coord.best)).toBe('10/5/0.1');
+    expect(key((await searchSettings(SPACE, START, 'grid', 1, coupled)).best)).toBe('30/2/0.4');
+  });
+
+  it('nearestK starts the walk at the candidate closest to the default k (ties: the smaller)', () => {
+    expect(nearestK([20, 30, 50, 80, 120], 80)).toBe(80);
+    expect(nearestK([20, 30, 50], 80)).toBe(50);
+    expect(nearestK([20, 30], 25)).toBe(20);
   });
 });
 
@@ -82,7 +89,11 @@ const TIMES = Float64Array.from({ length: X.indptr[X.nRows] }, (_, p) => ((p * 7
 
 describe('selectTaste', () => {
   it('scores each setting exactly as a model trained with it and served by recommendFor would score', async () => {
-    const p = resolveParams({ minClusterSize: 0, taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], halfLifeCandidates: [2, 0], search: 'grid' } });
+    const p = resolveParams({
+      minClusterSize: 0,
+      nInit: 3,
+      taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], halfLifeCandidates: [2, 0], search: 'grid', selectNInit: 2 },
+    });
     const sel = await selectTaste(X, p, { times: TIMES });
     expect(sel.mode).toBe('temporal');
     expect(sel.rows.length).toBe(8);
@@ -90,7 +101,8 @@ describe('selectTaste', () => {
     const h = holdoutSplit(X, { times: TIMES, seed: p.seed, maxTestUsers: 2000 });
     const train = h.split.trainMatrix;
     for (const { k, halfLife, temperature } of [{ k: 3, halfLife: 2, temperature: 0.1 }, { k: 2, halfLife: 0, temperature: 1 }]) {
-      const { parts } = await tasteClusterings(train, p, k);
+      // selection clusters with selectNInit restarts (2 here), not the final model's nInit (3)
+      const { parts } = await tasteClusterings(train, { ...p, nInit: 2 }, k);
       const model = assembleTasteModel(train, parts, tasteMix(train, parts, h.trainTimes, halfLife, temperature, p.taste.neighbours), 500);
       const recs = new Map(h.testRows.map((r) => [X.rowIds[r], recommendFor(model, X.rowIds[r], { n: 10 }).items.map((i) => i.movieId)]));
       const row = sel.rows.find((r) => r.k === k && r.halfLife === halfLife && r.temperature === temperature)!;
@@ -102,10 +114,11 @@ describe('selectTaste', () => {
     const { training, params } = await trainRecommender(X, { minClusterSize: 0, taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], ensemble: 1 } });
     const sel = (training.taste as { selection: { rows: Array<{ k: number; temperature: number; ndcg: number }>; search: string } }).selection;
     expect(sel.search).toBe('coordinate');
-    // no timestamps → half-life 0 only; start k=2, T=0.1 (default) → k=3 at T=0.1 → T=1 at the better k
+    // no timestamps → half-life 0 only; start k=3 (closest to the default 80), T=0.1 (default) →
+    // k=2 at T=0.1 → T=1 at the better k
     expect(sel.rows.length).toBe(3);
-    expect(sel.rows.slice(0, 2).map((r) => [r.k, r.temperature])).toEqual([[2, 0.1], [3, 0.1]]);
-    const kBest = sel.rows[1].ndcg > sel.rows[0].ndcg ? 3 : 2;
+    expect(sel.rows.slice(0, 2).map((r) => [r.k, r.temperature])).toEqual([[3, 0.1], [2, 0.1]]);
+    const kBest = sel.rows[1].ndcg > sel.rows[0].ndcg ? 2 : 3;
     expect([sel.rows[2].k, sel.rows[2].temperature]).toEqual([kBest, 1]);
     const best = sel.rows.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
     expect([params.taste.k, params.taste.temperature]).toEqual([best.k, best.temperature]);

@@ -118,6 +118,33 @@ describe('clusters and mixes', () => {
     close(nb.cos, [1.4 / Math.SQRT2, 0]);
   });
 
+  it('nearestClusters keeps the m best by cosine, equal cosines in cluster order', () => {
+    // centres over 2 movies: 0 → (1, 0), 1 → (0, 1), 2 → (0, 1), 3 → (0.6, 0.8) (movie-major below)
+    const cl = (id: number) => ({ id, size: 1, movieIds: [], counts: [] });
+    const part: TasteClustering = {
+      clusters: [cl(0), cl(1), cl(2), cl(3)],
+      labels: [],
+      fix: { minClusterSize: 0, sizesBefore: {}, sizesAfter: {}, dissolved: [], moves: [] },
+      centre: Float64Array.from([1, 0, 0, 0.6, 0, 1, 1, 0.8]),
+    };
+    // user A = (0, 1): cos 0, 1, 1, 0.8; user B = (1, 0): cos 1, 0, 0, 0.6
+    const member: CsrMatrix = {
+      nRows: 2,
+      nCols: 2,
+      indptr: Int32Array.from([0, 1, 2]),
+      indices: Int32Array.from([1, 0]),
+      values: Float64Array.from([1, 1]),
+      rowIds: Float64Array.from([1, 2]),
+      colIds: Float64Array.from([1, 2]),
+    };
+    const two = nearestClusters(part, member, 2);
+    expect(Array.from(two.near)).toEqual([1, 2, 0, 3]);
+    close(two.cos, [1, 1, 1, 0.6]);
+    const three = nearestClusters(part, member, 3);
+    expect(Array.from(three.near)).toEqual([1, 2, 3, 0, 3, 1]);
+    close(three.cos, [1, 1, 0.8, 1, 0.6, 0]);
+  });
+
   it('mixFromNearest: softmax(cos / T) per clustering, clusterings weighted equally, sorted by weight', () => {
     // clustering A: clusters 0, 1 with cos 0.5, 0.4; T = 0.1 → e = 1, e^-1 → 0.731059, 0.268941; halved
     // clustering B: cluster 5 alone → weight 1, halved = 0.5

@@ -26,6 +26,8 @@ export interface TasteParams {
   /** coordinate search: at most this many rounds over (k, temperature, half-life); it stops earlier
    * when a round changes nothing */
   searchRounds: number;
+  /** K-means restarts per clustering while selecting (at most nInit; the final model uses nInit) */
+  selectNInit: number;
   /** independent clusterings (seeds seed, seed+1, …) whose clusters a user mixes */
   ensemble: number;
   /** nearest clusters per clustering in a user's mix */
@@ -51,6 +53,7 @@ export const TASTE_DEFAULTS: TasteParams = {
   select: true,
   search: 'coordinate',
   searchRounds: 1,
+  selectNInit: 1,
   ensemble: 2,
   neighbours: 5,
   listLength: 500,
@@ -110,6 +113,7 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   posInt('taste.listLength', t.listLength);
   if (t.search !== 'coordinate' && t.search !== 'grid') bad('taste.search', '"coordinate" or "grid"', t.search);
   posInt('taste.searchRounds', t.searchRounds);
+  posInt('taste.selectNInit', t.selectNInit);
   if (!(t.temperature > 0 && Number.isFinite(t.temperature))) bad('taste.temperature', 'a positive number', t.temperature);
   if (!Array.isArray(t.kCandidates) || t.kCandidates.length === 0) bad('taste.kCandidates', 'a non-empty list', t.kCandidates);
   for (const k of t.kCandidates) posInt('each taste.kCandidates entry', k);

@@ -68,7 +68,8 @@ export function nearestClusters(part: TasteClustering, member: CsrMatrix, neighb
   const near = new Int32Array(member.nRows * m);
   const cos = new Float64Array(member.nRows * m);
   const dot = new Float64Array(kc);
-  const order = Array.from({ length: kc }, (_, j) => j);
+  // the m best so far, cosine desc then cluster index asc (a bounded insertion, not a sort of all kc)
+  const top = new Int32Array(m);
   for (let r = 0; r < member.nRows; r++) {
     dot.fill(0);
     for (let p = member.indptr[r]; p < member.indptr[r + 1]; p++) {
@@ -76,12 +77,22 @@ export function nearestClusters(part: TasteClustering, member: CsrMatrix, neighb
       const base = member.indices[p] * kc;
       for (let j = 0; j < kc; j++) dot[j] += v * part.centre[base + j];
     }
-    order.sort((a, b) => dot[b] - dot[a] || a - b);
-    for (let t = 0; t < m; t++) {
-      near[r * m + t] = part.clusters[order[t]].id;
-      cos[r * m + t] = dot[order[t]];
+    let len = 0;
+    for (let j = 0; j < kc; j++) {
+      const d = dot[j];
+      // j ascends, so an equal cosine never displaces an earlier (lower-index) cluster
+      if (len === m && !(d > dot[top[m - 1]])) continue;
+      let i = len < m ? len++ : m - 1;
+      while (i > 0 && dot[top[i - 1]] < d) {
+        top[i] = top[i - 1];
+        i--;
+      }
+      top[i] = j;
     }
-    for (let j = 0; j < kc; j++) order[j] = j;
+    for (let t = 0; t < m; t++) {
+      near[r * m + t] = part.clusters[top[t]].id;
+      cos[r * m + t] = dot[top[t]];
+    }
   }
   return { m, near, cos };
 }
