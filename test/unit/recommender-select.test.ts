@@ -125,6 +125,17 @@ describe('selectTaste', () => {
   });
 });
 
+describe('selection and the publish check', () => {
+  it('selection starts from the defaults, so a trained version’s params (carrying the selected values) select the same way again', async () => {
+    const p = resolveParams({ minClusterSize: 0, taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], halfLifeCandidates: [2, 0] } });
+    const first = await selectTaste(X, p, { times: TIMES });
+    const again = await selectTaste(X, { ...p, taste: { ...p.taste, k: first.k, temperature: 1, halfLife: 2 } }, { times: TIMES });
+    expect(again.rows).toEqual(first.rows);
+    // start: k 3 (closest to 80), half-life 3 (the default, with timestamps), T 0.1
+    expect(first.rows[0]).toMatchObject({ k: 3, halfLife: 3, temperature: 0.1 });
+  });
+});
+
 describe('takeRows', () => {
   it('keeps the chosen rows in the given order with their timestamps, and their mixes are the same', async () => {
     const rows = [5, 0, 30];

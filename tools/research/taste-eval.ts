@@ -4,7 +4,8 @@
 //
 //   node bin/run-ts.js tools/research/taste-eval.ts --ratings FILE [--seeds 0,1,2,3,4]
 //        [--algorithms pop,seed,taste] [--k 50 --temperature 0.2] [--ensemble 2] [--no-select]
-//        [--no-times] [--search coordinate|grid] [--search-rounds N] [--emit-recs DIR] [--json OUT]
+//        [--no-times] [--search coordinate|grid] [--search-rounds N]
+//        [--select-n-init N] [--emit-recs DIR] [--json OUT]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
       // how selection walks the candidates: coordinate (default) or grid; rounds of the coordinate search
       search: { type: 'string' },
       'search-rounds': { type: 'string' },
+      // K-means restarts per clustering while selecting (the final model uses nInit)
+      'select-n-init': { type: 'string' },
       // hide the TRAIN timestamps from the model (as for a userId,movieId file): no recency weighting
       'no-times': { type: 'boolean', default: false },
       'emit-recs': { type: 'string' },
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
         if (a['no-select']) o.taste.select = false;
         if (a.search) o.taste.search = a.search as 'coordinate' | 'grid';
         if (a['search-rounds']) o.taste.searchRounds = Number(a['search-rounds']);
+        if (a['select-n-init']) o.taste.selectNInit = Number(a['select-n-init']);
       }
       const res = await trainRecommender(split.trainMatrix, o, { times });
       const recs: Recommendations = new Map();

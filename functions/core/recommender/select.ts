@@ -2,7 +2,7 @@
 // training data itself (never from a test set). Every tried setting is scored by NDCG@10 on that
 // hold-out; the best wins (ties: the one tried first).
 //
-// 'coordinate' (the default) starts from the defaults (params' k, temperature and half-life) and
+// 'coordinate' (the default) starts from the defaults (TASTE_DEFAULTS' k, temperature, half-life) and
 // improves one setting at a time — half-life, then k, then temperature; `searchRounds` (default 1)
 // rounds, stopping early when a round changes nothing. That is 12 scored settings instead of the
 // grid's 80 for 5 k × 4 half-lives × 4 temperatures, and it chose as well on ml-latest-small.
@@ -13,7 +13,7 @@ import { CsrMatrix } from '../types';
 import { ClusteringOptions, tasteClusterings } from './clusterings';
 import { recencyUnitRows, takeRows } from './features';
 import { Holdout, holdoutSplit } from './holdout';
-import { RecommenderParams } from './params';
+import { RecommenderParams, TASTE_DEFAULTS } from './params';
 import { ColList, columnLists, topNForRows } from './batch';
 import { assembleTasteModel, mixFromNearest, Nearest, nearestClusters, TasteClustering } from './taste';
 
@@ -176,7 +176,13 @@ export async function selectTaste(x: CsrMatrix, p: RecommenderParams, opts: Sele
     halfLives: h.trainTimes ? p.taste.halfLifeCandidates : [0],
     temperatures: p.taste.temperatureCandidates,
   };
-  const start = { k: nearestK(space.ks, p.taste.k), halfLife: h.trainTimes ? p.taste.halfLife : 0, temperature: p.taste.temperature };
+  // the start is the defaults, not params' k/half-life/temperature: a trained version's params carry
+  // the selected values, and the publish check, which repeats selection, must walk the same way
+  const start = {
+    k: nearestK(space.ks, TASTE_DEFAULTS.k),
+    halfLife: h.trainTimes ? TASTE_DEFAULTS.halfLife : 0,
+    temperature: TASTE_DEFAULTS.temperature,
+  };
   const { best, rows } = await searchSettings(space, start, p.taste.search, p.taste.searchRounds, (s) => scorer.ndcg(s));
   return { k: best.k, temperature: best.temperature, halfLife: best.halfLife, rows, mode: h.mode, users: h.testRows.length, search: p.taste.search };
 }
