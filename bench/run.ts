@@ -1,12 +1,13 @@
 // `npm run bench`: issue 7's performance numbers in one run — training (ours next to scikit-learn),
 // publish, serving (in-process vs the raw GetItem floor, and HTTP on the local stack) and cold start.
-// Prints the tables and appends them, dated, with the machine and the exact command, to BENCHMARKS.md.
+// Prints the tables and records them, dated, with the machine and the exact command, in BENCHMARKS.md
+// (after the previous bench runs, before sections others append, such as "## Soak").
 //
 //   npm run bench [-- --quick] [--large] [--sets 100k,1m,5m,25m] [--only training,publish,serving,http,coldstart]
 //                 [--defaults-sets 1m] [--requests 10000] [--http-seconds 10] [--cold-rounds 7] [--repeat 1] [--no-sklearn] [--no-write]
 // --defaults-sets 1m: the sets that also run the seed defaults and the product default (taste).
 // --repeat N: N alternating runs of ours and scikit-learn per set in the one-init comparison (medians reported).
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../functions/local/emulators';
@@ -14,6 +15,7 @@ import { benchColdStart, buildBundles } from './lib/coldstart';
 import { DATA_DIR, ensureDataSet, SETS } from './lib/datasets';
 import { describeMachine, load, machine } from './lib/machine';
 import { ROOT, run } from './lib/proc';
+import { insertRun } from './lib/record';
 import { renderRun, Results } from './lib/report';
 import { benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
 import { benchTraining, CONFIGS, modelFile, sklearnMissing } from './lib/training';
@@ -48,7 +50,7 @@ EVALUATION.md (\`npm run evaluate\`).
 4. **Cold start**: the Lambda bundles built with lib/function.ts's esbuild options, and fresh Node
    processes loading each and answering one event, next to a minimal handler.
 
-Runs are appended below, newest last. The machine is shared (2 vCPU, other engineers' jobs running), so
+Runs are recorded below, newest last (before other sections, such as the soak runs). The machine is shared (2 vCPU, other engineers' jobs running), so
 compare ratios measured within one run.
 `;
 
@@ -191,9 +193,9 @@ async function main(): Promise<void> {
   const text = renderRun(results, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });
   console.log(text);
   if (o.write) {
-    if (!existsSync(BENCHMARKS_MD)) writeFileSync(BENCHMARKS_MD, BENCHMARKS_INTRO);
-    appendFileSync(BENCHMARKS_MD, `\n${text}`);
-    log(`appended to ${path.relative(process.cwd(), BENCHMARKS_MD) || 'BENCHMARKS.md'}`);
+    const before = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '';
+    writeFileSync(BENCHMARKS_MD, insertRun(before, text, BENCHMARKS_INTRO));
+    log(`recorded in ${path.relative(process.cwd(), BENCHMARKS_MD) || 'BENCHMARKS.md'} (after the previous bench runs)`);
   }
 }
 

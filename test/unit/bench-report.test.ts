@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { trainCommand } from '../../bin/cli/commands';
+import { insertRun } from '../../bench/lib/record';
 import { bars, Results } from '../../bench/lib/report';
 import { latency, quantile } from '../../bench/lib/stats';
 import { parseSummary } from '../../bench/lib/train-summary';
@@ -137,5 +138,22 @@ describe('issue 7 bars', () => {
     expect(b[0].detail).toContain('1M: 0.500 ×');
     expect(b[1].verdict).toBe('not measured');
     expect(b[2]).toMatchObject({ name: expect.stringContaining('(1M)'), verdict: 'pass' });
+  });
+});
+
+describe('insertRun', () => {
+  const intro = '## npm run bench (issue 7)\n\nabout\n';
+  it('starts the file with the intro when it is missing', () => {
+    expect(insertRun('', '## Bench run B\n\nb\n', intro)).toBe('## npm run bench (issue 7)\n\nabout\n\n## Bench run B\n\nb\n');
+  });
+  it('goes after the earlier runs and before a section someone else appended', () => {
+    const file = '# Benchmarks\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n\n## Soak\n\n### Soak run 1\n\ns\n';
+    expect(insertRun(file, '## Bench run B\n\nb\n', intro)).toBe(
+      '# Benchmarks\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n\n## Bench run B\n\nb\n\n## Soak\n\n### Soak run 1\n\ns\n',
+    );
+  });
+  it('appends at the end when nothing follows the runs, and keeps sections before ours', () => {
+    const file = '# Benchmarks\n\n## Other\n\no\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n';
+    expect(insertRun(file, '## Bench run B\n\nb', intro)).toBe(`${file}\n## Bench run B\n\nb\n`);
   });
 });
