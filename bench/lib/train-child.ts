@@ -28,9 +28,15 @@ async function main(): Promise<void> {
     return (errWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
   const stringify = JSON.stringify;
+  let stringifySeconds = 0;
   JSON.stringify = ((value: unknown, ...rest: unknown[]) => {
-    if (value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'movierec-model') mark('write');
-    return (stringify as (...a: unknown[]) => string)(value, ...rest);
+    const isModel = !!value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'movierec-model';
+    if (!isModel) return (stringify as (...a: unknown[]) => string)(value, ...rest);
+    mark('write');
+    const t0 = performance.now();
+    const text = (stringify as (...a: unknown[]) => string)(value, ...rest);
+    stringifySeconds += (performance.now() - t0) / 1000;
+    return text;
   }) as typeof JSON.stringify;
   const t = performance.now();
   try {
@@ -46,7 +52,7 @@ async function main(): Promise<void> {
   // 'cluster' runs from "cluster…" to the model's serialisation: clustering plus counts (and the check)
   for (let i = 0; i + 1 < marks.length; i++) cpuSeconds[marks[i][0]] = marks[i + 1][1] - marks[i][1];
   const maxRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
-  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, ...parseSummary(captured) };
+  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, stringifySeconds, ...parseSummary(captured) };
   process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
 }
 
