@@ -1,0 +1,65 @@
+// trainModel: the pipeline's own decisions (parameters, large-data adaptation, refusals), on generated data.
+import { Readable, Writable } from 'node:stream';
+import { generateRatings } from '../../functions/core/generate';
+import { trainModel } from '../../functions/core/train';
+import { InputError } from '../../functions/core/types';
+
+async function sample(users: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(c: Buffer, _e: string, cb: () => void) {
+      chunks.push(Buffer.from(c));
+      cb();
+    },
+  });
+  await generateRatings({ users, movies: 120, ratings: users * 12, clusters: 3, seed: 5 }, sink);
+  return Buffer.concat(chunks);
+}
+
+describe('trainModel', () => {
+  let csv: Buffer;
+  beforeAll(async () => {
+    csv = await sample(120);
+  });
+  const src = () => Readable.from([csv]);
+
+  it('trains the seed algorithm with the seed parameters when asked, recording every phase', async () => {
+    const { snapshot } = await trainModel(src(), { algorithm: 'seed', k: 3 }, { sourceName: 's.csv' });
+    expect(snapshot.params).toMatchObject({ algorithm: 'seed', k: 3, nInit: 10, maxIter: 300, seed: 0, minClusterSize: 6 });
+    expect(snapshot.users.mix).toBeUndefined();
+    expect(Object.keys(snapshot.training.seconds)).toEqual(expect.arrayContaining(['parse', 'matrix', 'cluster', 'counts', 'check']));
+    expect(snapshot.data.users).toBe(120);
+  });
+
+  it('trains the taste model by default, with a mix per user and a hold-out verdict', async () => {
+    const { snapshot } = await trainModel(src(), { taste: { k: 6, select: false } }, { sourceName: 's.csv' });
+    expect(snapshot.params).toMatchObject({ algorithm: 'taste' });
+    expect(snapshot.users.mix!.ptr).toHaveLength(121);
+    expect(snapshot.training.holdout).toMatchObject({ passed: expect.any(Boolean), reason: expect.any(String) });
+  });
+
+  it('lowers restarts and iterations on large data unless they were chosen, and says so', async () => {
+    const nnz = 120 * 12; // every generated row is a distinct (user, movie) pair
+    const taste = await trainModel(src(), { taste: { k: 6, select: false } }, { largeDataNnz: nnz - 1, check: false });
+    expect(taste.snapshot.params).toMatchObject({ nInit: 1, maxIter: 30 });
+    expect(taste.snapshot.training.notes!.join(' ')).toMatch(/nInit lowered from 2 to 1.*maxIter lowered from 300 to 30/);
+
+    const chosen = await trainModel(src(), { nInit: 2, maxIter: 50, taste: { k: 6, select: false } }, { largeDataNnz: nnz - 1, check: false });
+    expect(chosen.snapshot.params).toMatchObject({ nInit: 2, maxIter: 50 });
+    expect(chosen.snapshot.training.notes ?? []).toEqual([]);
+
+    const seed = await trainModel(src(), { algorithm: 'seed', k: 3 }, { largeDataNnz: nnz - 1, check: false });
+    expect(seed.snapshot.params).toMatchObject({ nInit: 3, maxIter: 300 });
+
+    const small = await trainModel(src(), { algorithm: 'seed', k: 3 }, { largeDataNnz: nnz, check: false });
+    expect(small.snapshot.params.nInit).toBe(10);
+  });
+
+  it('refuses bad parameters before reading, and k above the number of users for the seed algorithm', async () => {
+    await expect(trainModel(src(), { algorithm: 'seed', k: 0 })).rejects.toThrow(/k must be a positive integer/);
+    await expect(trainModel(src(), { algorithm: 'seed', k: 500 }, { sourceName: 's.csv' })).rejects.toThrow(
+      /s.csv has 120 users, fewer than k=500 clusters/,
+    );
+    await expect(trainModel(src(), { algorithm: 'nope' as 'seed' })).rejects.toBeInstanceOf(InputError);
+  });
+});
