@@ -19,6 +19,14 @@ export function stackEntry(file: string, name: string): string {
   return m[1];
 }
 
+/** Where a function's AWS SDK comes from, as its construct in lib/ declares it (`awsSdk: 'runtime' | 'bundled'`):
+ * the deployed bundle leaves `@aws-sdk/*` external when the Lambda runtime provides it. */
+export function stackSdk(file: string): 'runtime' | 'bundled' {
+  const m = /awsSdk: '(runtime|bundled)'/.exec(readFileSync(path.join(ROOT, file), 'utf8'));
+  if (!m) throw new Error(`${file} no longer declares awsSdk: 'runtime' | 'bundled'; update bench/lib/coldstart.ts`);
+  return m[1] as 'runtime' | 'bundled';
+}
+
 export interface Bundle {
   name: string;
   entry: string;
@@ -29,8 +37,10 @@ export interface Bundle {
   eventNote: string;
   /** the biggest contributors to the minified output: package (or source folder) → bytes */
   topInputs: Array<[string, number]>;
-  /** minified size with @aws-sdk/* left to the Lambda runtime (bundleAwsSDK: false), for comparison */
+  /** minified size with the other SDK choice (bundled when deployed with the runtime's SDK, else external), for comparison */
   sdkExternalBytes: number;
+  /** the deployed choice (lib/): 'runtime' = SDK external, as measured in `bytes` and the cold start */
+  sdk: 'runtime' | 'bundled' | 'none';
 }
 
 export interface ColdRow {
@@ -41,6 +51,7 @@ export interface ColdRow {
   eventNote: string;
   topInputs: Array<[string, number]>;
   sdkExternalBytes: number;
+  sdk: Bundle['sdk'];
   runs: number;
   /** medians, ms */
   bootMs: number;
@@ -95,24 +106,29 @@ export async function buildBundles(knownUser: number): Promise<Bundle[]> {
     {
       name: 'api',
       entry: stackEntry('lib/api.ts', 'API_ENTRY'),
+      sdk: stackSdk('lib/api.ts'),
       event: apiEvent('GET', `/users/${knownUser}/recommendations`),
       eventNote: `GET /users/${knownUser}/recommendations (reads dynalite)`,
     },
     {
       name: 'train',
       entry: stackEntry('lib/training.ts', 'TRAIN_ENTRY'),
+      sdk: stackSdk('lib/training.ts'),
       event: { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'elsewhere/x.csv', size: 1 } } }] },
       eventNote: 'S3 event outside uploads/ (ignored: load + dispatch only)',
     },
-    { name: 'minimal', entry: 'bench/lib/minimal-handler.ts', event: {}, eventNote: 'returns 200 at once' },
+    { name: 'minimal', entry: 'bench/lib/minimal-handler.ts', sdk: 'none' as const, event: {}, eventNote: 'returns 200 at once' },
   ];
   const out: Bundle[] = [];
   for (const s of specs) {
     const file = path.join(dir, s.name, 'index.js');
-    const { metafile } = await esbuild.build({ ...cdkLikeOptions(s.entry, file), metafile: true });
+    // the deployed bundle: the runtime's SDK stays external (resolved from node_modules here, as the runtime provides it)
+    const deployed = s.sdk === 'runtime' ? { external: ['@aws-sdk/*'] } : {};
+    const { metafile } = await esbuild.build({ ...cdkLikeOptions(s.entry, file), ...deployed, metafile: true });
     const bytes = statSync(file).size;
-    const extFile = path.join(dir, `${s.name}-sdk-external`, 'index.js');
-    await esbuild.build({ ...cdkLikeOptions(s.entry, extFile), external: ['@aws-sdk/*'] });
+    // for comparison, the other choice: SDK external when it is deployed bundled, and vice versa
+    const extFile = path.join(dir, `${s.name}-sdk-other`, 'index.js');
+    await esbuild.build({ ...cdkLikeOptions(s.entry, extFile), ...(s.sdk === 'runtime' ? {} : { external: ['@aws-sdk/*'] }) });
     const sdkExternalBytes = statSync(extFile).size;
     out.push({ ...s, file, bytes, gzipBytes: gzipSync(readFileSync(file)).length, topInputs: topInputs(metafile), sdkExternalBytes });
   }
@@ -162,6 +178,7 @@ export async function benchColdStart(bundles: Bundle[], rounds: number, dynamoEn
       eventNote: b.eventNote,
       topInputs: b.topInputs,
       sdkExternalBytes: b.sdkExternalBytes,
+      sdk: b.sdk,
       runs: s.length,
       bootMs: median(s.map((x) => x.bootMs)),
       requireMs: median(s.map((x) => x.requireMs)),

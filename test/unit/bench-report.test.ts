@@ -124,7 +124,7 @@ describe('issue 7 bars', () => {
       inProcess: { requests: 1, handler: lat(2.1), getItem: lat(1), readsPerRequest: 2, unknownShare: 0.1 },
       cold: [
         {
-          name: 'api', entry: 'a.ts', bytes: 300_001, gzipBytes: 1, sdkExternalBytes: 1, eventNote: '', topInputs: [], runs: 1,
+          name: 'api', entry: 'a.ts', bytes: 300_001, gzipBytes: 1, sdkExternalBytes: 1, sdk: 'runtime', eventNote: '', topInputs: [], runs: 1,
           bootMs: 1, requireMs: 1, firstMs: 1, totalMs: 1, totalP25: 1, totalP75: 1, status: '200',
         },
       ],
