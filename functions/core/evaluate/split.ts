@@ -36,6 +36,17 @@ export interface TestRows {
   length: number;
 }
 
+/** Zeroed TEST rows for `nUsers` users and `nTest` rows (filled by the split and by readSplit). */
+export function emptyTestRows(nUsers: number, nTest: number): TestRows {
+  return {
+    indptr: new Int32Array(nUsers + 1),
+    movieIds: new Float64Array(nTest),
+    timestamps: new Float64Array(nTest),
+    ratings: new Float64Array(nTest),
+    length: nTest,
+  };
+}
+
 export interface EvalSplit {
   protocolVersion: number;
   /** raw ids of every kept user, ascending; every one has ≥ 4 TRAIN and ≥ 1 TEST rows */
@@ -150,13 +161,7 @@ export function splitInteractions(data: Interactions, opts: SplitOptions = {}): 
   const tRatings = new Float32Array(nTrain);
   const indptr = new Int32Array(nKept + 1);
   const indices = new Int32Array(nTrain);
-  const test: TestRows = {
-    indptr: new Int32Array(nKept + 1),
-    movieIds: new Float64Array(nTest),
-    timestamps: new Float64Array(nTest),
-    ratings: new Float64Array(nTest),
-    length: nTest,
-  };
+  const test = emptyTestRows(nKept, nTest);
   let t = 0;
   let e = 0;
   let cold = 0;

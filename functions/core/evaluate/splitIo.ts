@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CsrMatrix, InputError, Interactions } from '../types';
 import { csvLines, headerColumns, intField, numField } from './csvText';
 import { K, MIN_INTERACTIONS, PROTOCOL_VERSION, TEST_FRACTION } from './protocol';
-import { EvalSplit, SplitStats, TestRows } from './split';
+import { emptyTestRows, EvalSplit, SplitStats } from './split';
 
 const HEADER = 'userId,movieId,rating,timestamp\n';
 
@@ -140,13 +140,7 @@ export function readSplit(dir: string): EvalSplit {
     testByRow[r].push(i);
   }
   const nTest = te.user.length;
-  const test: TestRows = {
-    indptr: new Int32Array(userIds.length + 1),
-    movieIds: new Float64Array(nTest),
-    timestamps: new Float64Array(nTest),
-    ratings: new Float64Array(nTest),
-    length: nTest,
-  };
+  const test = emptyTestRows(userIds.length, nTest);
   let e = 0;
   let cold = 0;
   testByRow.forEach((idx, r) => {
