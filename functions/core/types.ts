@@ -106,6 +106,8 @@ export interface KMeansResult {
   inertias: number[];
   bestInit: number;
   engine: string;
+  /** the rows k-means++ chose as starting centres, per restart (default engine only) */
+  starts?: number[][];
 }
 
 export type KMeansEngine = (x: CsrMatrix, opts: KMeansOptions) => Promise<KMeansResult>;

@@ -1,7 +1,12 @@
 // The default K-means engine: sparse (CSR) Elkan K-means with greedy k-means++ seeding, written for
-// speed and for bit-identical results given a seed, whatever the machine or the thread count.
+// speed and for bit-identical results given a seed, whatever the machine or the thread count. Seeding
+// draws numpy's RandomState(seed) stream exactly as scikit-learn's KMeans(random_state=seed) does, so on
+// the same matrix it starts from scikit-learn's centres.
 //
 // Design (see issue 7 and README.md in this folder):
+// - k-means++ candidates are rows of the matrix, so their dot products with every row come from a CSC
+//   copy (only rows sharing a movie with the candidate are touched), and the chosen centres' exact
+//   distances double as the first assignment;
 // - centres are stored transposed (movie × k, padded to groups of 4), so one pass over a row's
 //   non-zeros yields its dot products with a group of 4 (or a pair of groups, 8) centres, the running
 //   sums kept in locals; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
@@ -13,9 +18,9 @@
 //   worker threads; every reduction is summed per block and then in block order.
 import { availableParallelism } from 'node:os';
 import { CsrMatrix, InputError, KMeansEngine, KMeansOptions, KMeansResult } from '../types';
-import { KernelState, OP_ASSIGN, OP_ASSIGN_FULL, OP_INERTIA, OP_SEED, OP_SUMS } from './kernels';
+import { KernelState, OP_ASSIGN, OP_ASSIGN_SEEDED, OP_INERTIA, OP_SEED, OP_SEED_DOT, OP_SUMS } from './kernels';
+import { RandomState } from './mt19937';
 import { effectiveThreads, Executor, startExecutor } from './pool';
-import { Rng } from './prng';
 
 /** Rows per kernel block. Fixed (never derived from the thread count) so results do not depend on it. */
 export const BLOCK_SIZE = 256;
@@ -24,6 +29,8 @@ export const SMALL_NNZ = 1_000_000;
 export const MAX_DEFAULT_THREADS = 8;
 /** The kernels track groups of 4 centres in a 31-bit mask. */
 export const MAX_K = 124;
+/** Row ranges each k-means++ candidate's dot products are split into (fixed: results never depend on it). */
+export const DOT_RANGES = 8;
 
 /** Thread count used when the caller does not choose one. */
 export function defaultThreads(nnz: number): number {
@@ -43,12 +50,16 @@ export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): P
   try {
     const tolAbs = opts.tol * meanVariance(x);
     const m = new MainState(S);
+    // one stream for all restarts, consumed in order (scikit-learn passes one RandomState to every init)
+    const rs = new RandomState(opts.seed);
     const inertias: number[] = [];
+    const starts: number[][] = [];
     let best: { labels: Int32Array; centroids: Float64Array; inertia: number; iterations: number; init: number } | null =
       null;
     for (let init = 0; init < opts.nInit; init++) {
-      const r = await runInit(S, m, exec, opts, init, tolAbs);
+      const r = await runInit(S, m, exec, rs, opts, init, tolAbs);
       inertias.push(r.inertia);
+      starts.push(r.seeds);
       if (best === null || r.inertia < best.inertia) {
         best = { labels: S.labels.slice(), centroids: untranspose(S), inertia: r.inertia, iterations: r.iterations, init };
       }
@@ -62,6 +73,7 @@ export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): P
       inertias,
       bestInit: b.init,
       engine: 'default',
+      starts,
     };
   } finally {
     await exec.close();
@@ -76,7 +88,9 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
   if (!Number.isInteger(o.nInit) || o.nInit < 1) bad('nInit', 'a positive integer', o.nInit);
   if (!Number.isInteger(o.maxIter) || o.maxIter < 1) bad('maxIter', 'a positive integer', o.maxIter);
   if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol >= 0)) bad('tol', 'a finite number ≥ 0', o.tol);
-  if (!Number.isFinite(o.seed)) bad('seed', 'a finite number', o.seed);
+  if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) {
+    bad('seed', 'an integer between 0 and 4294967295 (numpy\'s RandomState seeds)', o.seed);
+  }
   const { nRows, nCols, indptr, indices, values } = x;
   const badMatrix = (what: string): never => {
     throw new InputError('bad_matrix', `K-means input matrix is malformed: ${what}; build it with buildMatrix.`);
@@ -132,7 +146,6 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
   const d = x.nCols;
   const nnz = x.indptr[n];
   const tMax = 2 + Math.floor(Math.log(k));
-  const tp = Math.ceil(tMax / 4) * 4;
   const kp = Math.ceil(k / 4) * 4;
   const nBlocks = Math.ceil(n / BLOCK_SIZE);
   const indptr = toShared(x.indptr, Int32Array, shared);
@@ -146,6 +159,7 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     else for (let p = indptr[i]; p < indptr[i + 1]; p++) s += values[p] * values[p];
     xnorm[i] = s;
   }
+  const csc = transpose(indptr, indices, values, n, d, shared);
   const outStride = Math.max(4, tMax);
   return {
     n,
@@ -166,10 +180,14 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     half: alloc(Float64Array, k * k, shared),
     sHalf: alloc(Float64Array, k, shared),
     shift: alloc(Float64Array, k, shared),
-    candT: alloc(Float64Array, d * tp, shared),
+    cscPtr: csc.ptr,
+    cscRows: csc.rows,
+    cscVals: csc.vals,
+    candRows: alloc(Int32Array, tMax, shared),
     candNorm: alloc(Float64Array, tMax, shared),
     tMax,
-    tp,
+    candDot: alloc(Float64Array, tMax * n, shared),
+    nDotRanges: DOT_RANGES,
     closest: alloc(Float64Array, n, shared),
     candDist: alloc(Float64Array, tMax * n, shared),
     sumT: alloc(Float64Array, d * kp, shared),
@@ -179,6 +197,32 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     outStride,
     counter: alloc(Int32Array, 1, shared),
   };
+}
+
+/** The matrix by columns: for each column its rows (ascending) and values. */
+function transpose(
+  indptr: Int32Array,
+  indices: Int32Array,
+  values: Float64Array | null,
+  n: number,
+  d: number,
+  shared: boolean,
+): { ptr: Int32Array; rows: Int32Array; vals: Float64Array | null } {
+  const nnz = indptr[n];
+  const ptr = alloc(Int32Array, d + 1, shared);
+  for (let p = 0; p < nnz; p++) ptr[indices[p] + 1]++;
+  for (let j = 0; j < d; j++) ptr[j + 1] += ptr[j];
+  const next = ptr.slice(0, d);
+  const rows = alloc(Int32Array, nnz, shared);
+  const vals = values === null ? null : alloc(Float64Array, nnz, shared);
+  for (let i = 0; i < n; i++) {
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+      const q = next[indices[p]]++;
+      rows[q] = i;
+      if (vals !== null) vals[q] = (values as Float64Array)[p];
+    }
+  }
+  return { ptr, rows, vals };
 }
 
 /** State only the main thread touches: cluster sizes, the k-means++ cumulative sums. */
@@ -225,17 +269,17 @@ async function runInit(
   S: KernelState,
   m: MainState,
   exec: Executor,
+  rs: RandomState,
   opts: KMeansOptions,
   init: number,
   tolAbs: number,
-): Promise<{ inertia: number; iterations: number }> {
-  const rng = new Rng(opts.seed, init);
-  const seeds = await seedPlusPlus(S, m, exec, rng);
+): Promise<{ inertia: number; iterations: number; seeds: number[] }> {
+  const seeds = await seedPlusPlus(S, m, exec, rs);
   setCentresFromRows(S, seeds);
   m.drift = 0;
 
-  S.labels.fill(-1);
-  await exec.run(OP_ASSIGN_FULL);
+  // seeding left every row's exact squared distance to each centre in `lower`
+  await exec.run(OP_ASSIGN_SEEDED);
   let lastChanged = S.n;
   let ubSq = blockSum(S, 1);
   await recomputeSums(S, m, exec);
@@ -266,38 +310,36 @@ async function runInit(
   await exec.run(OP_INERTIA);
   const inertia = blockSum(S, 0);
   opts.onProgress?.({ init, nInit: opts.nInit, iteration: iterations, inertia });
-  return { inertia, iterations };
+  return { inertia, iterations, seeds };
 }
 
 /** Scatter row r (times its values) into column `col` of a transposed dense matrix with `width` columns. */
-function scatterRow(S: KernelState, r: number, target: Float64Array, width: number, col: number, clear: boolean): void {
+function scatterRow(S: KernelState, r: number, target: Float64Array, width: number, col: number): void {
   const { indptr, indices, values } = S;
-  for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-    target[indices[p] * width + col] = clear ? 0 : values === null ? 1 : values[p];
-  }
+  for (let p = indptr[r]; p < indptr[r + 1]; p++) target[indices[p] * width + col] = values === null ? 1 : values[p];
 }
 
-/** Greedy k-means++ (scikit-learn's variant): each new centre is the best of 2 + ⌊ln k⌋ candidates
- * sampled with probability ∝ D², "best" meaning the lowest resulting potential. Returns row indices. */
-async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor, rng: Rng): Promise<number[]> {
-  const { n, k, tMax, tp, candT, candNorm, closest, candDist, xnorm } = S;
-  const centres: number[] = [];
-  let placed: number[] = [];
-  const setCandidates = (rows: number[]) => {
-    placed.forEach((r, t) => scatterRow(S, r, candT, tp, t, true));
+/** Greedy k-means++ (scikit-learn's `_kmeans_plusplus`, with its draws): the first centre is
+ * `randint(n)`; each next one is the best of 2 + ⌊ln k⌋ candidates at `searchsorted(cumsum(D²),
+ * random_sample() · potential)`, "best" meaning the lowest resulting potential. Returns row indices,
+ * and leaves each row's exact squared distance to chosen centre c in lower[i*k + c]. */
+async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor, rs: RandomState): Promise<number[]> {
+  const { n, k, tMax, candRows, candNorm, closest, candDist, xnorm } = S;
+  const trial = async (rows: number[]) => {
     rows.forEach((r, t) => {
-      scatterRow(S, r, candT, tp, t, false);
+      candRows[t] = r;
       candNorm[t] = xnorm[r];
     });
-    placed = rows;
+    await exec.run(OP_SEED_DOT, rows.length);
+    await exec.run(OP_SEED, rows.length);
   };
 
-  const first = rng.int(n);
-  centres.push(first);
-  setCandidates([first]);
+  const first = rs.randint(n);
+  const centres = [first];
   closest.fill(Infinity);
-  await exec.run(OP_SEED, 1);
+  await trial([first]);
   closest.set(candDist.subarray(0, n));
+  keepSeedDistances(S, 0, 0);
   let pot = blockSum(S, 0);
 
   const cum = m.cum;
@@ -308,9 +350,8 @@ async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor, rng: R
       cum[i] = s;
     }
     const cands: number[] = [];
-    for (let t = 0; t < tMax; t++) cands.push(searchLeft(cum, rng.next() * pot));
-    setCandidates(cands);
-    await exec.run(OP_SEED, tMax);
+    for (let t = 0; t < tMax; t++) cands.push(searchLeft(cum, rs.randomSample() * pot));
+    await trial(cands);
     let bestT = 0;
     let bestPot = Infinity;
     for (let t = 0; t < tMax; t++) {
@@ -321,11 +362,23 @@ async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor, rng: R
       }
     }
     closest.set(candDist.subarray(bestT * n, bestT * n + n));
+    keepSeedDistances(S, bestT, c);
     pot = bestPot;
     centres.push(cands[bestT]);
   }
-  setCandidates([]);
   return centres;
+}
+
+/** lower[i*k + c] = squared distance of row i to candidate t (the arithmetic of assignKernel's). */
+function keepSeedDistances(S: KernelState, t: number, c: number): void {
+  const { n, k, xnorm, candDot, lower } = S;
+  const cn = S.candNorm[t];
+  const base = t * n;
+  for (let i = 0; i < n; i++) {
+    let d2 = xnorm[i] - 2 * candDot[base + i] + cn;
+    if (d2 < 0) d2 = 0;
+    lower[i * k + c] = d2;
+  }
 }
 
 /** First index i with cum[i] ≥ v (numpy searchsorted, side 'left'), clipped to the last index. */
@@ -343,7 +396,7 @@ function searchLeft(cum: Float64Array, v: number): number {
 function setCentresFromRows(S: KernelState, rows: number[]): void {
   S.ct.fill(0);
   rows.forEach((r, c) => {
-    scatterRow(S, r, S.ct, S.kp, c, false);
+    scatterRow(S, r, S.ct, S.kp, c);
     S.cnorm[c] = S.xnorm[r];
   });
   computeHalfDistances(S);

@@ -38,11 +38,19 @@ export interface KernelState {
   sHalf: Float64Array;
   /** k: how far each centre moved in the last update */
   shift: Float64Array;
-  /** seeding: candidate centres transposed, d × tp (tp = tMax rounded up to a multiple of 4) */
-  candT: Float64Array;
+  /** the matrix by columns (CSC), rows ascending within each column: seeding's sparse dot products */
+  cscPtr: Int32Array;
+  cscRows: Int32Array;
+  /** null ⇒ binary matrix */
+  cscVals: Float64Array | null;
+  /** seeding: the rows of this round's candidate centres (tMax) and their ‖x‖² */
+  candRows: Int32Array;
   candNorm: Float64Array;
   tMax: number;
-  tp: number;
+  /** seeding: tMax × n dot products x_i · candidate (candDot[c*n + i]) */
+  candDot: Float64Array;
+  /** seeding: row ranges each candidate's dot products are split into (any split gives identical sums) */
+  nDotRanges: number;
   /** seeding: squared distance of each point to its closest chosen centre */
   closest: Float64Array;
   /** seeding: tMax × n squared distances min(closest, d(x, candidate t)) */
@@ -60,20 +68,31 @@ export interface KernelState {
 }
 
 export const OP_ASSIGN = 0;
-export const OP_ASSIGN_FULL = 1;
+export const OP_SEED_DOT = 1;
 export const OP_SEED = 2;
 export const OP_INERTIA = 3;
 export const OP_SUMS = 4;
+export const OP_ASSIGN_SEEDED = 5;
+
+/** The kernels, passed as one object to runBlocks and the worker loop (see the file comment). */
+export interface Kernels {
+  assign: typeof assignKernel;
+  seedDot: typeof seedDotKernel;
+  seed: typeof seedKernel;
+  inertia: typeof inertiaKernel;
+  sums: typeof sumsKernel;
+  assignSeeded: typeof assignSeededKernel;
+}
 
 /**
  * Elkan assignment. For each row: shift its bounds by how far the centres moved, skip it when the
  * bounds prove its centre is still the nearest, otherwise compute its distance to every group of 4
  * centres that the bounds cannot rule out, one pass over the row's non-zeros per group (centres are
- * stored transposed, so each non-zero touches 4 adjacent doubles). `full` = 1 ignores the bounds
- * (first assignment after seeding).
+ * stored transposed, so each non-zero touches 4 adjacent doubles). The first assignment after
+ * seeding is assignSeededKernel's.
  * out: [changed labels, Σ upper², rows recomputed, non-zeros × centre groups computed].
  */
-export function assignKernel(S: KernelState, start: number, end: number, block: number, full: number): void {
+export function assignKernel(S: KernelState, start: number, end: number, block: number): void {
   const k = S.k;
   const kp = S.kp;
   const indptr = S.indptr;
@@ -94,36 +113,31 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
   let nnzDone = 0;
   const acc = new Float64Array(kp);
   const nTiles = kp >> 2;
-  const allTiles = (1 << nTiles) - 1;
   for (let i = start; i < end; i++) {
     const a = labels[i];
     const lb = i * k;
     const ha = a * k;
     // tiles (groups of 4 centres) whose distances must be computed: bit t ⇒ centres 4t..4t+3
-    let tiles = allTiles;
-    let ub = Infinity;
-    if (full === 0) {
-      ub = upper[i] + shift[a];
-      const open = ub > sHalf[a];
-      tiles = 0;
-      // shift the lower bounds and test them in one pass
-      for (let c = 0; c < k; c++) {
-        let v = lower[lb + c] - shift[c];
-        if (v < 0) v = 0;
-        lower[lb + c] = v;
-        if (open && c !== a && ub > v && ub > half[ha + c]) tiles |= 1 << (c >> 2);
-      }
-      if (tiles === 0) {
-        upper[i] = ub;
-        ubSq += ub * ub;
-        continue;
-      }
+    let tiles = 0;
+    let ub = upper[i] + shift[a];
+    const open = ub > sHalf[a];
+    // shift the lower bounds and test them in one pass
+    for (let c = 0; c < k; c++) {
+      let v = lower[lb + c] - shift[c];
+      if (v < 0) v = 0;
+      lower[lb + c] = v;
+      if (open && c !== a && ub > v && ub > half[ha + c]) tiles |= 1 << (c >> 2);
+    }
+    if (tiles === 0) {
+      upper[i] = ub;
+      ubSq += ub * ub;
+      continue;
     }
     computed++;
     const p0 = indptr[i];
     const p1 = indptr[i + 1];
     const xn = xnorm[i];
-    const ta = a >= 0 ? a >> 2 : 0;
+    const ta = a >> 2;
     tiles |= 1 << ta;
     // Own tile first: its exact distance tightens the upper bound (Elkan), after which the remaining
     // tiles are tested again. A skipped centre is provably no nearer than the own centre (its lower
@@ -133,7 +147,7 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     for (let step = 0; ; step++) {
       let t = ta;
       if (step > 0) {
-        if (step === 1 && full === 0) {
+        if (step === 1) {
           let d2 = xn - 2 * acc[a] + cnorm[a];
           if (d2 < 0) d2 = 0;
           ub = Math.sqrt(d2);
@@ -232,14 +246,9 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     }
     // exact distances (and lower bounds) of every computed centre; the nearest among them wins. Ties
     // keep the current centre (stable; a relocated row stays where it was put), else the lowest index.
-    let best = -1;
-    let bestD2 = Infinity;
-    if (a >= 0) {
-      let d2 = xn - 2 * acc[a] + cnorm[a];
-      if (d2 < 0) d2 = 0;
-      best = a;
-      bestD2 = d2;
-    }
+    let best = a;
+    let bestD2 = xn - 2 * acc[a] + cnorm[a];
+    if (bestD2 < 0) bestD2 = 0;
     for (let c = 0; c < k; c++) {
       if (((done >> (c >> 2)) & 1) === 0) continue;
       let d2 = xn - 2 * acc[c] + cnorm[c];
@@ -263,54 +272,122 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
 }
 
 /**
- * k-means++ trial: squared distance of every row to each of `t` candidate centres (candT, d × tMax),
+ * k-means++ trial, part 1: dot products of every row with candidate `c` (a row of the matrix itself),
+ * through the CSC copy: for each non-zero (j, v) of the candidate, every row with a non-zero in column j
+ * gets x_ij·v added. Only rows sharing a movie with the candidate are touched, far fewer than all
+ * non-zeros. Block b = candidate ⌊b / nDotRanges⌋, rows of range b mod nDotRanges. Each row's sum is
+ * accumulated in ascending column order with the same products as a row-wise pass, so the result is
+ * bit-identical to one, whatever the split.
+ */
+export function seedDotKernel(S: KernelState, block: number): void {
+  const n = S.n;
+  const R = S.nDotRanges;
+  const c = Math.floor(block / R);
+  const range = block - c * R;
+  const lo = Math.floor((range * n) / R);
+  const hi = Math.floor(((range + 1) * n) / R);
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const cscPtr = S.cscPtr;
+  const cscRows = S.cscRows;
+  const cscVals = S.cscVals;
+  const dot = S.candDot;
+  const base = c * n;
+  dot.fill(0, base + lo, base + hi);
+  const r = S.candRows[c];
+  for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+    const j = indices[p];
+    const v = values === null ? 1 : values[p];
+    let q = cscPtr[j];
+    const qe = cscPtr[j + 1];
+    if (lo > 0) {
+      // first entry of column j with row ≥ lo
+      let h = qe;
+      while (q < h) {
+        const mid = (q + h) >>> 1;
+        if (cscRows[mid] < lo) q = mid + 1;
+        else h = mid;
+      }
+    }
+    if (cscVals === null) {
+      for (; q < qe; q++) {
+        const i = cscRows[q];
+        if (i >= hi) break;
+        dot[base + i] += v;
+      }
+    } else {
+      for (; q < qe; q++) {
+        const i = cscRows[q];
+        if (i >= hi) break;
+        dot[base + i] += cscVals[q] * v;
+      }
+    }
+  }
+}
+
+/**
+ * k-means++ trial, part 2: squared distance of every row to each of `t` candidates (from candDot),
  * min'ed with the distance to the closest centre chosen so far; writes them to candDist[c*n + i] and
  * the per-block potential of each candidate to out[block*stride + c].
  */
 export function seedKernel(S: KernelState, start: number, end: number, block: number, t: number): void {
   const n = S.n;
-  const tp = S.tp;
-  const indptr = S.indptr;
-  const indices = S.indices;
-  const values = S.values;
   const xnorm = S.xnorm;
-  const candT = S.candT;
   const candNorm = S.candNorm;
+  const candDot = S.candDot;
   const closest = S.closest;
   const candDist = S.candDist;
-  const pot = new Float64Array(t);
-  const acc = new Float64Array(tp);
-  for (let i = start; i < end; i++) {
-    const p0 = indptr[i];
-    const p1 = indptr[i + 1];
-    for (let cb = 0; cb < t; cb += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      if (values === null) {
-        for (let p = p0; p < p1; p++) {
-          const b = indices[p] * tp + cb;
-          s0 += candT[b]; s1 += candT[b + 1]; s2 += candT[b + 2]; s3 += candT[b + 3];
-        }
-      } else {
-        for (let p = p0; p < p1; p++) {
-          const b = indices[p] * tp + cb;
-          const v = values[p];
-          s0 += v * candT[b]; s1 += v * candT[b + 1]; s2 += v * candT[b + 2]; s3 += v * candT[b + 3];
-        }
-      }
-      acc[cb] = s0; acc[cb + 1] = s1; acc[cb + 2] = s2; acc[cb + 3] = s3;
-    }
-    const xn = xnorm[i];
-    const cl = closest[i];
-    for (let c = 0; c < t; c++) {
-      let d2 = xn - 2 * acc[c] + candNorm[c];
+  const o = block * S.outStride;
+  for (let c = 0; c < t; c++) {
+    const base = c * n;
+    const cn = candNorm[c];
+    let pot = 0;
+    for (let i = start; i < end; i++) {
+      let d2 = xnorm[i] - 2 * candDot[base + i] + cn;
       if (d2 < 0) d2 = 0;
+      const cl = closest[i];
       if (cl < d2) d2 = cl;
-      candDist[c * n + i] = d2;
-      pot[c] += d2;
+      candDist[base + i] = d2;
+      pot += d2;
     }
+    S.out[o + c] = pot;
+  }
+}
+
+/**
+ * The first assignment after seeding: seeding left each row's exact squared distance to every chosen
+ * centre in lower[i*k + c] (the same arithmetic as assignKernel's). Picks the nearest (ties: lowest
+ * index), turns the row's lower bounds into distances and sets its upper bound.
+ * out: [rows assigned (all changed), Σ upper², rows computed, 0].
+ */
+export function assignSeededKernel(S: KernelState, start: number, end: number, block: number): void {
+  const k = S.k;
+  const labels = S.labels;
+  const upper = S.upper;
+  const lower = S.lower;
+  let ubSq = 0;
+  for (let i = start; i < end; i++) {
+    const lb = i * k;
+    let best = -1;
+    let bestD2 = Infinity;
+    for (let c = 0; c < k; c++) {
+      const d2 = lower[lb + c];
+      lower[lb + c] = Math.sqrt(d2);
+      if (d2 < bestD2) {
+        bestD2 = d2;
+        best = c;
+      }
+    }
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestD2);
+    ubSq += bestD2;
   }
   const o = block * S.outStride;
-  for (let c = 0; c < t; c++) S.out[o + c] = pot[c];
+  S.out[o] = end - start;
+  S.out[o + 1] = ubSq;
+  S.out[o + 2] = end - start;
+  S.out[o + 3] = 0;
 }
 
 /** Exact squared distance of each row to its assigned centre: sets upper[i] to the exact distance and
@@ -391,39 +468,25 @@ export function sumsKernel(S: KernelState, r: number, mode: number): void {
 
 /** Claims blocks from the shared counter until none are left and runs `op` on each. The same loop runs
  * on the main thread and in every worker; which thread ran a block never changes its result. */
-export function runBlocks(
-  S: KernelState,
-  op: number,
-  arg: number,
-  assign: typeof assignKernel,
-  seed: typeof seedKernel,
-  inertia: typeof inertiaKernel,
-  sums: typeof sumsKernel,
-): void {
-  const nBlocks = op === 4 ? S.nColRanges : S.nBlocks;
+export function runBlocks(S: KernelState, op: number, arg: number, K: Kernels): void {
+  const nBlocks = op === 4 ? S.nColRanges : op === 1 ? arg * S.nDotRanges : S.nBlocks;
   const bs = S.blockSize;
   for (;;) {
     const b = Atomics.add(S.counter, 0, 1);
     if (b >= nBlocks) return;
     const start = b * bs;
     const end = Math.min(S.n, start + bs);
-    if (op === 0) assign(S, start, end, b, 0);
-    else if (op === 1) assign(S, start, end, b, 1);
-    else if (op === 2) seed(S, start, end, b, arg);
-    else if (op === 3) inertia(S, start, end, b);
-    else sums(S, b, arg);
+    if (op === 0) K.assign(S, start, end, b);
+    else if (op === 1) K.seedDot(S, b);
+    else if (op === 2) K.seed(S, start, end, b, arg);
+    else if (op === 3) K.inertia(S, start, end, b);
+    else if (op === 4) K.sums(S, b, arg);
+    else K.assignSeeded(S, start, end, b);
   }
 }
 
 /** Body of a worker thread: receives the shared state once, then runs ops on request. */
-export function workerMain(
-  port: import('node:worker_threads').MessagePort,
-  run: typeof runBlocks,
-  assign: typeof assignKernel,
-  seed: typeof seedKernel,
-  inertia: typeof inertiaKernel,
-  sums: typeof sumsKernel,
-): void {
+export function workerMain(port: import('node:worker_threads').MessagePort, run: typeof runBlocks, K: Kernels): void {
   let S: KernelState | null = null;
   port.on('message', (msg: { type: string; state?: KernelState; op?: number; arg?: number }) => {
     if (msg.type === 'init') {
@@ -431,7 +494,7 @@ export function workerMain(
       port.postMessage({ type: 'ready' });
     } else if (msg.type === 'run' && S !== null) {
       try {
-        run(S, msg.op as number, msg.arg as number, assign, seed, inertia, sums);
+        run(S, msg.op as number, msg.arg as number, K);
         port.postMessage({ type: 'done' });
       } catch (e) {
         port.postMessage({ type: 'error', message: String(e && (e as Error).stack ? (e as Error).stack : e) });

@@ -3,7 +3,27 @@
 // { eval: true })`), so nothing needs a separate worker file on disk: the same code works under jest
 // (TypeScript transformed on the fly), in the CLI's esbuild bundle and in a minified Lambda bundle.
 import { Worker } from 'node:worker_threads';
-import { assignKernel, inertiaKernel, KernelState, runBlocks, seedKernel, sumsKernel, workerMain } from './kernels';
+import {
+  assignKernel,
+  assignSeededKernel,
+  inertiaKernel,
+  KernelState,
+  Kernels,
+  runBlocks,
+  seedDotKernel,
+  seedKernel,
+  sumsKernel,
+  workerMain,
+} from './kernels';
+
+const KERNELS: Kernels = {
+  assign: assignKernel,
+  seedDot: seedDotKernel,
+  seed: seedKernel,
+  inertia: inertiaKernel,
+  sums: sumsKernel,
+  assignSeeded: assignSeededKernel,
+};
 
 export interface Executor {
   readonly threads: number;
@@ -17,13 +37,17 @@ export function workerSource(): string {
   return [
     "'use strict';",
     "const { parentPort } = require('node:worker_threads');",
-    `const assignKernel = (${assignKernel.toString()});`,
-    `const seedKernel = (${seedKernel.toString()});`,
-    `const inertiaKernel = (${inertiaKernel.toString()});`,
-    `const sumsKernel = (${sumsKernel.toString()});`,
+    'const K = {',
+    `  assign: (${assignKernel.toString()}),`,
+    `  seedDot: (${seedDotKernel.toString()}),`,
+    `  seed: (${seedKernel.toString()}),`,
+    `  inertia: (${inertiaKernel.toString()}),`,
+    `  sums: (${sumsKernel.toString()}),`,
+    `  assignSeeded: (${assignSeededKernel.toString()}),`,
+    '};',
     `const runBlocks = (${runBlocks.toString()});`,
     `const workerMain = (${workerMain.toString()});`,
-    'workerMain(parentPort, runBlocks, assignKernel, seedKernel, inertiaKernel, sumsKernel);',
+    'workerMain(parentPort, runBlocks, K);',
   ].join('\n');
 }
 
@@ -32,7 +56,7 @@ class InProcess implements Executor {
   constructor(private readonly S: KernelState) {}
   async run(op: number, arg = 0): Promise<void> {
     this.S.counter[0] = 0;
-    runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel, sumsKernel);
+    runBlocks(this.S, op, arg, KERNELS);
   }
   async close(): Promise<void> {}
 }
@@ -125,7 +149,7 @@ class Pool implements Executor {
     for (const w of this.workers) w.postMessage({ type: 'run', op, arg });
     // The main thread claims blocks too; workers join as soon as they receive the message.
     try {
-      runBlocks(this.S, op, arg, assignKernel, seedKernel, inertiaKernel, sumsKernel);
+      runBlocks(this.S, op, arg, KERNELS);
     } catch (e) {
       // wait for the workers to finish before reporting, so no op runs concurrently
       return done.then(
