@@ -18,7 +18,19 @@
 //   worker threads; every reduction is summed per block and then in block order.
 import { availableParallelism } from 'node:os';
 import { CsrMatrix, InputError, KMeansEngine, KMeansOptions, KMeansResult } from '../types';
-import { KernelState, OP_ASSIGN, OP_ASSIGN_SEEDED, OP_INERTIA, OP_SEED, OP_SEED_DOT, OP_SUMS } from './kernels';
+import {
+  KernelState,
+  OP_ASSIGN,
+  OP_ASSIGN_SEEDED,
+  OP_CENTRES,
+  OP_CSC_COUNT,
+  OP_CSC_FILL,
+  OP_GRAM,
+  OP_INERTIA,
+  OP_SEED,
+  OP_SEED_DOT,
+  OP_SUMS,
+} from './kernels';
 import { RandomState } from './mt19937';
 import { effectiveThreads, Executor, startExecutor } from './pool';
 
@@ -29,8 +41,8 @@ export const SMALL_NNZ = 1_000_000;
 export const MAX_DEFAULT_THREADS = 8;
 /** The kernels track groups of 4 centres in a 31-bit mask. */
 export const MAX_K = 124;
-/** Row ranges each k-means++ candidate's dot products are split into (fixed: results never depend on it). */
-export const DOT_RANGES = 8;
+/** Ranges the range ops split rows or columns into (fixed: results never depend on the thread count). */
+export const RANGES = 8;
 
 /** Thread count used when the caller does not choose one. */
 export function defaultThreads(nnz: number): number {
@@ -48,7 +60,8 @@ export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): P
   const S = allocState(x, opts.k, effectiveThreads(threads, Math.ceil(x.nRows / BLOCK_SIZE)));
   const exec = await startExecutor(S, threads);
   try {
-    const tolAbs = opts.tol * meanVariance(x);
+    await buildCsc(S, exec);
+    const tolAbs = opts.tol * meanVarianceCsc(S);
     const m = new MainState(S);
     // one stream for all restarts, consumed in order (scikit-learn passes one RandomState to every init)
     const rs = new RandomState(opts.seed);
@@ -152,14 +165,6 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
   const indices = toShared(x.indices.length === nnz ? x.indices : x.indices.subarray(0, nnz), Int32Array, shared);
   const values =
     x.values === null ? null : toShared(x.values.length === nnz ? x.values : x.values.subarray(0, nnz), Float64Array, shared);
-  const xnorm = alloc(Float64Array, n, shared);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    if (values === null) s = indptr[i + 1] - indptr[i];
-    else for (let p = indptr[i]; p < indptr[i + 1]; p++) s += values[p] * values[p];
-    xnorm[i] = s;
-  }
-  const csc = transpose(indptr, indices, values, n, d, shared);
   const outStride = Math.max(4, tMax);
   return {
     n,
@@ -171,7 +176,7 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     indptr,
     indices,
     values,
-    xnorm,
+    xnorm: alloc(Float64Array, n, shared), // set by the transpose's count op
     labels: alloc(Int32Array, n, shared),
     upper: alloc(Float64Array, n, shared),
     lower: alloc(Float64Array, n * k, shared),
@@ -180,14 +185,19 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     half: alloc(Float64Array, k * k, shared),
     sHalf: alloc(Float64Array, k, shared),
     shift: alloc(Float64Array, k, shared),
-    cscPtr: csc.ptr,
-    cscRows: csc.rows,
-    cscVals: csc.vals,
+    cscPtr: alloc(Int32Array, d + 1, shared),
+    cscRows: alloc(Int32Array, nnz, shared),
+    cscVals: values === null ? null : alloc(Float64Array, nnz, shared),
     candRows: alloc(Int32Array, tMax, shared),
     candNorm: alloc(Float64Array, tMax, shared),
     tMax,
     candDot: alloc(Float64Array, tMax * n, shared),
-    nDotRanges: DOT_RANGES,
+    nRanges: RANGES,
+    rangeRows: rangeRows(indptr, n, RANGES),
+    cscNext: alloc(Int32Array, RANGES * d, shared),
+    inv: alloc(Float64Array, kp, shared),
+    centrePart: alloc(Float64Array, RANGES * 2 * kp, shared),
+    gramPart: alloc(Float64Array, RANGES * k * k, shared),
     closest: alloc(Float64Array, n, shared),
     candDist: alloc(Float64Array, tMax * n, shared),
     sumT: alloc(Float64Array, d * kp, shared),
@@ -199,30 +209,64 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
   };
 }
 
-/** The matrix by columns: for each column its rows (ascending) and values. */
-function transpose(
-  indptr: Int32Array,
-  indices: Int32Array,
-  values: Float64Array | null,
-  n: number,
-  d: number,
-  shared: boolean,
-): { ptr: Int32Array; rows: Int32Array; vals: Float64Array | null } {
+/** R + 1 row boundaries splitting the non-zeros into R ranges of about equal size. */
+function rangeRows(indptr: Int32Array, n: number, R: number): Int32Array {
+  const out = new Int32Array(R + 1);
   const nnz = indptr[n];
-  const ptr = alloc(Int32Array, d + 1, shared);
-  for (let p = 0; p < nnz; p++) ptr[indices[p] + 1]++;
-  for (let j = 0; j < d; j++) ptr[j + 1] += ptr[j];
-  const next = ptr.slice(0, d);
-  const rows = alloc(Int32Array, nnz, shared);
-  const vals = values === null ? null : alloc(Float64Array, nnz, shared);
-  for (let i = 0; i < n; i++) {
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
-      const q = next[indices[p]]++;
-      rows[q] = i;
-      if (vals !== null) vals[q] = (values as Float64Array)[p];
+  for (let r = 1; r < R; r++) {
+    const target = Math.floor((r * nnz) / R);
+    let lo = out[r - 1];
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (indptr[mid] < target) lo = mid + 1;
+      else hi = mid;
+    }
+    out[r] = lo;
+  }
+  out[R] = n;
+  return out;
+}
+
+/** The CSC copy (and ‖x_i‖²): count per row range and column in parallel, turn the counts into
+ * positions, then place every entry in parallel. */
+async function buildCsc(S: KernelState, exec: Executor): Promise<void> {
+  await exec.run(OP_CSC_COUNT);
+  const { d, nRanges: R, cscNext, cscPtr } = S;
+  let pos = 0;
+  for (let j = 0; j < d; j++) {
+    cscPtr[j] = pos;
+    for (let r = 0; r < R; r++) {
+      const c = cscNext[r * d + j];
+      cscNext[r * d + j] = pos;
+      pos += c;
     }
   }
-  return { ptr, rows, vals };
+  cscPtr[d] = pos;
+  await exec.run(OP_CSC_FILL);
+}
+
+/** meanVariance from the CSC copy (binary: each column's sum and sum of squares are its count). */
+function meanVarianceCsc(S: KernelState): number {
+  const { n, d, cscPtr, cscVals } = S;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    let sq = 0;
+    if (cscVals === null) {
+      sum = cscPtr[j + 1] - cscPtr[j];
+      sq = sum;
+    } else {
+      for (let q = cscPtr[j]; q < cscPtr[j + 1]; q++) {
+        sum += cscVals[q];
+        sq += cscVals[q] * cscVals[q];
+      }
+    }
+    const mean = sum / n;
+    const v = sq / n - mean * mean;
+    total += v > 0 ? v : 0;
+  }
+  return total / d;
 }
 
 /** State only the main thread touches: cluster sizes, the k-means++ cumulative sums. */
@@ -275,7 +319,7 @@ async function runInit(
   tolAbs: number,
 ): Promise<{ inertia: number; iterations: number; seeds: number[] }> {
   const seeds = await seedPlusPlus(S, m, exec, rs);
-  setCentresFromRows(S, seeds);
+  await setCentresFromRows(S, exec, seeds);
   m.drift = 0;
 
   // seeding left every row's exact squared distance to each centre in `lower`
@@ -290,7 +334,7 @@ async function runInit(
     iterations++;
     const relocated = await relocateEmpty(S, m, exec);
     if (relocated > 0) lastChanged += relocated;
-    const shiftTot = updateCentres(S, m);
+    const shiftTot = await updateCentres(S, m, exec);
     opts.onProgress?.({ init, nInit: opts.nInit, iteration: iterations, inertia: ubSq });
     // sklearn's order: labels unchanged by the last assignment ⇒ converged; else centre shift ≤ tol
     if (lastChanged === 0) {
@@ -393,13 +437,13 @@ function searchLeft(cum: Float64Array, v: number): number {
   return Math.min(lo, cum.length - 1);
 }
 
-function setCentresFromRows(S: KernelState, rows: number[]): void {
+async function setCentresFromRows(S: KernelState, exec: Executor, rows: number[]): Promise<void> {
   S.ct.fill(0);
   rows.forEach((r, c) => {
     scatterRow(S, r, S.ct, S.kp, c);
     S.cnorm[c] = S.xnorm[r];
   });
-  computeHalfDistances(S);
+  await computeHalfDistances(S, exec);
 }
 
 /** Adds (sign 1) or removes (sign −1) row i to/from centre c's sums, on the main thread (relocation). */
@@ -461,12 +505,12 @@ async function relocateEmpty(S: KernelState, m: MainState, exec: Executor): Prom
   return moved;
 }
 
-/** New centres = sums / counts; records each centre's shift and returns the total squared shift. */
-function updateCentres(S: KernelState, m: MainState): number {
-  const { k, kp, d, ct, cnorm, shift } = S;
+/** New centres = sums / counts (in parallel over column ranges); records each centre's shift and
+ * returns the total squared shift. */
+async function updateCentres(S: KernelState, m: MainState, exec: Executor): Promise<number> {
+  const { k, kp, d, ct, cnorm, shift, inv, centrePart, nRanges } = S;
   const sumT = S.sumT;
   const counts = m.counts;
-  const inv = new Float64Array(kp);
   for (let c = 0; c < k; c++) {
     if (counts[c] > 0) inv[c] = 1 / counts[c];
     else {
@@ -475,16 +519,14 @@ function updateCentres(S: KernelState, m: MainState): number {
       inv[c] = 1;
     }
   }
+  await exec.run(OP_CENTRES);
   const shift2 = new Float64Array(kp);
   const norm = new Float64Array(kp);
-  const n = d * kp;
-  for (let base = 0; base < n; base += kp) {
+  for (let r = 0; r < nRanges; r++) {
+    const o = r * 2 * kp;
     for (let c = 0; c < k; c++) {
-      const v = sumT[base + c] * inv[c];
-      const diff = v - ct[base + c];
-      shift2[c] += diff * diff;
-      norm[c] += v * v;
-      ct[base + c] = v;
+      shift2[c] += centrePart[o + c];
+      norm[c] += centrePart[o + kp + c];
     }
   }
   for (let c = 0; c < k; c++) if (counts[c] === 0) for (let j = 0; j < d; j++) sumT[j * kp + c] = 0;
@@ -504,7 +546,7 @@ function updateCentres(S: KernelState, m: MainState): number {
   let minHalf = Infinity;
   for (let c = 0; c < k; c++) if (S.sHalf[c] < minHalf) minHalf = S.sHalf[c];
   if (m.drift > DRIFT_EXACT * minHalf || !Number.isFinite(minHalf)) {
-    computeHalfDistances(S);
+    await computeHalfDistances(S, exec);
     m.drift = 0;
   } else {
     decayHalfDistances(S);
@@ -531,18 +573,15 @@ function decayHalfDistances(S: KernelState): void {
   if (k === 1) sHalf[0] = Infinity;
 }
 
-/** half[a*k+b] = ‖c_a − c_b‖ / 2 and sHalf[a] = min over b ≠ a, from the Gram matrix of the centres. */
-function computeHalfDistances(S: KernelState): void {
-  const { k, kp, d, ct, cnorm, half, sHalf } = S;
+/** half[a*k+b] = ‖c_a − c_b‖ / 2 and sHalf[a] = min over b ≠ a, from the Gram matrix of the centres
+ * (partial Grams over column ranges in parallel, added in range order). */
+async function computeHalfDistances(S: KernelState, exec: Executor): Promise<void> {
+  const { k, cnorm, half, sHalf, gramPart, nRanges } = S;
+  await exec.run(OP_GRAM);
   const gram = new Float64Array(k * k);
-  for (let j = 0; j < d; j++) {
-    const base = j * kp;
-    for (let a = 0; a < k; a++) {
-      const va = ct[base + a];
-      if (va === 0) continue;
-      const ga = a * k;
-      for (let b = a + 1; b < k; b++) gram[ga + b] += va * ct[base + b];
-    }
+  for (let r = 0; r < nRanges; r++) {
+    const o = r * k * k;
+    for (let q = 0; q < k * k; q++) gram[q] += gramPart[o + q];
   }
   sHalf.fill(Infinity);
   for (let a = 0; a < k; a++) {

@@ -49,8 +49,18 @@ export interface KernelState {
   tMax: number;
   /** seeding: tMax × n dot products x_i · candidate (candDot[c*n + i]) */
   candDot: Float64Array;
-  /** seeding: row ranges each candidate's dot products are split into (any split gives identical sums) */
-  nDotRanges: number;
+  /** fixed number of ranges the range ops split rows or columns into (any split gives identical results) */
+  nRanges: number;
+  /** nRanges + 1 row boundaries with about equal non-zeros per range (the transpose ops) */
+  rangeRows: Int32Array;
+  /** transpose: per row range, each column's count, then its first free position (nRanges × d) */
+  cscNext: Int32Array;
+  /** centre update: 1 / cluster size (kp) */
+  inv: Float64Array;
+  /** centre update: per column range, partial Σ shift² (kp) then Σ centre² (kp): nRanges × 2kp */
+  centrePart: Float64Array;
+  /** centre Gram matrix: per column range, partial k × k (upper triangle) */
+  gramPart: Float64Array;
   /** seeding: squared distance of each point to its closest chosen centre */
   closest: Float64Array;
   /** seeding: tMax × n squared distances min(closest, d(x, candidate t)) */
@@ -73,6 +83,10 @@ export const OP_SEED = 2;
 export const OP_INERTIA = 3;
 export const OP_SUMS = 4;
 export const OP_ASSIGN_SEEDED = 5;
+export const OP_CSC_COUNT = 6;
+export const OP_CSC_FILL = 7;
+export const OP_CENTRES = 8;
+export const OP_GRAM = 9;
 
 /** The kernels, passed as one object to runBlocks and the worker loop (see the file comment). */
 export interface Kernels {
@@ -82,6 +96,9 @@ export interface Kernels {
   inertia: typeof inertiaKernel;
   sums: typeof sumsKernel;
   assignSeeded: typeof assignSeededKernel;
+  transpose: typeof transposeKernel;
+  centres: typeof centresKernel;
+  gram: typeof gramKernel;
 }
 
 /**
@@ -275,13 +292,13 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
  * k-means++ trial, part 1: dot products of every row with candidate `c` (a row of the matrix itself),
  * through the CSC copy: for each non-zero (j, v) of the candidate, every row with a non-zero in column j
  * gets x_ij·v added. Only rows sharing a movie with the candidate are touched, far fewer than all
- * non-zeros. Block b = candidate ⌊b / nDotRanges⌋, rows of range b mod nDotRanges. Each row's sum is
+ * non-zeros. Block b = candidate ⌊b / nRanges⌋, rows of range b mod nRanges. Each row's sum is
  * accumulated in ascending column order with the same products as a row-wise pass, so the result is
  * bit-identical to one, whatever the split.
  */
 export function seedDotKernel(S: KernelState, block: number): void {
   const n = S.n;
-  const R = S.nDotRanges;
+  const R = S.nRanges;
   const c = Math.floor(block / R);
   const range = block - c * R;
   const lo = Math.floor((range * n) / R);
@@ -422,10 +439,11 @@ export function inertiaKernel(S: KernelState, start: number, end: number, block:
 }
 
 /**
- * Centre sums for columns in range r of nColRanges: mode 1 rebuilds them from all rows, mode 0 moves
- * only the rows whose label differs from `prev` (subtract from the old centre, add to the new). Every
- * sum receives its additions in row order whatever the split, so the result never depends on it.
- * Needs column indices sorted within each row (the CSR contract).
+ * Centre sums for columns in range r of nColRanges: mode 1 rebuilds them from the CSC copy (each
+ * column's rows in ascending order), mode 0 moves only the rows whose label differs from `prev`
+ * (subtract from the old centre, add to the new). Either way every sum receives its additions in row
+ * order whatever the split, so the result never depends on it. Needs column indices sorted within each
+ * row (the CSR contract).
  */
 export function sumsKernel(S: KernelState, r: number, mode: number): void {
   const n = S.n;
@@ -434,17 +452,29 @@ export function sumsKernel(S: KernelState, r: number, mode: number): void {
   const nr = S.nColRanges;
   const j0 = Math.floor((r * d) / nr);
   const j1 = Math.floor(((r + 1) * d) / nr);
+  const labels = S.labels;
+  const sumT = S.sumT;
+  if (mode === 1) {
+    sumT.fill(0, j0 * kp, j1 * kp);
+    const cscPtr = S.cscPtr;
+    const cscRows = S.cscRows;
+    const cscVals = S.cscVals;
+    for (let j = j0; j < j1; j++) {
+      const base = j * kp;
+      const q1 = cscPtr[j + 1];
+      if (cscVals === null) for (let q = cscPtr[j]; q < q1; q++) sumT[base + labels[cscRows[q]]] += 1;
+      else for (let q = cscPtr[j]; q < q1; q++) sumT[base + labels[cscRows[q]]] += cscVals[q];
+    }
+    return;
+  }
   const indptr = S.indptr;
   const indices = S.indices;
   const values = S.values;
-  const labels = S.labels;
   const prev = S.prev;
-  const sumT = S.sumT;
-  if (mode === 1) sumT.fill(0, j0 * kp, j1 * kp);
   for (let i = 0; i < n; i++) {
     const a = labels[i];
     const b = prev[i];
-    if (mode === 0 && a === b) continue;
+    if (a === b) continue;
     let lo = indptr[i];
     const end = indptr[i + 1];
     if (j0 > 0) {
@@ -460,8 +490,102 @@ export function sumsKernel(S: KernelState, r: number, mode: number): void {
       if (j >= j1) break;
       const v = values === null ? 1 : values[p];
       const q = j * kp;
-      if (mode === 0) sumT[q + b] -= v;
+      sumT[q + b] -= v;
       sumT[q + a] += v;
+    }
+  }
+}
+
+/**
+ * The CSC copy, built in two range ops over rows [rangeRows[r], rangeRows[r+1]). mode 0: count each
+ * column's entries of the range into cscNext[r*d + j] (and set ‖x_i‖² of its rows); the main thread then
+ * turns the counts into first positions (column start + counts of earlier ranges). mode 1: place each
+ * entry at its column's next position. Within a column, rows come out ascending whatever the split.
+ */
+export function transposeKernel(S: KernelState, r: number, mode: number): void {
+  const d = S.d;
+  const i0 = S.rangeRows[r];
+  const i1 = S.rangeRows[r + 1];
+  const indptr = S.indptr;
+  const indices = S.indices;
+  const values = S.values;
+  const next = S.cscNext;
+  const o = r * d;
+  if (mode === 0) {
+    next.fill(0, o, o + d);
+    const xnorm = S.xnorm;
+    for (let i = i0; i < i1; i++) {
+      const p1 = indptr[i + 1];
+      let sq = 0;
+      for (let p = indptr[i]; p < p1; p++) {
+        next[o + indices[p]]++;
+        if (values !== null) sq += values[p] * values[p];
+      }
+      xnorm[i] = values === null ? p1 - indptr[i] : sq;
+    }
+    return;
+  }
+  const rows = S.cscRows;
+  const vals = S.cscVals;
+  for (let i = i0; i < i1; i++) {
+    const p1 = indptr[i + 1];
+    for (let p = indptr[i]; p < p1; p++) {
+      const q = next[o + indices[p]]++;
+      rows[q] = i;
+      if (vals !== null) vals[q] = (values as Float64Array)[p];
+    }
+  }
+}
+
+/**
+ * Centre update over column range r of nRanges: ct = sumT · inv (per centre), and the range's partial
+ * Σ (new − old)² and Σ new² per centre into centrePart[r*2kp …]. The main thread adds the partials in
+ * range order, so the totals never depend on the thread count.
+ */
+export function centresKernel(S: KernelState, r: number): void {
+  const d = S.d;
+  const k = S.k;
+  const kp = S.kp;
+  const R = S.nRanges;
+  const j0 = Math.floor((r * d) / R);
+  const j1 = Math.floor(((r + 1) * d) / R);
+  const ct = S.ct;
+  const sumT = S.sumT;
+  const inv = S.inv;
+  const part = S.centrePart;
+  const o = r * 2 * kp;
+  part.fill(0, o, o + 2 * kp);
+  for (let j = j0; j < j1; j++) {
+    const base = j * kp;
+    for (let c = 0; c < k; c++) {
+      const v = sumT[base + c] * inv[c];
+      const diff = v - ct[base + c];
+      part[o + c] += diff * diff;
+      part[o + kp + c] += v * v;
+      ct[base + c] = v;
+    }
+  }
+}
+
+/** Partial Gram matrix of the centres (a < b) over column range r, into gramPart[r*k*k …]. */
+export function gramKernel(S: KernelState, r: number): void {
+  const d = S.d;
+  const k = S.k;
+  const kp = S.kp;
+  const R = S.nRanges;
+  const j0 = Math.floor((r * d) / R);
+  const j1 = Math.floor(((r + 1) * d) / R);
+  const ct = S.ct;
+  const g = S.gramPart;
+  const o = r * k * k;
+  g.fill(0, o, o + k * k);
+  for (let j = j0; j < j1; j++) {
+    const base = j * kp;
+    for (let a = 0; a < k; a++) {
+      const va = ct[base + a];
+      if (va === 0) continue;
+      const ga = o + a * k;
+      for (let b = a + 1; b < k; b++) g[ga + b] += va * ct[base + b];
     }
   }
 }
@@ -469,7 +593,7 @@ export function sumsKernel(S: KernelState, r: number, mode: number): void {
 /** Claims blocks from the shared counter until none are left and runs `op` on each. The same loop runs
  * on the main thread and in every worker; which thread ran a block never changes its result. */
 export function runBlocks(S: KernelState, op: number, arg: number, K: Kernels): void {
-  const nBlocks = op === 4 ? S.nColRanges : op === 1 ? arg * S.nDotRanges : S.nBlocks;
+  const nBlocks = op === 4 ? S.nColRanges : op === 1 ? arg * S.nRanges : op >= 6 ? S.nRanges : S.nBlocks;
   const bs = S.blockSize;
   for (;;) {
     const b = Atomics.add(S.counter, 0, 1);
@@ -481,7 +605,11 @@ export function runBlocks(S: KernelState, op: number, arg: number, K: Kernels): 
     else if (op === 2) K.seed(S, start, end, b, arg);
     else if (op === 3) K.inertia(S, start, end, b);
     else if (op === 4) K.sums(S, b, arg);
-    else K.assignSeeded(S, start, end, b);
+    else if (op === 5) K.assignSeeded(S, start, end, b);
+    else if (op === 6) K.transpose(S, b, 0);
+    else if (op === 7) K.transpose(S, b, 1);
+    else if (op === 8) K.centres(S, b);
+    else K.gram(S, b);
   }
 }
 

@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 import {
   assignKernel,
   assignSeededKernel,
+  centresKernel,
+  gramKernel,
   inertiaKernel,
   KernelState,
   Kernels,
@@ -13,6 +15,7 @@ import {
   seedDotKernel,
   seedKernel,
   sumsKernel,
+  transposeKernel,
   workerMain,
 } from './kernels';
 
@@ -23,6 +26,9 @@ const KERNELS: Kernels = {
   inertia: inertiaKernel,
   sums: sumsKernel,
   assignSeeded: assignSeededKernel,
+  transpose: transposeKernel,
+  centres: centresKernel,
+  gram: gramKernel,
 };
 
 export interface Executor {
@@ -44,6 +50,9 @@ export function workerSource(): string {
     `  inertia: (${inertiaKernel.toString()}),`,
     `  sums: (${sumsKernel.toString()}),`,
     `  assignSeeded: (${assignSeededKernel.toString()}),`,
+    `  transpose: (${transposeKernel.toString()}),`,
+    `  centres: (${centresKernel.toString()}),`,
+    `  gram: (${gramKernel.toString()}),`,
     '};',
     `const runBlocks = (${runBlocks.toString()});`,
     `const workerMain = (${workerMain.toString()});`,
