@@ -200,8 +200,9 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
       parts.push(
         'Ratios are ours / scikit-learn. CPU seconds count all threads (both sides use 2 here) and are less sensitive to',
         "other jobs on this shared machine than wall seconds; the bar is on wall seconds. Our CPU seconds also include the",
-        'counts phase (single-threaded, see its wall seconds above), so the CPU ratio errs against us. The two start from',
-        'different k-means++ centres (different random generators), so iteration counts differ; "per iteration" divides that out.',
+        'counts phase (single-threaded, see its wall seconds above), so the CPU ratio errs against us. Both start from the',
+        "same k-means++ centres (the engine draws numpy's RandomState(0) stream as scikit-learn does), so iterations and",
+        'inertia should match; "per iteration" would divide out a difference.',
         '',
       );
     }

@@ -63,7 +63,8 @@ export function validateParams(p: TrainingParams | RecommenderParams): void {
   if (!Number.isInteger(p.nInit) || p.nInit < 1) bad('nInit', 'a positive integer', p.nInit);
   if (!Number.isInteger(p.maxIter) || p.maxIter < 1) bad('maxIter', 'a positive integer', p.maxIter);
   if (!(typeof p.tol === 'number' && p.tol >= 0 && Number.isFinite(p.tol))) bad('tol', 'a finite number ≥ 0', p.tol);
-  if (!Number.isInteger(p.seed) || p.seed < 0) bad('seed', 'a non-negative integer', p.seed);
+  // numpy's RandomState seeds (the K-means engine draws scikit-learn's stream): 0 … 2³² − 1
+  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) bad('seed', 'an integer between 0 and 4294967295', p.seed);
   if (!Number.isInteger(p.minClusterSize) || p.minClusterSize < 0) {
     bad('minClusterSize', 'a non-negative integer', p.minClusterSize);
   }

@@ -101,7 +101,7 @@ describe('kmeans (default engine)', () => {
     }
   });
 
-  test('same seed ⇒ identical labels and inertia; every restart keeps its own stream', async () => {
+  test('same seed ⇒ identical labels and inertia; restarts draw from one stream in order (restart 0 = a 1-restart run)', async () => {
     const x = plantedBinary(300, 60, 4, 0.4, 0.05);
     const a = await kmeans(x, opts({ k: 4, nInit: 4, seed: 42 }));
     const b = await kmeans(x, opts({ k: 4, nInit: 4, seed: 42 }));
@@ -176,6 +176,11 @@ describe('kmeans (default engine)', () => {
     await expect(kmeans(x, opts({ nInit: 0 }))).rejects.toThrow(InputError);
     await expect(kmeans(x, opts({ tol: -1 }))).rejects.toThrow(InputError);
     await expect(kmeans(x, opts({ threads: 0 }))).rejects.toThrow(InputError);
+    // seeds are numpy RandomState seeds
+    await expect(kmeans(x, opts({ k: 2, seed: -1 }))).rejects.toThrow(/seed must be an integer between 0 and 4294967295/);
+    await expect(kmeans(x, opts({ k: 2, seed: 2 ** 32 }))).rejects.toThrow(InputError);
+    await expect(kmeans(x, opts({ k: 2, seed: 0.5 }))).rejects.toThrow(InputError);
+    await expect(kmeans(x, opts({ k: 2, seed: 2 ** 32 - 1 }))).resolves.toHaveProperty('iterations');
     await expect(kmeans(randomBinary(130, 5, 0.5), opts({ k: 125 }))).rejects.toThrow(/above 124/);
     const broken: CsrMatrix = { ...x, indices: x.indices.map(() => 99) };
     await expect(kmeans(broken, opts({ k: 2 }))).rejects.toThrow(/column index 99/);

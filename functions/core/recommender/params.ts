@@ -102,7 +102,8 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   posInt('k', p.k);
   posInt('nInit', p.nInit);
   posInt('maxIter', p.maxIter);
-  if (!Number.isInteger(p.seed) || p.seed < 0) bad('seed', 'a non-negative integer', p.seed);
+  // numpy's RandomState seeds (the K-means engine draws scikit-learn's stream): 0 … 2³² − 1
+  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) bad('seed', 'an integer between 0 and 4294967295', p.seed);
   if (!Number.isInteger(p.minClusterSize) || p.minClusterSize < 0) bad('minClusterSize', 'a non-negative integer', p.minClusterSize);
   if (!(typeof p.tol === 'number' && Number.isFinite(p.tol) && p.tol >= 0)) bad('tol', 'a finite number ≥ 0', p.tol);
   if (p.algorithm !== 'taste') return;
