@@ -11,6 +11,7 @@ import { finished } from 'node:stream/promises';
 import { generateRatings, GenerateOptions } from '../functions/core/generate';
 import { buildMatrix } from '../functions/core/matrix';
 import { readRatings } from '../functions/core/ratings';
+import { unitRows } from '../functions/core/recommender/features';
 import { CsrMatrix } from '../functions/core/types';
 
 export const REPO = resolve(__dirname, '..');
@@ -58,18 +59,8 @@ export async function parityMatrix(dir: string): Promise<CsrMatrix> {
   return buildMatrix(interactions).matrix;
 }
 
-/** The same matrix with every row scaled to unit length. */
-export function unitRows(x: CsrMatrix): CsrMatrix {
-  const nnz = x.indptr[x.nRows];
-  const values = new Float64Array(nnz);
-  for (let i = 0; i < x.nRows; i++) {
-    const a = x.indptr[i];
-    const b = x.indptr[i + 1];
-    const v = b > a ? 1 / Math.sqrt(b - a) : 0;
-    values.fill(v, a, b);
-  }
-  return { ...x, values };
-}
+/** The taste model's input: every row scaled to unit length (functions/core/recommender/features.ts). */
+export { unitRows } from '../functions/core/recommender/features';
 
 export function sklearnAvailable(): boolean {
   try {
