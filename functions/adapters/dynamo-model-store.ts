@@ -483,8 +483,9 @@ export class DynamoModelStore implements ModelStore {
     if (items.length === 0) return null;
     items.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     const head = items[0];
-    const movies: number[] = [];
-    for (const it of items) for (const m of unpackAscending(it.m as string)) movies.push(m);
+    // almost every user is one item: its decoded list is used as is, without a copy
+    const movies = unpackAscending(head.m as string);
+    for (let i = 1; i < items.length; i++) for (const m of unpackAscending(items[i].m as string)) movies.push(m);
     const f = head.f as Set<number> | undefined;
     const user: UserRecord = {
       userId,
