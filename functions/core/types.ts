@@ -86,6 +86,9 @@ export interface KMeansOptions {
   seed: number;
   /** worker threads (default: available parallelism, capped) */
   threads?: number;
+  /** default engine: use the WebAssembly SIMD assignment kernel when the runtime has it (default true;
+   * MOVIEREC_KMEANS_SIMD=0 also turns it off). Results are identical either way. */
+  simd?: boolean;
   onProgress?: (p: KMeansProgress) => void;
 }
 

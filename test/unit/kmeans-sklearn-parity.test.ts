@@ -64,11 +64,16 @@ test(`reference: ${live ? 'scikit-learn run live, equal to the committed JSON' :
 describe.each(CASES.map((c, i) => [`k=${c.k} nInit=${c.nInit} seed=${c.seed}${c.weighted ? ' unit rows' : ' binary'}`, i] as const))(
   'same as scikit-learn: %s',
   (_name, i) => {
-    test.each([1, 2])('threads %i: starting rows, iterations, labels and inertia', async (threads) => {
+    test.each([
+      [1, 'SIMD', true],
+      [2, 'SIMD', true],
+      [1, 'scalar', false],
+      [2, 'scalar', false],
+    ] as const)('threads %i, %s kernels: starting rows, iterations, labels and inertia', async (threads, _kind, simd) => {
       const ref = reference.cases[i];
       const m = ref.weighted ? unitRows(x) : x;
       expect(m.nRows).toBe(ref.labels.length);
-      const r = await kmeans(m, { k: ref.k, nInit: ref.nInit, maxIter: 300, tol: 1e-4, seed: ref.seed, threads });
+      const r = await kmeans(m, { k: ref.k, nInit: ref.nInit, maxIter: 300, tol: 1e-4, seed: ref.seed, threads, simd });
       expect(r.starts?.[0]).toEqual(ref.seeds);
       expect(r.iterations).toBe(ref.iterations);
       expect(Array.from(r.labels)).toEqual(ref.labels);

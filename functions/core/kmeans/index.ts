@@ -8,8 +8,9 @@
 //   copy (only rows sharing a movie with the candidate are touched), and the chosen centres' exact
 //   distances double as the first assignment;
 // - centres are stored transposed (movie × k, padded to groups of 4), so one pass over a row's
-//   non-zeros yields its dot products with a group of 4 (or a pair of groups, 8) centres, the running
-//   sums kept in locals; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
+//   non-zeros yields its dot products with a group of centres: 16 at once in WebAssembly SIMD
+//   (simd.wat; all arrays then live in one shared WebAssembly memory), or 4/8 in the scalar JavaScript
+//   fallback, with bit-identical sums; ‖x‖² and ‖c‖² are precomputed, d² = ‖x‖² − 2x·c + ‖c‖²;
 // - Elkan bounds (an upper bound per row, a lower bound per row and centre, half the centre-centre
 //   distances) skip whole rows, and otherwise every group of centres they rule out;
 // - centre sums are kept between iterations and only rows whose label changed update them, split by
@@ -32,6 +33,7 @@ import {
   OP_SUMS,
 } from './kernels';
 import { RandomState } from './mt19937';
+import { SIMD_WASM_BASE64 } from './simd-wasm';
 import { effectiveThreads, Executor, startExecutor } from './pool';
 
 /** Rows per kernel block. Fixed (never derived from the thread count) so results do not depend on it. */
@@ -57,7 +59,8 @@ export const kmeans: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions): P
   if (!Number.isInteger(threads) || threads < 1) {
     throw new InputError('bad_param', `threads must be a positive integer, got ${JSON.stringify(opts.threads)}.`);
   }
-  const S = allocState(x, opts.k, effectiveThreads(threads, Math.ceil(x.nRows / BLOCK_SIZE)));
+  const useSimd = opts.simd ?? process.env.MOVIEREC_KMEANS_SIMD !== '0';
+  const S = allocState(x, opts.k, effectiveThreads(threads, Math.ceil(x.nRows / BLOCK_SIZE)), useSimd);
   const exec = await startExecutor(S, threads);
   try {
     await buildCsc(S, exec);
@@ -140,32 +143,100 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
 
 type TypedCtor<T> = { new (buf: ArrayBufferLike, offset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
 
-function alloc<T>(ctor: TypedCtor<T>, length: number, shared: boolean): T {
-  const bytes = Math.max(1, length) * ctor.BYTES_PER_ELEMENT;
-  const buf = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  return new ctor(buf, 0, length);
+/**
+ * Where the kernel state's arrays live. Scalar path: one (Shared)ArrayBuffer each. SIMD path: every
+ * array is a view into one shared WebAssembly memory (so simd.wat can read the matrix and the centres
+ * and worker threads share it), 64-byte aligned; the layout is measured by a first dry pass.
+ */
+class Arena {
+  bytes = 0;
+  constructor(
+    private readonly mode: 'measure' | 'wasm' | 'plain',
+    private readonly shared: boolean,
+    private readonly buffer: ArrayBufferLike | null = null,
+  ) {}
+
+  alloc<T>(ctor: TypedCtor<T>, length: number): T {
+    const bytes = Math.max(1, length) * ctor.BYTES_PER_ELEMENT;
+    if (this.mode === 'plain') return new ctor(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes), 0, length);
+    const at = Math.ceil(this.bytes / 64) * 64;
+    this.bytes = at + bytes;
+    // measuring: a placeholder with the right type (never read)
+    if (this.mode === 'measure') return new ctor(new ArrayBuffer(0), 0, 0);
+    return new ctor(this.buffer as ArrayBufferLike, at, length);
+  }
+
+  /** `a` itself when it can be used as is, else a copy in this arena */
+  adopt<T extends Int32Array | Float64Array>(a: T, ctor: TypedCtor<T>): T {
+    if (this.mode === 'plain' && (!this.shared || a.buffer instanceof SharedArrayBuffer)) return a;
+    const out = this.alloc(ctor, a.length);
+    if (this.mode !== 'measure') (out as Int32Array | Float64Array).set(a);
+    return out;
+  }
 }
 
-function toShared<T extends Int32Array | Float64Array>(a: T, ctor: TypedCtor<T>, shared: boolean): T {
-  if (!shared || a.buffer instanceof SharedArrayBuffer) return a;
-  const out = alloc(ctor, a.length, true);
-  (out as Int32Array | Float64Array).set(a);
-  return out;
+/** Largest WebAssembly memory (wasm32: 65,536 pages of 64 KiB). */
+const WASM_MAX_PAGES = 65_536;
+let simdModule: WebAssembly.Module | null | undefined;
+
+/** simd.wat compiled once per process; null when this runtime lacks WebAssembly SIMD or threads. */
+function simd(): WebAssembly.Module | null {
+  if (simdModule === undefined) {
+    try {
+      simdModule = new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+      // shared memories need the threads proposal; a runtime without it fails here, not mid-run
+      new WebAssembly.Instance(simdModule, { env: { mem: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } });
+    } catch {
+      simdModule = null;
+    }
+  }
+  return simdModule;
 }
 
-function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
+/** The SIMD kernels are used unless opts.simd is false, MOVIEREC_KMEANS_SIMD=0, the runtime lacks
+ * them, or the state would not fit in one WebAssembly memory; both paths give identical results. */
+export function simdAvailable(): boolean {
+  return simd() !== null;
+}
+
+function allocState(x: CsrMatrix, k: number, threads: number, useSimd: boolean): KernelState {
   const shared = threads > 1;
+  const module = useSimd ? simd() : null;
+  if (module !== null) {
+    const m = new Arena('measure', true);
+    layoutState(x, k, threads, m);
+    const pages = Math.ceil(m.bytes / 65_536) + 1;
+    if (pages <= WASM_MAX_PAGES) {
+      let memory: WebAssembly.Memory | null = null;
+      try {
+        memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      } catch {
+        memory = null; // address space refused: the scalar path needs no single block
+      }
+      if (memory !== null) {
+        const S = layoutState(x, k, threads, new Arena('wasm', true, memory.buffer));
+        S.wasm = { memory, module };
+        S.wx = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as unknown as KernelState['wx'];
+        return S;
+      }
+    }
+  }
+  return layoutState(x, k, threads, new Arena('plain', shared));
+}
+
+function layoutState(x: CsrMatrix, k: number, threads: number, A: Arena): KernelState {
   const n = x.nRows;
   const d = x.nCols;
   const nnz = x.indptr[n];
   const tMax = 2 + Math.floor(Math.log(k));
   const kp = Math.ceil(k / 4) * 4;
   const nBlocks = Math.ceil(n / BLOCK_SIZE);
-  const indptr = toShared(x.indptr, Int32Array, shared);
-  const indices = toShared(x.indices.length === nnz ? x.indices : x.indices.subarray(0, nnz), Int32Array, shared);
+  const indptr = A.adopt(x.indptr, Int32Array);
+  const indices = A.adopt(x.indices.length === nnz ? x.indices : x.indices.subarray(0, nnz), Int32Array);
   const values =
-    x.values === null ? null : toShared(x.values.length === nnz ? x.values : x.values.subarray(0, nnz), Float64Array, shared);
+    x.values === null ? null : A.adopt(x.values.length === nnz ? x.values : x.values.subarray(0, nnz), Float64Array);
   const outStride = Math.max(4, tMax);
+  const alloc = <T>(ctor: TypedCtor<T>, length: number): T => A.alloc(ctor, length);
   return {
     n,
     d,
@@ -176,36 +247,38 @@ function allocState(x: CsrMatrix, k: number, threads: number): KernelState {
     indptr,
     indices,
     values,
-    xnorm: alloc(Float64Array, n, shared), // set by the transpose's count op
-    labels: alloc(Int32Array, n, shared),
-    upper: alloc(Float64Array, n, shared),
-    lower: alloc(Float64Array, n * k, shared),
-    ct: alloc(Float64Array, d * kp, shared),
-    cnorm: alloc(Float64Array, k, shared),
-    half: alloc(Float64Array, k * k, shared),
-    sHalf: alloc(Float64Array, k, shared),
-    shift: alloc(Float64Array, k, shared),
-    cscPtr: alloc(Int32Array, d + 1, shared),
-    cscRows: alloc(Int32Array, nnz, shared),
-    cscVals: values === null ? null : alloc(Float64Array, nnz, shared),
-    candRows: alloc(Int32Array, tMax, shared),
-    candNorm: alloc(Float64Array, tMax, shared),
+    xnorm: alloc(Float64Array, n), // set by the transpose's count op
+    labels: alloc(Int32Array, n),
+    upper: alloc(Float64Array, n),
+    lower: alloc(Float64Array, n * k),
+    ct: alloc(Float64Array, d * kp),
+    cnorm: alloc(Float64Array, k),
+    half: alloc(Float64Array, k * k),
+    sHalf: alloc(Float64Array, k),
+    shift: alloc(Float64Array, k),
+    cscPtr: alloc(Int32Array, d + 1),
+    cscRows: alloc(Int32Array, nnz),
+    cscVals: values === null ? null : alloc(Float64Array, nnz),
+    candRows: alloc(Int32Array, tMax),
+    candNorm: alloc(Float64Array, tMax),
     tMax,
-    candDot: alloc(Float64Array, tMax * n, shared),
+    candDot: alloc(Float64Array, tMax * n),
     nRanges: RANGES,
-    rangeRows: rangeRows(indptr, n, RANGES),
-    cscNext: alloc(Int32Array, RANGES * d, shared),
-    inv: alloc(Float64Array, kp, shared),
-    centrePart: alloc(Float64Array, RANGES * 2 * kp, shared),
-    gramPart: alloc(Float64Array, RANGES * k * k, shared),
-    closest: alloc(Float64Array, n, shared),
-    candDist: alloc(Float64Array, tMax * n, shared),
-    sumT: alloc(Float64Array, d * kp, shared),
-    prev: alloc(Int32Array, n, shared),
+    rangeRows: rangeRows(x.indptr, n, RANGES),
+    cscNext: alloc(Int32Array, RANGES * d),
+    inv: alloc(Float64Array, kp),
+    centrePart: alloc(Float64Array, RANGES * 2 * kp),
+    gramPart: alloc(Float64Array, RANGES * k * k),
+    closest: alloc(Float64Array, n),
+    candDist: alloc(Float64Array, tMax * n),
+    sumT: alloc(Float64Array, d * kp),
+    prev: alloc(Int32Array, n),
     nColRanges: threads,
-    out: alloc(Float64Array, nBlocks * outStride, shared),
+    out: alloc(Float64Array, nBlocks * outStride),
     outStride,
-    counter: alloc(Int32Array, 1, shared),
+    counter: alloc(Int32Array, 1),
+    wasm: null,
+    accs: alloc(Float64Array, nBlocks * kp),
   };
 }
 

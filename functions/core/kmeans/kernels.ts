@@ -75,7 +75,28 @@ export interface KernelState {
   outStride: number;
   /** [0] = next block to claim */
   counter: Int32Array;
+  /** SIMD path: the shared WebAssembly memory every array above lives in, and the compiled simd.wat
+   * (both cross to worker threads by postMessage); null ⇒ the scalar kernels on plain buffers */
+  wasm: { memory: WebAssembly.Memory; module: WebAssembly.Module } | null;
+  /** SIMD path: per-block dot-product scratch, nBlocks × kp (in the WebAssembly memory) */
+  accs: Float64Array;
+  /** SIMD path: this thread's instance of simd.wat (set in each thread, never posted) */
+  wx?: SimdExports;
 }
+
+/** simd.wat's exports: b4…b16 (binary rows), v4…v16 (weighted rows); see simd.wat for the contract. */
+export interface SimdExports {
+  b4: SimdBinary;
+  b8: SimdBinary;
+  b12: SimdBinary;
+  b16: SimdBinary;
+  v4: SimdWeighted;
+  v8: SimdWeighted;
+  v12: SimdWeighted;
+  v16: SimdWeighted;
+}
+type SimdBinary = (ip: number, ie: number, ct: number, stride: number, out: number) => void;
+type SimdWeighted = (ip: number, ie: number, vp: number, ct: number, stride: number, out: number) => void;
 
 export const OP_ASSIGN = 0;
 export const OP_SEED_DOT = 1;
@@ -91,6 +112,7 @@ export const OP_GRAM = 9;
 /** The kernels, passed as one object to runBlocks and the worker loop (see the file comment). */
 export interface Kernels {
   assign: typeof assignKernel;
+  assignSimd: typeof assignSimdKernel;
   seedDot: typeof seedDotKernel;
   seed: typeof seedKernel;
   inertia: typeof inertiaKernel;
@@ -269,6 +291,123 @@ export function assignKernel(S: KernelState, start: number, end: number, block: 
     for (let c = 0; c < k; c++) {
       if (((done >> (c >> 2)) & 1) === 0) continue;
       let d2 = xn - 2 * acc[c] + cnorm[c];
+      if (d2 < 0) d2 = 0;
+      lower[lb + c] = Math.sqrt(d2);
+      if (d2 < bestD2) {
+        bestD2 = d2;
+        best = c;
+      }
+    }
+    if (best !== a) changed++;
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestD2);
+    ubSq += bestD2;
+  }
+  const o = block * S.outStride;
+  S.out[o] = changed;
+  S.out[o + 1] = ubSq;
+  S.out[o + 2] = computed;
+  S.out[o + 3] = nnzDone;
+}
+
+/**
+ * Elkan assignment on the SIMD path: the same bounds as assignKernel, but a row that needs any
+ * distance gets them from simd.wat, 16 centres per pass over its non-zeros (one pass covers every
+ * centre when k ≤ 16: a pass costs about the same whatever its width, since it is bound by the
+ * scattered loads of the centres' rows, not by the additions). With more than one group of 16, the
+ * own centre's group comes first and tightens the upper bound before the other groups are tested
+ * again. Dot products are bit-identical to assignKernel's (simd.wat keeps the scalar summation order).
+ * out: as assignKernel's.
+ */
+export function assignSimdKernel(S: KernelState, start: number, end: number, block: number): void {
+  const k = S.k;
+  const kp = S.kp;
+  const indptr = S.indptr;
+  const values = S.values;
+  const xnorm = S.xnorm;
+  const labels = S.labels;
+  const upper = S.upper;
+  const lower = S.lower;
+  const cnorm = S.cnorm;
+  const half = S.half;
+  const sHalf = S.sHalf;
+  const shift = S.shift;
+  const wx = S.wx as SimdExports;
+  const acc = S.accs;
+  const ao = block * kp;
+  const accPtr = acc.byteOffset + ao * 8;
+  const ip = S.indices.byteOffset;
+  const vp = values === null ? 0 : values.byteOffset;
+  const ctPtr = S.ct.byteOffset;
+  const stride = kp * 8;
+  const nGroups = (kp + 15) >> 4;
+  const fb = [wx.b4, wx.b4, wx.b8, wx.b12, wx.b16];
+  const fv = [wx.v4, wx.v4, wx.v8, wx.v12, wx.v16];
+  let changed = 0;
+  let ubSq = 0;
+  let computed = 0;
+  let nnzDone = 0;
+  for (let i = start; i < end; i++) {
+    const a = labels[i];
+    const lb = i * k;
+    const ha = a * k;
+    // groups (of 16 centres) whose distances must be computed: bit g ⇒ centres 16g … 16g+15
+    let groups = 0;
+    let ub = upper[i] + shift[a];
+    const open = ub > sHalf[a];
+    for (let c = 0; c < k; c++) {
+      let v = lower[lb + c] - shift[c];
+      if (v < 0) v = 0;
+      lower[lb + c] = v;
+      if (open && c !== a && ub > v && ub > half[ha + c]) groups |= 1 << (c >> 4);
+    }
+    if (groups === 0) {
+      upper[i] = ub;
+      ubSq += ub * ub;
+      continue;
+    }
+    computed++;
+    const p0 = indptr[i];
+    const p1 = indptr[i + 1];
+    const xn = xnorm[i];
+    const ga = a >> 4;
+    groups |= 1 << ga;
+    let done = 0;
+    for (let step = 0; ; step++) {
+      let g = ga;
+      if (step > 0) {
+        if (step === 1 && nGroups > 1) {
+          let d2 = xn - 2 * acc[ao + a] + cnorm[a];
+          if (d2 < 0) d2 = 0;
+          ub = Math.sqrt(d2);
+          groups = done;
+          for (let c = 0; c < k; c++) {
+            if (((done >> (c >> 4)) & 1) === 0 && ub > lower[lb + c] && ub > half[ha + c]) groups |= 1 << (c >> 4);
+          }
+        }
+        g = -1;
+        for (let u = 0; u < nGroups; u++) {
+          if (((groups >> u) & 1) === 1 && ((done >> u) & 1) === 0) {
+            g = u;
+            break;
+          }
+        }
+        if (g < 0) break;
+      }
+      done |= 1 << g;
+      const width = Math.min(16, kp - 16 * g);
+      nnzDone += (width >> 2) * (p1 - p0);
+      if (values === null) fb[width >> 2](ip + p0 * 4, ip + p1 * 4, ctPtr + g * 128, stride, accPtr + g * 128);
+      else fv[width >> 2](ip + p0 * 4, ip + p1 * 4, vp + p0 * 8, ctPtr + g * 128, stride, accPtr + g * 128);
+    }
+    // exact distances (and lower bounds) of every computed centre; the nearest among them wins. Ties
+    // keep the current centre, else the lowest index (as assignKernel).
+    let best = a;
+    let bestD2 = xn - 2 * acc[ao + a] + cnorm[a];
+    if (bestD2 < 0) bestD2 = 0;
+    for (let c = 0; c < k; c++) {
+      if (((done >> (c >> 4)) & 1) === 0) continue;
+      let d2 = xn - 2 * acc[ao + c] + cnorm[c];
       if (d2 < 0) d2 = 0;
       lower[lb + c] = Math.sqrt(d2);
       if (d2 < bestD2) {
@@ -600,7 +739,10 @@ export function runBlocks(S: KernelState, op: number, arg: number, K: Kernels): 
     if (b >= nBlocks) return;
     const start = b * bs;
     const end = Math.min(S.n, start + bs);
-    if (op === 0) K.assign(S, start, end, b);
+    if (op === 0) {
+      if (S.wx === undefined) K.assign(S, start, end, b);
+      else K.assignSimd(S, start, end, b);
+    }
     else if (op === 1) K.seedDot(S, b);
     else if (op === 2) K.seed(S, start, end, b, arg);
     else if (op === 3) K.inertia(S, start, end, b);
@@ -619,6 +761,10 @@ export function workerMain(port: import('node:worker_threads').MessagePort, run:
   port.on('message', (msg: { type: string; state?: KernelState; op?: number; arg?: number }) => {
     if (msg.type === 'init') {
       S = msg.state as KernelState;
+      if (S.wasm !== null) {
+        const inst = new WebAssembly.Instance(S.wasm.module, { env: { mem: S.wasm.memory } });
+        S.wx = inst.exports as unknown as KernelState['wx'];
+      }
       port.postMessage({ type: 'ready' });
     } else if (msg.type === 'run' && S !== null) {
       try {

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import {
   assignKernel,
+  assignSimdKernel,
   assignSeededKernel,
   centresKernel,
   gramKernel,
@@ -21,6 +22,7 @@ import {
 
 const KERNELS: Kernels = {
   assign: assignKernel,
+  assignSimd: assignSimdKernel,
   seedDot: seedDotKernel,
   seed: seedKernel,
   inertia: inertiaKernel,
@@ -45,6 +47,7 @@ export function workerSource(): string {
     "const { parentPort } = require('node:worker_threads');",
     'const K = {',
     `  assign: (${assignKernel.toString()}),`,
+    `  assignSimd: (${assignSimdKernel.toString()}),`,
     `  seedDot: (${seedDotKernel.toString()}),`,
     `  seed: (${seedKernel.toString()}),`,
     `  inertia: (${inertiaKernel.toString()}),`,
@@ -105,7 +108,8 @@ class Pool implements Executor {
               };
               w.on('message', onMsg);
               w.once('error', reject);
-              w.postMessage({ type: 'init', state: S });
+              // the state minus this thread's WebAssembly instance (functions do not cross threads)
+              w.postMessage({ type: 'init', state: { ...S, wx: undefined } });
             }),
         ),
       );
