@@ -2,9 +2,11 @@
 // synthetic CSR matrices, next to scikit-learn on the same matrices in the same run when Debian's
 // python3-sklearn is installed. Not a test: timings live here.
 //
-//   node bin/run-ts.js bench/kmeans.ts [--sizes small,1m,5m,25m] [--n-init 1] [--no-sklearn]
+//   node bin/run-ts.js bench/kmeans.ts [--sizes small,1m,5m,25m] [--tastes 20] [--n-init 1] [--simd both] [--no-sklearn]
 //
-// Synthetic sets: planted taste clusters, Zipf movie popularity, heavy-tailed user activity (≥ 5).
+// Synthetic sets: planted taste clusters (--tastes, comma-separated for several; more tastes than k = 15
+// makes the structure weaker and the run longer), Zipf movie popularity, heavy-tailed user activity (≥ 5).
+// --simd both also runs the scalar kernels (MOVIEREC_KMEANS_SIMD=0's path) next to the default SIMD ones.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -70,10 +72,10 @@ function rssMb(): number {
 }
 
 /** wall seconds and CPU seconds of the whole process (all threads) */
-async function timeIt(x: CsrMatrix, k: number, nInit: number, threads: number): Promise<[KMeansResult, number, number]> {
+async function timeIt(x: CsrMatrix, k: number, nInit: number, threads: number, simd: boolean): Promise<[KMeansResult, number, number]> {
   const c0 = process.cpuUsage();
   const t = performance.now();
-  const r = await kmeans(x, { k, nInit, maxIter: 300, tol: 1e-4, seed: 0, threads });
+  const r = await kmeans(x, { k, nInit, maxIter: 300, tol: 1e-4, seed: 0, threads, simd });
   const c = process.cpuUsage(c0);
   return [r, (performance.now() - t) / 1000, (c.user + c.system) / 1e6];
 }
@@ -86,14 +88,17 @@ async function main(): Promise<void> {
   };
   const sizes = arg('--sizes', 'small,1m').split(',');
   const nInitSynth = Number(arg('--n-init', '1'));
+  const tastes = arg('--tastes', '20').split(',').map(Number);
+  const simdModes = arg('--simd', 'on') === 'both' ? [true, false] : [true];
   const useSk = !args.includes('--no-sklearn') && sklearnAvailable();
   const k = 15;
   const maxThreads = Math.min(availableParallelism(), 8);
   console.log(`node ${process.version}, ${availableParallelism()} vCPU, sklearn: ${useSk ? 'yes' : 'no'}`);
   console.log(`load average before: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  console.log('| data | n × d (nnz) | n_init | threads | seconds | CPU s | iterations | inertia | sklearn s | sklearn inertia | ratio time | ratio inertia | RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const size of sizes) {
+  console.log('| data | n × d (nnz) | n_init | threads | kernels | seconds | CPU s | iterations | inertia | sklearn s | sklearn inertia | ratio time | ratio inertia | RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const runs = sizes.flatMap((size) => (size === 'small' ? [{ size, t: 0 }] : tastes.map((t) => ({ size, t }))));
+  for (const { size, t: nTastes } of runs) {
     let x: CsrMatrix;
     let name: string;
     let nInit: number;
@@ -108,18 +113,20 @@ async function main(): Promise<void> {
     } else {
       const c = SYNTH[size];
       if (!c) throw new Error(`unknown size ${size}; use small,100k,1m,5m,25m`);
-      x = syntheticCsr(c.users, c.movies, c.ratings);
-      name = c.name;
+      x = syntheticCsr(c.users, c.movies, c.ratings, nTastes);
+      name = `${c.name}, ${nTastes} tastes`;
       nInit = nInitSynth;
     }
     const sk = useSk ? runSklearn(x, k, nInit) : null;
-    for (const threads of Array.from(new Set([maxThreads, 1]))) {
-      const [r, secs, cpu] = await timeIt(x, k, nInit, threads);
-      console.log(
-        `| ${name} | ${x.nRows} × ${x.nCols} (${x.indptr[x.nRows]}) | ${nInit} | ${threads} | ${secs.toFixed(3)} | ${cpu.toFixed(2)} | ${r.iterations} | ${r.inertia.toFixed(1)} | ` +
-          `${sk ? sk.seconds.toFixed(3) : '-'} | ${sk ? sk.inertia.toFixed(1) : '-'} | ${sk ? (secs / sk.seconds).toFixed(3) : '-'} | ` +
-          `${sk ? (r.inertia / sk.inertia).toFixed(4) : '-'} | ${rssMb()} |`,
-      );
+    for (const simd of simdModes) {
+      for (const threads of Array.from(new Set([maxThreads, 1]))) {
+        const [r, secs, cpu] = await timeIt(x, k, nInit, threads, simd);
+        console.log(
+          `| ${name} | ${x.nRows} × ${x.nCols} (${x.indptr[x.nRows]}) | ${nInit} | ${threads} | ${simd ? 'SIMD' : 'scalar'} | ${secs.toFixed(3)} | ${cpu.toFixed(2)} | ${r.iterations} | ${r.inertia.toFixed(1)} | ` +
+            `${sk ? sk.seconds.toFixed(3) : '-'} | ${sk ? sk.inertia.toFixed(1) : '-'} | ${sk ? (secs / sk.seconds).toFixed(3) : '-'} | ` +
+            `${sk ? (r.inertia / sk.inertia).toFixed(4) : '-'} | ${rssMb()} |`,
+        );
+      }
     }
   }
   console.log(`load average after: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (the machine is shared: compare ratios within one run)`);
