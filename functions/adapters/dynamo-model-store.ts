@@ -478,14 +478,25 @@ export class DynamoModelStore implements ModelStore {
   // ---------------------------------------------------------------------------------------------
   // read path
 
+  /**
+   * One GetItem of the user's head item (its cluster, mix, favourites and first USER_SHARD_MOVIES movies),
+   * the same point read as the serving floor; only a user with more movies than that (head.n > 1 parts)
+   * costs a Query of the partition as well.
+   */
   async getUser(version: string, userId: number, opts: { consistent?: boolean } = {}): Promise<UserRecord | null> {
-    const items = await this.queryPk(this.cfg.usersTable, keys.userPk(version, userId), opts.consistent);
-    if (items.length === 0) return null;
-    items.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
-    const head = items[0];
+    const pk = keys.userPk(version, userId);
+    const res = await this.send<{ Item?: Record<string, unknown> }>(
+      new GetCommand({ TableName: this.cfg.usersTable, Key: { pk, sk: keys.userSk(0) }, ConsistentRead: opts.consistent }),
+    );
+    const head = res.Item;
+    if (!head) return null;
     // almost every user is one item: its decoded list is used as is, without a copy
     const movies = unpackAscending(head.m as string);
-    for (let i = 1; i < items.length; i++) for (const m of unpackAscending(items[i].m as string)) movies.push(m);
+    if (typeof head.n === 'number' && head.n > 1) {
+      const rest = (await this.queryPk(this.cfg.usersTable, pk, opts.consistent)).filter((it) => it.sk !== head.sk);
+      rest.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+      for (const it of rest) for (const m of unpackAscending(it.m as string)) movies.push(m);
+    }
     const f = head.f as Set<number> | undefined;
     const user: UserRecord = {
       userId,

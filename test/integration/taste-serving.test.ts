@@ -105,13 +105,13 @@ test('published to DynamoDB, every user gets exactly recommendFor’s top 10, in
 
   expect(await expectSameAnswers(call, model, [999_999])).toBe(301);
 
-  // warm: pointer and every cluster's base list cached → one Query (user) + one BatchGetItem (all counters)
+  // warm: pointer and every cluster's base list cached → one GetItem (user) + one BatchGetItem (all counters)
   const before = requests.length;
   for (const userId of model.userIds.slice(0, 50)) await call('GET', `/users/${userId}/recommendations`);
   const sent = requests.slice(before);
   expect(sent.length).toBe(100);
   expect(sent.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(50);
-  expect(sent.filter((c) => c === 'QueryCommand')).toHaveLength(50);
+  expect(sent.filter((c) => c === 'GetItemCommand')).toHaveLength(50);
 
   // the reason names the contributing clusters, all from the user's mix
   const res = await call('GET', `/users/${u}/recommendations`, { query: { n: '3' } });
