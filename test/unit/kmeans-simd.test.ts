@@ -96,6 +96,19 @@ describe('engine: SIMD on and off give identical results', () => {
     expect(scalar.iterations).toBeGreaterThan(1);
   });
 
+  test('the reused engine memory: a call after a larger one (stale contents) and two concurrent calls', async () => {
+    const o: KMeansOptions = { k: 6, nInit: 1, maxIter: 300, tol: 1e-4, seed: 2, threads: 1 };
+    const big = plantedBinary(3000, 400, 8, 0.3, 0.03, 5);
+    const want = await kmeans(x, { ...o, simd: false });
+    const wantBig = await kmeans(big, { ...o, simd: false });
+    same(await kmeans(big, { ...o, simd: true }), wantBig); // leaves the memory at its largest, full of data
+    same(await kmeans(x, { ...o, simd: true }), want);
+    // the second of two calls at once cannot share the busy memory: it gets its own
+    const [a, b] = await Promise.all([kmeans(big, { ...o, threads: 2, simd: true }), kmeans(x, { ...o, threads: 2, simd: true })]);
+    same(a, wantBig);
+    same(b, want);
+  });
+
   test('MOVIEREC_KMEANS_SIMD=0 selects the scalar path (same answer)', async () => {
     const o: KMeansOptions = { k: 5, nInit: 1, maxIter: 300, tol: 1e-4, seed: 1, threads: 1 };
     const before = process.env.MOVIEREC_KMEANS_SIMD;

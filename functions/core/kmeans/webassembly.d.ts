@@ -16,5 +16,6 @@ declare namespace WebAssembly {
   class Memory {
     constructor(descriptor: MemoryDescriptor);
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    grow(deltaPages: number): number;
   }
 }
