@@ -1,6 +1,6 @@
 // The training pipeline: ratings stream → data report → sparse matrix → K-means → seed model → snapshot.
 // Shared by the CLI and the training Lambda. Pure: the caller supplies the stream.
-import { kmeans } from './kmeans';
+import { kmeans, releaseEngineMemory } from './kmeans';
 import { buildMatrix, fillReport } from './matrix';
 import { ModelSnapshot, SeedModel, toSnapshot, TrainingParams } from './model';
 import { cellTimes, RecommenderOverrides, RecommenderParams, resolveParams, trainChecked } from './recommender';
@@ -152,6 +152,9 @@ export async function trainModel(
     // a refused model carries the data report too, so the caller can write one complete report
     if (e instanceof InputError) throw new InputError(e.code, e.message, { ...e.details, report });
     throw e;
+  } finally {
+    // clustering is over: its memory must not sit under the model write
+    releaseEngineMemory();
   }
 
   const training = trained.training;

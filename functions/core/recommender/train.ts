@@ -1,6 +1,6 @@
 // trainRecommender: matrix → servable model (seed or taste), with the taste model's k, half-life and
 // temperature chosen on a hold-out carved from the training data itself (select.ts).
-import { kmeans } from '../kmeans';
+import { kmeans, releaseEngineMemory } from '../kmeans';
 import { buildSeedModel, FixReport, SeedModel, TrainingSummary } from '../model';
 import { CsrMatrix } from '../types';
 import { tasteClusterings, tasteMix } from './clusterings';
@@ -48,6 +48,8 @@ export async function trainRecommender(
       threads: opts.threads,
       onProgress: (kp) => opts.onProgress?.({ step: 'cluster', kmeans: kp }),
     });
+    // the last clustering: let its memory go before the counts (and the caller's model write)
+    releaseEngineMemory();
     lap('cluster');
     const { model, fix } = buildSeedModel(x, r.labels, p.minClusterSize);
     lap('counts');
@@ -76,6 +78,7 @@ export async function trainRecommender(
   p.taste.k = k;
   p.k = k;
   const { parts, inertias, iterations } = await tasteClusterings(x, p, k, opts);
+  releaseEngineMemory(); // as above: the selection reused it, the counts and mixes need the room
   lap('cluster');
   if (!opts.times && p.taste.halfLife > 0) notes.push('no timestamps: users were placed by all their movies equally (no recency weighting).');
   const mix = tasteMix(x, parts, opts.times, p.taste.halfLife, p.taste.temperature, p.taste.neighbours);
