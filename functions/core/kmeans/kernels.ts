@@ -739,10 +739,8 @@ export function runBlocks(S: KernelState, op: number, arg: number, K: Kernels): 
     if (b >= nBlocks) return;
     const start = b * bs;
     const end = Math.min(S.n, start + bs);
-    if (op === 0) {
-      if (S.wx === undefined) K.assign(S, start, end, b);
-      else K.assignSimd(S, start, end, b);
-    }
+    if (op === 0 && S.wx === undefined) K.assign(S, start, end, b);
+    else if (op === 0) K.assignSimd(S, start, end, b);
     else if (op === 1) K.seedDot(S, b);
     else if (op === 2) K.seed(S, start, end, b, arg);
     else if (op === 3) K.inertia(S, start, end, b);
