@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStack } from '../functions/local/emulators';
+import { startStack } from '../local/emulators';
 import { benchColdStart, buildBundles } from './lib/coldstart';
 import { DATA_DIR, ensureDataSet, SETS } from './lib/datasets';
 import { describeMachine, load, machine } from './lib/machine';
@@ -35,7 +35,7 @@ EVALUATION.md (\`npm run evaluate\`).
 
 \`npm run bench\` (bench/run.ts, helpers in bench/lib/) measures, in one run:
 
-1. **Training**: \`movierec train\` on generated sets (functions/core/generate.ts, seed 0, cached in
+1. **Training**: \`movierec train\` on generated sets (offline/generate.ts, seed 0, cached in
    \`.bench-data/\`) of 100k, 1M and 5M ratings (25M = 160k users × 60k movies with \`--large\`), each in a
    fresh process so the peak RSS is that run's: the seed algorithm at k=15 with one init, no fixClusters and
    no hold-out check (\`--algorithm seed --k 15 --n-init 1 --min-cluster-size 0 --skip-check\`, the comparison

@@ -1,4 +1,4 @@
-// Soak of the local stack (issue 8): the real `npm start` wiring (functions/local/stack.ts: API server over the
+// Soak of the local stack (issue 8): the real `npm start` wiring (local/stack.ts: API server over the
 // Lambda handler, dynalite, s3rver, the S3 → training bridge) started in-process on loopback, then autocannon for
 // a bounded time and request count with mixed traffic —
 //   70% GET /users/{id}/recommendations (10% of them unknown users), 10% GET /users/{id}/movies,
@@ -16,11 +16,11 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { generateRatings } from '../functions/core/generate';
+import { generateRatings } from '../offline/generate';
 import { makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
 import { DynamoModelStore } from '../functions/adapters/dynamo-model-store';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../functions/local/emulators';
-import { startLocalStack } from '../functions/local/stack';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../local/emulators';
+import { startLocalStack } from '../local/stack';
 
 interface Args {
   duration: number;

@@ -36,6 +36,8 @@ export interface MovierecFunctionProps {
 }
 
 export class MovierecFunction extends Construct {
+  /** the entry file (relative to the project root) esbuild bundles for this function */
+  readonly entry: string;
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -43,6 +45,7 @@ export class MovierecFunction extends Construct {
   constructor(scope: Construct, id: string, props: MovierecFunctionProps) {
     super(scope, id);
     const { config, name, sizing } = props;
+    this.entry = props.entry;
     const functionName = resourceName(config.stage, name);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -1,4 +1,4 @@
-// Regenerates functions/core/kmeans/simd-wasm.ts from simd.wat: `npm run build:wasm`.
+// Regenerates functions/core/kmeans/simd-wasm.ts from tools/wasm/simd.wat: `npm run build:wasm`.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileWat, OUT, renderTs } from './wasm-lib';

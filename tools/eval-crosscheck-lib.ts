@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mulberry32 } from '../functions/core/generate';
+import { mulberry32 } from '../offline/generate';
 
 export const REPO = resolve(__dirname, '..');
 export const FIXTURES = join(REPO, 'test', 'fixtures', 'eval');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { generateRatings, GenerateOptions } from '../functions/core/generate';
+import { generateRatings, GenerateOptions } from '../offline/generate';
 import { buildMatrix } from '../functions/core/matrix';
 import { readRatings } from '../functions/core/ratings';
 import { unitRows } from '../functions/core/recommender/features';

@@ -1,4 +1,4 @@
-// Compiles functions/core/kmeans/simd.wat (the source) into functions/core/kmeans/simd-wasm.ts (the
+// Compiles tools/wasm/simd.wat (the source) into functions/core/kmeans/simd-wasm.ts (the
 // module's bytes as base64, what the engine loads; no file is read at run time, so the bytes travel
 // inside every bundle). Entry: tools/build-wasm.ts (`npm run build:wasm`); test/unit/kmeans-simd.test.ts
 // checks that the committed bytes are simd.wat's.
@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 // __dirname is tools/ under jest and .build/ when bundled by bin/run-ts.js: both sit at the root
-const DIR = path.join(__dirname, '..', 'functions', 'core', 'kmeans');
-export const WAT = path.join(DIR, 'simd.wat');
-export const OUT = path.join(DIR, 'simd-wasm.ts');
+const ROOT = path.join(__dirname, '..');
+export const WAT = path.join(ROOT, 'tools', 'wasm', 'simd.wat');
+export const OUT = path.join(ROOT, 'functions', 'core', 'kmeans', 'simd-wasm.ts');
 const FEATURES = { simd: true, threads: true };
 
 /** The module's bytes compiled from simd.wat with wabt (SIMD and threads enabled). */

@@ -1,8 +1,8 @@
 // The generated rating sets of the benchmark, cached under .bench-data/ (regenerated deterministically
-// with functions/core/generate.ts when absent: same options ⇒ same bytes).
+// with offline/generate.ts when absent: same options ⇒ same bytes).
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { generateRatings, GenerateOptions } from '../../functions/core/generate';
+import { generateRatings, GenerateOptions } from '../../offline/generate';
 import { ROOT } from './root';
 
 export const DATA_DIR = path.join(ROOT, '.bench-data');

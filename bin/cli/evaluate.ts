@@ -21,7 +21,7 @@ import {
   tableRows,
   writeRecsCsv,
   writeSplit,
-} from '../../functions/core/evaluate';
+} from '../../offline/evaluate';
 import { kmeans } from '../../functions/core/kmeans';
 import { InputError, RatingsFormat } from '../../functions/core/types';
 import { parse } from './util';

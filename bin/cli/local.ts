@@ -1,13 +1,13 @@
 // `movierec local` (what `npm start` runs): the whole serverless system on this machine, no AWS account.
-// The stack itself is functions/local/stack.ts; this file is its console: arguments, what is printed, signals.
+// The stack itself is local/stack.ts; this file is its console: arguments, what is printed, signals.
 import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { generateRatings } from '../../functions/core/generate';
+import { generateRatings } from '../../offline/generate';
 import { InputError } from '../../functions/core/types';
 import { paramsFromEnv, type RecordResult, rejectionReportKey } from '../../functions/handlers/train';
 import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
-import type { BridgeEvent } from '../../functions/local/training-bridge';
-import { type LocalStack, startLocalStack, uploadKeyFor } from '../../functions/local/stack';
+import type { BridgeEvent } from '../../local/training-bridge';
+import { type LocalStack, startLocalStack, uploadKeyFor } from '../../local/stack';
 import { trainProgress } from './progress';
 import { assertReadable, fmtInt, fmtSeconds, intOpt, parse } from './util';
 

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { makeS3Client } from '../../functions/adapters/aws';
 import { InputError } from '../../functions/core/types';
 import { rejectionReportKey, versionIdOf } from '../../functions/handlers/train';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../functions/local/emulators';
-import { readSavedApiKey, readStackInfo, uploadKeyFor } from '../../functions/local/stack-info';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulators';
+import { readSavedApiKey, readStackInfo, uploadKeyFor } from '../../local/stack-info';
 import { ENV, S3_PREFIXES } from '../../functions/shared/resources';
 import { assertReadable, fmtInt, fmtSeconds, intOpt } from './util';
 

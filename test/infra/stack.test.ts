@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MovierecStack } from '../../lib/stack';
-import { ROUTES as HANDLER_ROUTES } from '../../functions/api/openapi';
+import { ROUTES as HANDLER_ROUTES } from '../../tools/openapi/openapi';
 import { STAGE_CONFIG, type Stage } from '../../lib/config';
 import { publicBuckets, tablesWithoutPitr, unauthenticatedMethods, wildcardStatements } from './guards';
 import { type Built, build, cleanup, resourcesOf, templateOf } from './helpers';

@@ -6,10 +6,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import fc from 'fast-check';
 import { decodeS3Key } from '../../functions/handlers/train';
-import { toApiGatewayEvent } from '../../functions/local/http-adapter';
-import { encodeS3EventKey, toLambdaS3Events } from '../../functions/local/s3-events';
-import { BridgeEvent, TrainingBridge } from '../../functions/local/training-bridge';
-import { startStack } from '../../functions/local/emulators';
+import { toApiGatewayEvent } from '../../local/http-adapter';
+import { encodeS3EventKey, toLambdaS3Events } from '../../local/s3-events';
+import { BridgeEvent, TrainingBridge } from '../../local/training-bridge';
+import { startStack } from '../../local/emulators';
 
 const record = (key: string, eventName = 'ObjectCreated:Put') => ({
   eventVersion: '2.0',

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { addFavourite, fromSnapshot, ModelSnapshot, SeedModel, userIndex } from '../../functions/core/model';
 import { recommendFor } from '../../functions/core/recommender/serve';
-import { generateRatings } from '../../functions/core/generate';
+import { generateRatings } from '../../offline/generate';
 import { trainModel } from '../../functions/core/train';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';

@@ -1,3 +1,3 @@
-// The emulators live with the local stack (functions/local/emulators.ts), which production code (`npm start`)
+// The emulators live with the local stack (local/emulators.ts), which production code (`npm start`)
 // uses too; tests keep importing them from here.
-export * from '../../functions/local/emulators';
+export * from '../../local/emulators';

@@ -4,7 +4,7 @@
 // Requests are counted by a middleware on the DynamoDB client (every request sent, retries included).
 import { PassThrough } from 'node:stream';
 import { trainModel } from '../../functions/core/train';
-import { generateRatings } from '../../functions/core/generate';
+import { generateRatings } from '../../offline/generate';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
 import { makeHandler } from '../../functions/handlers/api';

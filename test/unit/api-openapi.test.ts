@@ -1,7 +1,7 @@
 // The committed openapi.json is exactly what the zod schemas generate, and it documents every routed path.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPENAPI_FILE, renderOpenApi, ROUTES } from '../../functions/api/openapi';
+import { OPENAPI_FILE, renderOpenApi, ROUTES } from '../../tools/openapi/openapi';
 import { matchRoute } from '../../functions/handlers/api';
 
 const committed = readFileSync(path.join(__dirname, '../..', OPENAPI_FILE), 'utf8');

@@ -1,4 +1,4 @@
-import { elbow, elbowSvg, elbowTable, ELBOW_TITLE, ELBOW_X_TITLE, ELBOW_Y_TITLE, ElbowRow } from '../../functions/core/elbow';
+import { elbow, elbowSvg, elbowTable, ELBOW_TITLE, ELBOW_X_TITLE, ELBOW_Y_TITLE, ElbowRow } from '../../offline/elbow';
 import { kmeans } from '../../functions/core/kmeans';
 import { InputError, KMeansEngine } from '../../functions/core/types';
 import { csrFromDense, plantedBinary } from './kmeans-helpers';

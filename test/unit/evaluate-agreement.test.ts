@@ -26,7 +26,7 @@ import {
   splitInteractions,
   writeRecsCsv,
   writeSplit,
-} from '../../functions/core/evaluate';
+} from '../../offline/evaluate';
 import {
   COUNTS,
   METRICS,

@@ -34,7 +34,7 @@ import {
   trainSets,
   writeRecsCsv,
   writeSplit,
-} from '../../functions/core/evaluate';
+} from '../../offline/evaluate';
 import { InputError, Interactions } from '../../functions/core/types';
 
 const FIX = join(__dirname, '..', 'fixtures', 'eval');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { Readable } from 'node:stream';
-import { generateRatings, movieCluster, plantedCluster, userActivity, type GenerateOptions } from '../../functions/core/generate';
+import { generateRatings, movieCluster, plantedCluster, userActivity, type GenerateOptions } from '../../offline/generate';
 import { readRatings } from '../../functions/core/ratings';
 import { InputError } from '../../functions/core/types';
 

@@ -1,5 +1,5 @@
 // API handler with in-memory ports: every route, every error status, idempotency, and the JSON error shape.
-import { generateOpenApi } from '../../functions/api/openapi';
+import { generateOpenApi } from '../../tools/openapi/openapi';
 import { makeHandler } from '../../functions/handlers/api';
 import { FavouriteLimitError } from '../../functions/ports';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';

@@ -1,6 +1,6 @@
 // trainModel: the pipeline's own decisions (parameters, large-data adaptation, refusals), on generated data.
 import { Readable, Writable } from 'node:stream';
-import { generateRatings } from '../../functions/core/generate';
+import { generateRatings } from '../../offline/generate';
 import { trainModel } from '../../functions/core/train';
 import { InputError } from '../../functions/core/types';
 

@@ -17,8 +17,8 @@ import {
   splitInteractions,
   TableRow,
   writeRecsCsv,
-} from '../../functions/core/evaluate';
-import { readRatingsForEvaluation } from '../../functions/core/evaluate/load';
+} from '../../offline/evaluate';
+import { readRatingsForEvaluation } from '../../offline/evaluate/load';
 import { cellTimes, recommendFor, RecommenderOverrides, trainRecommender } from '../../functions/core/recommender';
 
 async function main(): Promise<void> {

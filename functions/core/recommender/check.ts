@@ -1,7 +1,7 @@
 // The publish gate: a new model version is trained again on a hold-out carved from its own data,
 // scored (protocol v1 metrics at 10) next to most-popular on the same hold-out, and refused when it
 // does worse (configurable). The report goes into the version's metadata (training.holdout).
-import { mostPopularSync } from '../evaluate/baselines';
+import { mostPopularSync } from '../evaluate/popular';
 import { scoreRecommendations, ScoreResult } from '../evaluate/score';
 import { Rng } from '../kmeans/prng';
 import { CsrMatrix, InputError } from '../types';

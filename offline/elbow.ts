@@ -1,8 +1,8 @@
 // The elbow method: within-cluster sum of squares (inertia) for each k in a range, the consecutive
 // differences, as a text table and as an SVG line chart (vega-lite compiled to vega, rendered
 // headless with renderer 'none': no canvas, no native modules).
-import { kmeans } from './kmeans';
-import { CsrMatrix, InputError, KMeansEngine } from './types';
+import { kmeans } from '../functions/core/kmeans';
+import { CsrMatrix, InputError, KMeansEngine } from '../functions/core/types';
 
 export interface ElbowOptions {
   from: number;

@@ -1,8 +1,8 @@
 // The S3 → training Lambda wiring of the CDK stack, in-process: s3rver's ObjectCreated events become real-S3
-// events (functions/local/s3-events.ts) queued for the training handler one at a time (the stack gives the
+// events (local/s3-events.ts) queued for the training handler one at a time (the stack gives the
 // training Lambda reserved concurrency 1) with Lambda's async-invocation retries after a thrown error.
 import type { Context, S3Event } from 'aws-lambda';
-import { decodeS3Key, type RecordResult } from '../handlers/train';
+import { decodeS3Key, type RecordResult } from '../functions/handlers/train';
 import { lambdaContext } from './lambda-context';
 import { toLambdaS3Events } from './s3-events';
 

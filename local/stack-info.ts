@@ -2,7 +2,7 @@
 // `movierec upload` without loading the stack itself.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { S3_PREFIXES } from '../shared/resources';
+import { S3_PREFIXES } from '../functions/shared/resources';
 
 export interface StackInfo {
   pid: number;

@@ -1,7 +1,7 @@
 // The product's default model (the taste recommender) as a Recommender, trained on TRAIN only, with the
 // TRAIN timestamps (recency weighting) exactly as the training Lambda trains it on an upload.
-import { cellTimes, recommendFor, RecommenderOverrides, trainRecommender } from '../recommender';
-import { Recommendations, Recommender } from './score';
+import { cellTimes, recommendFor, RecommenderOverrides, trainRecommender } from '../../functions/core/recommender';
+import { Recommendations, Recommender } from '../../functions/core/evaluate/score';
 
 export function defaultRecommender(overrides: RecommenderOverrides = {}): Recommender {
   return async (split, k) => {

@@ -1,13 +1,13 @@
 // The OpenAPI 3 document generated from the route table (routes.ts) and the zod schemas with their `.meta()`.
-// Build-time only: `npm run openapi` (functions/api/write-openapi.ts) writes openapi.json, the handler serves
+// Build-time only: `npm run openapi` (tools/openapi/write-openapi.ts) writes openapi.json, the handler serves
 // that committed file, and a test checks that it equals generateOpenApi() and that every routed path is in it.
 // Never import this module from a handler: zod-to-openapi would land in the Lambda bundle.
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodType } from 'zod';
-import { ROUTES } from './routes';
-import { ErrorBody } from './schemas';
+import { ROUTES } from '../../functions/api/routes';
+import { ErrorBody } from '../../functions/api/schemas';
 
-export { ROUTES, type RouteDef, type RouteName } from './routes';
+export { ROUTES, type RouteDef, type RouteName } from '../../functions/api/routes';
 
 const json = (schema: ZodType) => ({ content: { 'application/json': { schema } } });
 

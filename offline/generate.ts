@@ -4,7 +4,7 @@
 // arithmetic (+ − × ÷ √, no Math.exp/log/pow whose last bits may vary). Streams its output in 1 MiB
 // buffers, so 25M rows never sit in memory; the caller ends the stream.
 import { once } from 'node:events';
-import { InputError } from './types';
+import { InputError } from '../functions/core/types';
 
 export interface GenerateOptions {
   users: number;

@@ -3,10 +3,10 @@
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CsrMatrix, InputError, Interactions } from '../types';
+import { CsrMatrix, InputError, Interactions } from '../../functions/core/types';
 import { csvLines, headerColumns, intField, numField } from './csvText';
-import { K, MIN_INTERACTIONS, PROTOCOL_VERSION, TEST_FRACTION } from './protocol';
-import { emptyTestRows, EvalSplit, SplitStats } from './split';
+import { K, MIN_INTERACTIONS, PROTOCOL_VERSION, TEST_FRACTION } from '../../functions/core/evaluate/protocol';
+import { emptyTestRows, EvalSplit, SplitStats } from '../../functions/core/evaluate/split';
 
 const HEADER = 'userId,movieId,rating,timestamp\n';
 

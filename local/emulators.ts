@@ -13,8 +13,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { bucketName, TABLE_KEYS, tableNames } from '../shared/resources';
-import { AwsConfig, makeDynamoClient, makeS3Client } from '../adapters/aws';
+import { bucketName, TABLE_KEYS, tableNames } from '../functions/shared/resources';
+import { AwsConfig, makeDynamoClient, makeS3Client } from '../functions/adapters/aws';
 
 // Loaded on first use: importing this module (e.g. for the constants) must not load the emulators.
 /* eslint-disable @typescript-eslint/no-require-imports */

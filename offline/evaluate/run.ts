@@ -1,9 +1,9 @@
 // Evaluating several recommenders on one split: the engine behind `movierec evaluate`
 // (bin/cli/evaluate.ts).
 
-import { K } from './protocol';
-import { Recommendations, Recommender, ScoreResult, evaluateRecommender } from './score';
-import { EvalSplit } from './split';
+import { K } from '../../functions/core/evaluate/protocol';
+import { Recommendations, Recommender, ScoreResult, evaluateRecommender } from '../../functions/core/evaluate/score';
+import { EvalSplit } from '../../functions/core/evaluate/split';
 import { TableRow } from './table';
 
 export interface ModelRun {

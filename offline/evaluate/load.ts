@@ -2,8 +2,8 @@
 // temporal) and ratings (kept in the split files), plus protocol step 1's input rule that quality.py
 // applies to MovieLens 100k u.data files: user 0 is always removed.
 
-import { readRatings, ReadOptions } from '../ratings';
-import { DataReport, Interactions } from '../types';
+import { readRatings, ReadOptions } from '../../functions/core/ratings';
+import { DataReport, Interactions } from '../../functions/core/types';
 
 export interface EvalInput {
   interactions: Interactions;

@@ -1,7 +1,7 @@
 // Minimal helpers for the small, comma-separated, unquoted CSV files of the evaluation protocol
 // (recommendation lists, split files). Ratings files go through the product's ratings reader.
 
-import { InputError } from '../types';
+import { InputError } from '../../functions/core/types';
 
 /** Splits text into trimmed non-empty lines, keeping 1-based line numbers. */
 export function csvLines(text: string): { line: number; fields: string[] }[] {

@@ -3,7 +3,7 @@
 // and S3 delivers only the events the bucket's notification filter selects (ObjectCreated under uploads/,
 // as lib/training.ts declares). Everything else of the record is already S3-shaped.
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { S3_PREFIXES } from '../shared/resources';
+import { S3_PREFIXES } from '../functions/shared/resources';
 
 const UNRESERVED = /[A-Za-z0-9._*\-/]/;
 

@@ -1,9 +1,9 @@
 // The product's seed cluster model as a Recommender, trained on TRAIN only: K-means on the binary
 // TRAIN matrix → buildSeedModel (cluster counts, fixClusters) → recommend (cluster list minus seen).
 
-import { buildSeedModel, recommend, SEED_PARAMS, TrainingParams } from '../model';
-import { KMeansEngine } from '../types';
-import { Recommendations, Recommender } from './score';
+import { buildSeedModel, recommend, SEED_PARAMS, TrainingParams } from '../../functions/core/model';
+import { KMeansEngine } from '../../functions/core/types';
+import { Recommendations, Recommender } from '../../functions/core/evaluate/score';
 
 export interface SeedRecommenderOptions {
   params?: Partial<TrainingParams>;

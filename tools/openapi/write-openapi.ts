@@ -1,5 +1,5 @@
 // Writes openapi.json at the repo root from the zod schemas: `npm run openapi` (= node bin/run-ts.js
-// functions/api/write-openapi.ts). The API handler serves that committed file.
+// tools/openapi/write-openapi.ts). The API handler serves that committed file.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OPENAPI_FILE, renderOpenApi } from './openapi';

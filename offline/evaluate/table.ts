@@ -1,6 +1,6 @@
 // quality.py's print_table layout, so the two tools' outputs can be compared line by line.
 
-import { ScoreResult } from './score';
+import { ScoreResult } from '../../functions/core/evaluate/score';
 
 export interface TableRow {
   name: string;

@@ -2,9 +2,9 @@
 // quality.py --score and --emit-recs.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from '../types';
+import { InputError } from '../../functions/core/types';
 import { csvLines, headerColumns, intField } from './csvText';
-import { Recommendations } from './score';
+import { Recommendations } from '../../functions/core/evaluate/score';
 
 /** Reads a recs file. Columns may come in any order (extra columns are ignored); each user's rows
  * are ordered by rank, ties keeping file order (as quality.py's stable sort does). */

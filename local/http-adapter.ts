@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchRoute } from '../handlers/api';
+import { matchRoute } from '../functions/handlers/api';
 import { lambdaContext } from './lambda-context';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -1,0 +1,55 @@
+// `functions/` holds what is deployed to Lambda and nothing else: every file under it is an input of at
+// least one Lambda bundle. The entries are the ones the stacks of both stages really declare, bundled with
+// esbuild as NodejsFunction does; a file no bundle reaches (a CLI helper, a build script, a local-only
+// adapter) belongs in bin/, local/, offline/, tools/ or bench/ instead.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { MovierecFunction, PROJECT_ROOT } from '../../lib/function';
+import { build, cleanup } from './helpers';
+
+afterAll(cleanup);
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((d) => {
+    const rel = path.posix.join(dir, d.name);
+    return d.isDirectory() ? filesUnder(rel) : [rel];
+  });
+}
+
+const entries = [
+  ...new Set(
+    ['dev', 'prod'].flatMap((stage) =>
+      build(stage, { nag: false })
+        .app.node.findAll()
+        .filter((c): c is MovierecFunction => c instanceof MovierecFunction)
+        .map((f) => f.entry),
+    ),
+  ),
+].sort();
+
+/** Every source file esbuild reads for this entry (the metafile's inputs), relative to the root. */
+function bundleInputs(entry: string): string[] {
+  const result = buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, entry)],
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    write: false,
+    metafile: true,
+    outfile: 'index.js',
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs);
+}
+
+test('the stacks declare the training and API functions', () => {
+  expect(entries).toEqual(expect.arrayContaining(['functions/handlers/api.ts', 'functions/handlers/train.ts']));
+});
+
+test('every file under functions/ is part of at least one Lambda bundle', () => {
+  const bundled = new Set(entries.flatMap(bundleInputs));
+  const stray = filesUnder('functions').filter((f) => !bundled.has(f));
+  expect(stray).toEqual([]);
+});
