@@ -18,7 +18,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { generateRatings } from '../offline/generate';
 import { makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
-import { DynamoModelStore } from '../functions/adapters/dynamo-model-store';
+import { DynamoModelStore } from '../functions/adapters/dynamo/store';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../local/emulators';
 import { startLocalStack } from '../local/stack';
 

@@ -2,12 +2,11 @@
 // stage), proxies to one Lambda through its `live` alias (provisioned concurrency where configured),
 // validates what API Gateway can validate, and answers its own errors as JSON `{error, message}`.
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as z from 'zod';
-import { keys } from '../functions/adapters/dynamo-layout';
+import { GATEWAY_RESPONSES } from '../functions/api/errors';
 import { ROUTES, type RouteDef } from '../functions/api/routes';
 import { ENV } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
@@ -27,9 +26,8 @@ export const API_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
 ] as const;
 
-/** Partition-key prefix of the POST idempotency records, from the table layout itself: the only items
- * the API may delete (it releases its claim when a request fails). */
-export const IDEMPOTENCY_PK_PREFIX = keys.idem('').pk;
+/** Powertools' idempotency persistence layer: claim (conditional put), read, complete, release on failure. */
+export const IDEMPOTENCY_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
 
 /** Request parameters API Gateway should know for a route: path parameters (always required), query
  * strings and headers (required when the handler's zod schema rejects a missing value). */
@@ -92,17 +90,11 @@ export class Api extends Construct {
       environment: {
         [ENV.usersTable]: tables.users.tableName,
         [ENV.clustersTable]: tables.clusters.tableName,
+        [ENV.idempotencyTable]: tables.idempotency.tableName,
       },
     });
     this.function.role.addToPolicy(tableStatement('ReadWriteItems', API_TABLE_ACTIONS, tables.all));
-    this.function.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReleaseIdempotencyClaims',
-        actions: ['dynamodb:DeleteItem'],
-        resources: [tables.users.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${IDEMPOTENCY_PK_PREFIX}*`] } },
-      }),
-    );
+    this.function.role.addToPolicy(tableStatement('IdempotencyRecords', IDEMPOTENCY_TABLE_ACTIONS, [tables.idempotency]));
 
     const pc = config.api.provisionedConcurrency;
     this.alias = new lambda.Alias(this, 'Live', {
@@ -179,25 +171,15 @@ export class Api extends Construct {
     this.usagePlan.addApiKey(this.apiKey);
   }
 
-  /** API Gateway's own rejections, in the same `{error, message}` JSON shape as the handler's.
-   * `$context.error.messageString` is API Gateway's message already quoted as a JSON string. */
+  /** API Gateway's own rejections, in the same `{error, message}` JSON shape as the handler's, with the
+   * statuses functions/api/errors.ts decides. `$context.error.messageString` is API Gateway's message already
+   * quoted as a JSON string. */
   private addGatewayResponses(): void {
-    const responses: Array<[string, apigw.ResponseType, string | undefined, string]> = [
-      // unknown routes: API Gateway says 403 "Missing Authentication Token"; the product says 404
-      ['NotFound', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'not_found'],
-      ['BadBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', 'bad_request'],
-      ['BadParams', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'bad_request'],
-      ['BadKey', apigw.ResponseType.INVALID_API_KEY, '403', 'forbidden'],
-      ['Throttled', apigw.ResponseType.THROTTLED, '429', 'throttled'],
-      ['Quota', apigw.ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded'],
-      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, 'client_error'],
-      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, 'server_error'],
-    ];
-    for (const [id, type, statusCode, error] of responses) {
-      this.restApi.addGatewayResponse(id, {
-        type,
-        statusCode,
-        templates: { 'application/json': `{"error":"${error}","message":$context.error.messageString}` },
+    for (const r of GATEWAY_RESPONSES) {
+      this.restApi.addGatewayResponse(r.id, {
+        type: apigw.ResponseType.of(r.type),
+        statusCode: r.statusCode === undefined ? undefined : String(r.statusCode),
+        templates: { 'application/json': `{"error":"${r.error}","message":$context.error.messageString}` },
       });
     }
   }

@@ -3,7 +3,7 @@ import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { S3_PREFIXES, TABLE_KEYS, bucketName, tableNames } from '../functions/shared/resources';
+import { IDEMPOTENCY_KEYS, S3_PREFIXES, TABLE_KEYS, bucketName, tableNames } from '../functions/shared/resources';
 import type { StageConfig } from './config';
 
 export class UploadsBucket extends Construct {
@@ -54,24 +54,29 @@ export class UploadsBucket extends Construct {
 export class Tables extends Construct {
   readonly users: dynamodb.Table;
   readonly clusters: dynamodb.Table;
+  /** Powertools' idempotency records of the API's POSTs (its own key schema; expire by TTL after 24 h) */
+  readonly idempotency: dynamodb.Table;
 
   constructor(scope: Construct, id: string, config: StageConfig) {
     super(scope, id);
     const names = tableNames(config.stage);
-    this.users = this.table('Users', names.users, config);
-    this.clusters = this.table('Clusters', names.clusters, config);
+    const modelKeys = { pk: TABLE_KEYS.partitionKey, sk: TABLE_KEYS.sortKey, ttl: TABLE_KEYS.ttl };
+    this.users = this.table('Users', names.users, config, modelKeys);
+    this.clusters = this.table('Clusters', names.clusters, config, modelKeys);
+    this.idempotency = this.table('Idempotency', names.idempotency, config, { pk: IDEMPOTENCY_KEYS.partitionKey, ttl: IDEMPOTENCY_KEYS.ttl });
   }
 
+  /** the two model tables (users and clusters) */
   get all(): dynamodb.Table[] {
     return [this.users, this.clusters];
   }
 
-  private table(id: string, tableName: string, config: StageConfig): dynamodb.Table {
+  private table(id: string, tableName: string, config: StageConfig, keys: { pk: string; sk?: string; ttl: string }): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       tableName,
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: TABLE_KEYS.ttl,
+      partitionKey: { name: keys.pk, type: dynamodb.AttributeType.STRING },
+      sortKey: keys.sk ? { name: keys.sk, type: dynamodb.AttributeType.STRING } : undefined,
+      timeToLiveAttribute: keys.ttl,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },

@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { bucketName, TABLE_KEYS, tableNames } from '../functions/shared/resources';
+import { bucketName, IDEMPOTENCY_KEYS, TABLE_KEYS, tableNames } from '../functions/shared/resources';
 import { AwsConfig, makeDynamoClient, makeS3Client } from '../functions/adapters/aws';
 
 // Loaded on first use: importing this module (e.g. for the constants) must not load the emulators.
@@ -129,23 +129,29 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   };
 }
 
-/** Create both tables of a stage (string pk + sk, on-demand), as the CDK stack declares them. Idempotent. */
-export async function createTables(client: DynamoDBClient, stage: string): Promise<{ users: string; clusters: string }> {
+/** Create the tables of a stage (on-demand), as the CDK stack declares them: users and clusters (string pk +
+ * sk) and Powertools' idempotency table (string id). Idempotent. */
+export async function createTables(client: DynamoDBClient, stage: string): Promise<ReturnType<typeof tableNames>> {
   const names = tableNames(stage);
-  for (const name of [names.users, names.clusters]) {
+  const tables: Array<{ name: string; keys: Array<{ name: string; type: 'HASH' | 'RANGE' }>; ttl: string }> = [
+    ...[names.users, names.clusters].map((name) => ({
+      name,
+      keys: [
+        { name: TABLE_KEYS.partitionKey, type: 'HASH' as const },
+        { name: TABLE_KEYS.sortKey, type: 'RANGE' as const },
+      ],
+      ttl: TABLE_KEYS.ttl,
+    })),
+    { name: names.idempotency, keys: [{ name: IDEMPOTENCY_KEYS.partitionKey, type: 'HASH' }], ttl: IDEMPOTENCY_KEYS.ttl },
+  ];
+  for (const t of tables) {
     try {
       await client.send(
         new CreateTableCommand({
-          TableName: name,
+          TableName: t.name,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-            { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-          ],
+          AttributeDefinitions: t.keys.map((k) => ({ AttributeName: k.name, AttributeType: 'S' })),
+          KeySchema: t.keys.map((k) => ({ AttributeName: k.name, KeyType: k.type })),
         }),
       );
     } catch (e) {
@@ -153,12 +159,7 @@ export async function createTables(client: DynamoDBClient, stage: string): Promi
     }
     // dynalite does not implement UpdateTimeToLive (items simply never expire locally); real DynamoDB does.
     await client
-      .send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
-        }),
-      )
+      .send(new UpdateTimeToLiveCommand({ TableName: t.name, TimeToLiveSpecification: { AttributeName: t.ttl, Enabled: true } }))
       .catch(() => undefined);
   }
   return names;
@@ -181,7 +182,7 @@ export async function startStack(stage = 'test', opts: EmulatorOptions = {}) {
   const emu = await startEmulators(opts);
   const dynamo = makeDynamoClient(emu.dynamoConfig);
   const s3 = makeS3Client(emu.s3Config);
-  let tables: { users: string; clusters: string };
+  let tables: ReturnType<typeof tableNames>;
   let bucket: string;
   try {
     tables = await createTables(dynamo, stage);

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchRoute } from '../functions/handlers/api';
+import { EDGE, HttpError, toErrorResponse } from '../functions/api/errors';
+import { ROUTES, type RouteDef } from '../functions/api/routes';
 import { lambdaContext } from './lambda-context';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -26,6 +27,37 @@ function multiMap(pairs: [string, string][]): { single: Record<string, string>; 
   return { single, multi };
 }
 
+const compiled = ROUTES.map((route) => {
+  const names: string[] = [];
+  const re = new RegExp(
+    '^' +
+      route.path.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      }) +
+      '/?$',
+  );
+  return { route, re, names };
+});
+
+/** API Gateway's resource matching: the route whose template matches the path (any method — a wrong method
+ * still reaches the integration of that resource here, and the handler answers 404), with its path
+ * parameters URL-decoded as API Gateway decodes them. A malformed %-escape is an HttpError 400. */
+export function matchResource(path: string): { route: RouteDef; params: Record<string, string> } | null {
+  for (const c of compiled) {
+    const m = c.re.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    try {
+      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+    } catch {
+      throw EDGE.badPath();
+    }
+    return { route: c.route, params };
+  }
+  return null;
+}
+
 /** Build the REST proxy event API Gateway would send for this request. */
 export function toApiGatewayEvent(
   req: Pick<IncomingMessage, 'method' | 'url' | 'rawHeaders'> & { socket?: { remoteAddress?: string } },
@@ -39,8 +71,7 @@ export function toApiGatewayEvent(
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headerPairs.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
   const headers = multiMap(headerPairs);
   const query = multiMap([...url.searchParams.entries()]);
-  const matched = matchRoute(method, path);
-  const route = matched && matched !== 'method-not-allowed' ? matched : null;
+  const route = matchResource(path);
   const resource = route?.route.path ?? path;
   const requestId = randomUUID();
   const apiKey = headerPairs.find(([k]) => k.toLowerCase() === 'x-api-key')?.[1] ?? null;
@@ -101,8 +132,9 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyResult):
   res.end(body);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  writeResult(res, { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** An answer of the adapter itself (what API Gateway would answer before or instead of the integration). */
+function sendError(res: ServerResponse, e: HttpError): void {
+  writeResult(res, toErrorResponse(e));
 }
 
 export interface ApiServerOptions {
@@ -131,14 +163,20 @@ export function createApiServer(opts: ApiServerOptions = {}): ApiServer {
       else chunks.push(c);
     });
     req.on('end', () => {
-      if (tooLarge) return sendJson(res, 413, { message: 'Request Too Long' });
-      if (!handler) return sendJson(res, 503, { error: 'starting', message: 'The local stack is still starting; retry in a moment.' });
-      const event = toApiGatewayEvent(req, Buffer.concat(chunks));
+      if (tooLarge) return sendError(res, EDGE.bodyTooLarge(MAX_BODY_BYTES));
+      if (!handler) return sendError(res, EDGE.starting());
+      let event: APIGatewayProxyEvent;
+      try {
+        event = toApiGatewayEvent(req, Buffer.concat(chunks));
+      } catch (e) {
+        if (e instanceof HttpError) return sendError(res, e);
+        throw e;
+      }
       handler(event, lambdaContext('movierec-local-api', 10_000)).then(
         (result) => writeResult(res, result),
         (e) => {
           opts.onError?.(e);
-          sendJson(res, 502, { message: 'Internal server error' });
+          sendError(res, EDGE.badGateway());
         },
       );
     });

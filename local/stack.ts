@@ -6,14 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { trainModel, type TrainOverrides, type TrainProgress } from '../functions/core/train';
 import { InputError } from '../functions/core/types';
-import { DynamoModelStore } from '../functions/adapters/dynamo-model-store';
+import { DynamoModelStore } from '../functions/adapters/dynamo/store';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
 import * as apiHandler from '../functions/handlers/api';
 import * as trainHandler from '../functions/handlers/train';
+import { observability } from '../functions/handlers/observability';
+import { versionIdOf } from '../functions/app/upload';
 import type { VersionMeta } from '../functions/ports';
 import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
@@ -53,7 +53,7 @@ export interface LocalStack extends StackInfo {
   s3Port: number;
   apiKey: string;
   apiKeySource: 'option' | 'env' | 'saved' | 'generated';
-  tables: { users: string; clusters: string };
+  tables: { users: string; clusters: string; idempotency: string };
   dataDir: string;
   bridge: TrainingBridge;
   s3: S3Client;
@@ -139,6 +139,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     [ENV.stage]: stage,
     [ENV.usersTable]: emu.tables.users,
     [ENV.clustersTable]: emu.tables.clusters,
+    [ENV.idempotencyTable]: emu.tables.idempotency,
     [ENV.bucket]: emu.bucket,
     [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
     [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
@@ -151,18 +152,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // Powertools reads POWERTOOLS_* at construction: quiet unless verbose (locally the CLI prints its own lines).
   if (!opts.verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logLevel = opts.verbose ? 'INFO' : 'ERROR';
-  // Metrics warn through the logger (e.g. "no application metrics" after a movies.csv): the same quiet one
-  const trainLogger = new Logger({ serviceName: 'movierec-train', logLevel });
+  // the handlers' own logger and metrics (names from the stage), at the local log level
+  const quiet = (fn: string) => {
+    const o = observability(fn, env);
+    o.logger.setLogLevel(logLevel);
+    return o;
+  };
   const train = trainHandler.makeHandler({
     ...trainHandler.depsFromEnv(env),
-    logger: trainLogger,
-    metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-train', logger: trainLogger }),
+    ...quiet('train'),
     train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
   });
   const bridge = new TrainingBridge({ handler: train, retryAttempts: opts.retryAttempts ?? 2, onEvent: opts.onBridgeEvent });
   const detach = bridge.attach(emu.s3rver);
 
-  const apiLogger = new Logger({ serviceName: 'movierec-api', logLevel });
   const apiDeps = apiHandler.depsFromEnv(env);
   api.setHandler(
     apiHandler.makeHandler({
@@ -175,8 +178,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         clustersTable: emu.tables.clusters,
         moviesTtlMs: 1000,
       }),
-      logger: apiLogger,
-      metrics: new Metrics({ namespace: 'movierec', serviceName: 'movierec-api', logger: apiLogger }),
+      ...quiet('api'),
     }),
   );
 
@@ -217,7 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         new PutObjectCommand({ Bucket: emu.bucket, Key: key, Body: createReadStream(file), ContentLength: size }),
       );
       const etag = (res.ETag ?? '').replace(/"/g, '');
-      return { key, etag, version: trainHandler.versionIdOf({ bucket: emu.bucket, key, etag }) };
+      return { key, etag, version: versionIdOf({ bucket: emu.bucket, key, etag }) };
     },
     async readReport(key) {
       try {

@@ -2,7 +2,8 @@
 // events (local/s3-events.ts) queued for the training handler one at a time (the stack gives the
 // training Lambda reserved concurrency 1) with Lambda's async-invocation retries after a thrown error.
 import type { Context, S3Event } from 'aws-lambda';
-import { decodeS3Key, type RecordResult } from '../functions/handlers/train';
+import type { UploadResult as RecordResult } from '../functions/app/upload';
+import { decodeS3Key } from '../functions/handlers/train';
 import { lambdaContext } from './lambda-context';
 import { toLambdaS3Events } from './s3-events';
 

@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { keys } from '../../functions/adapters/dynamo-layout';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
+import { keys } from '../../functions/adapters/dynamo/layout';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { publishModel } from '../../functions/app/publish';
 import { mulberry32 } from '../../offline/generate';
 import { fromSnapshot, ModelSnapshot } from '../../functions/core/model';
 import { makeHandler } from '../../functions/handlers/api';
@@ -39,7 +41,8 @@ export function loadSnapshot(file: string): ModelSnapshot {
 export async function benchPublish(stack: Stack, snapshot: ModelSnapshot): Promise<PublishRow> {
   const store = new DynamoModelStore({ doc: makeDocClient(stack.dynamo), usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
   const t = performance.now();
-  const res = await store.publishVersion(snapshot, VERSION, { bucket: 'bench', key: 'uploads/bench.csv' }, { sourceOrder: '1' });
+  const { model } = fromSnapshot(structuredClone(snapshot));
+  const res = await publishModel(store, model, VERSION, { bucket: 'bench', key: 'uploads/bench.csv' }, { sourceOrder: '1' });
   const seconds = (performance.now() - t) / 1000;
   if (res.status !== 'published') throw new Error(`publish of the benchmark model returned ${res.status}`);
   const s = res.stats!;
@@ -83,7 +86,7 @@ export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: n
   const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
   const handler = makeHandler({
     store,
-    idempotency: new DynamoIdempotencyStore({ doc, table: stack.tables.users }),
+    idempotency: new DynamoDBPersistenceLayer({ tableName: stack.tables.idempotency, awsSdkV3Client: stack.dynamo }),
     logger: silentLogger(),
     metrics: quietMetrics(),
   });

@@ -6,7 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeS3Client } from '../../functions/adapters/aws';
 import { InputError } from '../../functions/core/types';
-import { rejectionReportKey, versionIdOf } from '../../functions/handlers/train';
+import { rejectionReportKey, versionIdOf } from '../../functions/app/upload';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulators';
 import { readSavedApiKey, readStackInfo, uploadKeyFor } from '../../local/stack-info';
 import { ENV, S3_PREFIXES } from '../../functions/shared/resources';

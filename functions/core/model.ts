@@ -1,12 +1,10 @@
 // The seed project's recommender, faithfully: per-cluster movie counts, fixClusters, recommendations,
 // favourites, a user's movies, and the global most-popular fallback. Pure data in and out.
+import { incrementRanked, rankPairs, type RankedList } from './ranked';
 import { CsrMatrix, DataReport, InputError } from './types';
 
-/** A ranked movie list: parallel arrays, sorted by count descending, then movieId ascending. */
-export interface RankedList {
-  movieIds: number[];
-  counts: number[];
-}
+export { incrementRanked, rankPairs, type RankedList };
+
 
 export interface ClusterList extends RankedList {
   id: number;
@@ -15,7 +13,7 @@ export interface ClusterList extends RankedList {
 }
 
 /** The serving model: everything recommend/addFavourite/userMovies need. */
-export interface SeedModel {
+export interface ClusterModel {
   /** ascending user ids */
   userIds: number[];
   /** cluster id of userIds[i] */
@@ -57,13 +55,6 @@ export interface FixReport {
 
 // ----------------------------------------------------------------------------------------------
 // ranked lists
-
-/** Sort movie/count pairs by count desc, then movieId asc (the seed's order). */
-export function rankPairs(movieIds: ArrayLike<number>, counts: ArrayLike<number>): RankedList {
-  const order = Array.from({ length: movieIds.length }, (_, i) => i);
-  order.sort((a, b) => counts[b] - counts[a] || movieIds[a] - movieIds[b]);
-  return { movieIds: order.map((i) => movieIds[i]), counts: order.map((i) => counts[i]) };
-}
 
 /** Column sums of a binary matrix as a ranked list (movies nobody has are omitted). */
 export function popularList(x: CsrMatrix): RankedList {
@@ -188,7 +179,7 @@ export function buildSeedModel(
   x: CsrMatrix,
   labels: ArrayLike<number>,
   minClusterSize: number,
-): { model: SeedModel; fix: FixReport } {
+): { model: ClusterModel; fix: FixReport } {
   const counted = clusterCounts(x, labels);
   const moviesOf = (r: number) => {
     const out: number[] = [];
@@ -198,7 +189,7 @@ export function buildSeedModel(
   const fixed = fixClusters(counted, Array.from(labels), x.rowIds, moviesOf, minClusterSize);
   const userMovies: number[] = new Array(x.indptr[x.nRows]);
   for (let p = 0; p < userMovies.length; p++) userMovies[p] = x.colIds[x.indices[p]];
-  const model: SeedModel = {
+  const model: ClusterModel = {
     userIds: Array.from(x.rowIds),
     userCluster: fixed.labels,
     userMoviePtr: Array.from(x.indptr),
@@ -210,7 +201,7 @@ export function buildSeedModel(
 }
 
 /** Binary search in the ascending user id array; -1 when unknown. */
-export function userIndex(model: SeedModel, userId: number): number {
+export function userIndex(model: ClusterModel, userId: number): number {
   let lo = 0;
   let hi = model.userIds.length - 1;
   while (lo <= hi) {
@@ -224,7 +215,7 @@ export function userIndex(model: SeedModel, userId: number): number {
 }
 
 /** The user's movies (the seed's getMyMovies), ascending; empty for an unknown user. */
-export function userMovies(model: SeedModel, userId: number): number[] {
+export function userMovies(model: ClusterModel, userId: number): number[] {
   const i = userIndex(model, userId);
   if (i < 0) return [];
   return model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]);
@@ -273,7 +264,7 @@ export function validatePaging(n: number, offset: number, maxN = 100): void {
 }
 
 /** The user's cluster list minus the user's movies; unknown users get the global most-popular list. */
-export function recommend(model: SeedModel, userId: number, opts: RecommendOptions = {}): Recommendation {
+export function recommend(model: ClusterModel, userId: number, opts: RecommendOptions = {}): Recommendation {
   const n = opts.n ?? 10;
   const offset = opts.offset ?? 0;
   validatePaging(n, offset, Number.MAX_SAFE_INTEGER);
@@ -286,43 +277,24 @@ export function recommend(model: SeedModel, userId: number, opts: RecommendOptio
   return { userId, source: 'cluster', cluster: cluster.id, items: takeUnseen(cluster, seen, n, offset) };
 }
 
-export function clusterById(model: SeedModel, id: number): ClusterList {
+export function clusterById(model: ClusterModel, id: number): ClusterList {
   const c = model.clusters.find((x) => x.id === id);
   if (!c) throw new Error(`model has no cluster ${id}`);
   return c;
 }
 
-/** Add one to a ranked list's count of `movieId` (or append it with 1) and restore the ranking, in place.
- * Only the moved entry shifts, so this is O(position) rather than a full re-sort. */
-export function incrementRanked(list: RankedList, movieId: number): number {
-  let i = list.movieIds.indexOf(movieId);
-  if (i < 0) {
-    list.movieIds.push(movieId);
-    list.counts.push(0);
-    i = list.movieIds.length - 1;
-  }
-  const count = list.counts[i] + 1;
-  // bubble towards the front while the previous entry ranks lower
-  while (i > 0 && (list.counts[i - 1] < count || (list.counts[i - 1] === count && list.movieIds[i - 1] > movieId))) {
-    list.movieIds[i] = list.movieIds[i - 1];
-    list.counts[i] = list.counts[i - 1];
-    i--;
-  }
-  list.movieIds[i] = movieId;
-  list.counts[i] = count;
-  return count;
-}
-
-/** Place a user with these movies by the fixClusters rule (largest share of the movies already in the
- * list, ties → lowest cluster id). */
-export function placeUser(model: SeedModel, movies: number[]): ClusterList {
-  let best = model.clusters[0];
+/** The fixClusters placement rule: the index of the list that holds the largest share of the user's movies;
+ * ties (and a user with no movies) → the first such list, so lists in ascending cluster id give the lowest id.
+ * The in-memory model and the API's placement of a new user both decide with this. */
+export function placeUser(lists: ReadonlyArray<{ has(movieId: number): boolean }>, movies: readonly number[]): number {
+  let best = 0;
   let bestShare = -1;
-  for (const c of model.clusters) {
-    const set = new Set(c.movieIds);
-    const share = movies.length ? movies.filter((m) => set.has(m)).length / movies.length : 0;
+  for (let j = 0; j < lists.length; j++) {
+    let hits = 0;
+    for (const m of movies) if (lists[j].has(m)) hits++;
+    const share = movies.length ? hits / movies.length : 0;
     if (share > bestShare) {
-      best = c;
+      best = j;
       bestShare = share;
     }
   }
@@ -346,13 +318,13 @@ export interface FavouriteResult {
  * the list re-ranked, and the movie added to the user's own history. A movie the user already has changes
  * nothing. An unknown user is placed into a cluster by the fixClusters rule and gets a history.
  */
-export function addFavourite(model: SeedModel, userId: number, movieId: number): FavouriteResult {
+export function addFavourite(model: ClusterModel, userId: number, movieId: number): FavouriteResult {
   if (model.clusters.length === 0) throw new Error('model has no clusters');
   let i = userIndex(model, userId);
   let newUser = false;
   if (i < 0) {
     newUser = true;
-    const cluster = placeUser(model, [movieId]);
+    const cluster = model.clusters[placeUser(model.clusters.map((c) => new Set(c.movieIds)), [movieId])];
     // insert the user keeping userIds ascending
     i = model.userIds.findIndex((u) => u > userId);
     if (i < 0) i = model.userIds.length;
@@ -444,7 +416,7 @@ export interface ModelSnapshot {
 }
 
 export function toSnapshot(
-  model: SeedModel,
+  model: ClusterModel,
   meta: { params: TrainingParams; data: DataReport; training: TrainingSummary; createdAt?: string },
 ): ModelSnapshot {
   return {
@@ -467,7 +439,7 @@ export function toSnapshot(
 }
 
 /** Parse and validate a snapshot document (structure and internal consistency). */
-export function fromSnapshot(doc: unknown, source = 'model'): { model: SeedModel; snapshot: ModelSnapshot } {
+export function fromSnapshot(doc: unknown, source = 'model'): { model: ClusterModel; snapshot: ModelSnapshot } {
   const fail = (why: string): never => {
     throw new InputError('bad_model', `${source} is not a valid movierec model: ${why}.`);
   };
@@ -496,7 +468,7 @@ export function fromSnapshot(doc: unknown, source = 'model'): { model: SeedModel
     if (x.weights.length !== x.clusters.length) fail('users.mix arrays disagree in length');
     for (const c of x.clusters) if (!ids.has(c)) fail(`users.mix refers to unknown cluster ${c}`);
   }
-  const model: SeedModel = {
+  const model: ClusterModel = {
     userIds: u.ids,
     userCluster: u.cluster,
     userMoviePtr: u.moviePtr,

@@ -1,11 +1,25 @@
-// The training pipeline: ratings stream → data report → sparse matrix → K-means → seed model → snapshot.
-// Shared by the CLI and the training Lambda. Pure: the caller supplies the stream.
+// The one training pipeline, shared by the training Lambda and the CLI. Pure: the caller supplies the stream.
+//   parse (readRatings) → matrix (buildMatrix, data report) → recommender (trainRecommender: seed or taste)
+//   → hold-out check (holdoutCheck on a sample; the one publishability verdict) → model + snapshot
 import { kmeans, releaseEngineMemory } from './kmeans';
 import { buildMatrix, fillReport } from './matrix';
-import { ModelSnapshot, SeedModel, toSnapshot, TrainingParams } from './model';
-import { cellTimes, RecommenderOverrides, RecommenderParams, resolveParams, trainChecked } from './recommender';
+import { ClusterModel, ModelSnapshot, toSnapshot, TrainingParams, TrainingSummary } from './model';
+import {
+  assertPublishable,
+  CHECK_MAX_USERS,
+  cellTimes,
+  holdoutCheck,
+  HoldoutCheckOptions,
+  HoldoutReport,
+  RecommenderOverrides,
+  RecommenderParams,
+  RecommenderResult,
+  resolveParams,
+  sampleUsers,
+  trainRecommender,
+} from './recommender';
 import { readRatings } from './ratings';
-import { CsrMatrix, InputError, KMeansEngine, KMeansProgress, RatingsFormat } from './types';
+import { CsrMatrix, DataReport, InputError, KMeansEngine, KMeansProgress, RatingsFormat } from './types';
 
 export type TrainPhase = 'parse' | 'matrix' | 'cluster';
 
@@ -39,8 +53,14 @@ export interface TrainOptions {
 export type TrainOverrides = RecommenderOverrides;
 
 export interface TrainResult {
+  /** the servable model; a publish takes it over (folds favourites into it) */
+  model: ClusterModel;
+  /** the parameters actually used */
+  params: RecommenderParams;
+  data: DataReport;
+  training: TrainingSummary;
+  /** the versioned document of this model (the CLI writes it; it shares the model's arrays) */
   snapshot: ModelSnapshot;
-  model: SeedModel;
   matrix: CsrMatrix;
 }
 
@@ -55,22 +75,6 @@ export const LARGE_DATA_N_INIT = 3;
 export const LARGE_DATA_TASTE_N_INIT = 1;
 export const LARGE_DATA_TASTE_MAX_ITER = 30;
 
-export function validateParams(p: TrainingParams | RecommenderParams): void {
-  const bad = (field: string, rule: string, value: unknown): never => {
-    throw new InputError('bad_param', `${field} must be ${rule}, got ${JSON.stringify(value)}.`);
-  };
-  if (!Number.isInteger(p.k) || p.k < 1) bad('k', 'a positive integer', p.k);
-  if (!Number.isInteger(p.nInit) || p.nInit < 1) bad('nInit', 'a positive integer', p.nInit);
-  if (!Number.isInteger(p.maxIter) || p.maxIter < 1) bad('maxIter', 'a positive integer', p.maxIter);
-  if (!(typeof p.tol === 'number' && p.tol >= 0 && Number.isFinite(p.tol))) bad('tol', 'a finite number ≥ 0', p.tol);
-  // numpy's RandomState seeds (the K-means engine draws scikit-learn's stream): 0 … 2³² − 1
-  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) bad('seed', 'an integer between 0 and 4294967295', p.seed);
-  if (!Number.isInteger(p.minClusterSize) || p.minClusterSize < 0) {
-    bad('minClusterSize', 'a non-negative integer', p.minClusterSize);
-  }
-  if (p.engine !== 'default' && p.engine !== 'ml-kmeans') bad('engine', '"default" or "ml-kmeans"', p.engine);
-}
-
 export async function loadEngine(name: TrainingParams['engine']): Promise<KMeansEngine> {
   if (name === 'ml-kmeans') return (await import('./kmeans/ml-kmeans')).kmeansMl;
   return kmeans;
@@ -82,10 +86,9 @@ export async function trainModel(
   opts: TrainOptions = {},
 ): Promise<TrainResult> {
   // resolve and validate every parameter before reading a byte
-  const resolved = resolveParams(stripUndefined(overrides) as RecommenderOverrides);
-  validateParams(resolved);
+  const given = stripUndefined(overrides) as RecommenderOverrides;
+  const resolved = resolveParams(given);
   const seconds: Record<string, number> = {};
-  const notes: string[] = [];
   const progress = opts.onProgress ?? (() => {});
   let t = performance.now();
   const lap = (phase: string) => {
@@ -118,30 +121,13 @@ export async function trainModel(
       { report },
     );
   }
-  const params: RecommenderOverrides = { ...stripUndefined(overrides) } as RecommenderOverrides;
-  const nnz = matrix.indptr[matrix.nRows];
-  const large = opts.largeDataNnz ?? LARGE_DATA_NNZ;
-  if (nnz > large) {
-    const taste = resolved.algorithm === 'taste';
-    const nInit = taste ? LARGE_DATA_TASTE_N_INIT : LARGE_DATA_N_INIT;
-    if (overrides.nInit === undefined && resolved.nInit > nInit) {
-      notes.push(`nInit lowered from ${resolved.nInit} to ${nInit}: ${nnz} interactions exceed ${large}; set nInit explicitly to override.`);
-      params.nInit = nInit;
-    }
-    if (taste && overrides.maxIter === undefined && resolved.maxIter > LARGE_DATA_TASTE_MAX_ITER) {
-      notes.push(
-        `maxIter lowered from ${resolved.maxIter} to ${LARGE_DATA_TASTE_MAX_ITER}: ${nnz} interactions exceed ${large} (inertia changes < 0.5% after that); set maxIter explicitly to override.`,
-      );
-      params.maxIter = LARGE_DATA_TASTE_MAX_ITER;
-    }
-  }
+  const { params, notes } = largeDataParams(given, resolved, matrix.indptr[matrix.nRows], opts.largeDataNnz ?? LARGE_DATA_NNZ);
 
   progress({ phase: 'cluster' });
-  const engine = await loadEngine(resolved.engine);
-  let trained;
+  let trained: Awaited<ReturnType<typeof trainChecked>>;
   try {
     trained = await trainChecked(matrix, params, {
-      engine,
+      engine: await loadEngine(resolved.engine),
       threads: opts.threads,
       times,
       check: opts.check ?? true,
@@ -161,7 +147,65 @@ export async function trainModel(
   training.seconds = { ...seconds, ...training.seconds };
   training.notes = [...notes, ...(training.notes ?? [])];
   const snapshot = toSnapshot(trained.model, { params: trained.params, data: report, training });
-  return { snapshot, model: trained.model, matrix };
+  return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
+}
+
+/** Huge inputs get fewer restarts (and, for the taste model, fewer Lloyd iterations) unless the caller
+ * chose them; every adjustment is reported in plain words. */
+function largeDataParams(
+  given: RecommenderOverrides,
+  resolved: RecommenderParams,
+  nnz: number,
+  large: number,
+): { params: RecommenderOverrides; notes: string[] } {
+  const params: RecommenderOverrides = { ...given };
+  const notes: string[] = [];
+  if (nnz <= large) return { params, notes };
+  const taste = resolved.algorithm === 'taste';
+  const nInit = taste ? LARGE_DATA_TASTE_N_INIT : LARGE_DATA_N_INIT;
+  if (given.nInit === undefined && resolved.nInit > nInit) {
+    notes.push(`nInit lowered from ${resolved.nInit} to ${nInit}: ${nnz} interactions exceed ${large}; set nInit explicitly to override.`);
+    params.nInit = nInit;
+  }
+  if (taste && given.maxIter === undefined && resolved.maxIter > LARGE_DATA_TASTE_MAX_ITER) {
+    notes.push(
+      `maxIter lowered from ${resolved.maxIter} to ${LARGE_DATA_TASTE_MAX_ITER}: ${nnz} interactions exceed ${large} (inertia changes < 0.5% after that); set maxIter explicitly to override.`,
+    );
+    params.maxIter = LARGE_DATA_TASTE_MAX_ITER;
+  }
+  return { params, notes };
+}
+
+export interface TrainCheckedOptions extends HoldoutCheckOptions {
+  /** run the hold-out check (default true) */
+  check?: boolean;
+  /** publish even when the check fails (the report still says so) */
+  allowBelowPopular?: boolean;
+  /** the check trains on at most this many users (a seeded sample; default CHECK_MAX_USERS) */
+  maxCheckUsers?: number;
+}
+
+/**
+ * What training runs before publishing: trainRecommender, then holdoutCheck with the same settings;
+ * the report is stored as training.holdout. Throws InputError 'below_popular' (report in details)
+ * when the check fails and allowBelowPopular is not set.
+ */
+export async function trainChecked(
+  x: CsrMatrix,
+  overrides: RecommenderOverrides = {},
+  opts: TrainCheckedOptions = {},
+): Promise<RecommenderResult & { holdout: HoldoutReport | null }> {
+  const res = await trainRecommender(x, overrides, opts);
+  if (opts.check === false) return { ...res, holdout: null };
+  const t = performance.now();
+  const maxUsers = opts.maxCheckUsers ?? CHECK_MAX_USERS;
+  const sample = sampleUsers(x, opts.times, maxUsers, res.params.seed);
+  const holdout = await holdoutCheck(sample.x, res.params, { ...opts, times: sample.times });
+  if (sample.x !== x) holdout.reason += ` (a random sample of ${maxUsers} of ${x.nRows} users)`;
+  res.training.seconds.check = (performance.now() - t) / 1000;
+  res.training.holdout = holdout;
+  assertPublishable(holdout, opts);
+  return { ...res, holdout };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

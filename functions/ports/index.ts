@@ -1,6 +1,8 @@
-// Ports: what the handlers need from the outside world, with no AWS types. Adapters (functions/adapters/)
-// implement them over S3 and DynamoDB; unit tests implement them in memory.
-import type { ModelSnapshot, RankedList } from '../core/model';
+// Ports: what the use cases (functions/app/) need from the outside world, with no AWS types. Adapters
+// (functions/adapters/) implement them over S3 and DynamoDB; unit tests implement them in memory.
+// Idempotency of POSTs is Powertools' (its persistence layer is the port, functions/handlers/api.ts).
+import type { ClusterModel } from '../core/model';
+import type { RankedList } from '../core/ranked';
 
 /** The identity of one uploaded object, as an S3 event names it. */
 export interface SourceRef {
@@ -95,6 +97,19 @@ export interface PublishResult {
   stats?: PublishStats;
 }
 
+/** What writing a version's items and flipping the pointer did. */
+export interface WriteResult {
+  status: PublishStatus;
+  /** the version active after the call */
+  active: string | null;
+  /** the version the flip replaced (published only) */
+  previous?: string | null;
+  /** items written (metadata included) and BatchWriteItem requests sent (retries of unprocessed items included) */
+  items: number;
+  batchRequests: number;
+  retriedItems: number;
+}
+
 export interface UserRecord {
   userId: number;
   cluster: number;
@@ -113,16 +128,12 @@ export interface SizedList extends RankedList {
   size: number;
 }
 
-export interface FavouriteOutcome {
+/** A favourite as recorded, version-independent. */
+export interface FavouriteRecord {
   userId: number;
   movieId: number;
-  version: string;
-  cluster: number;
-  /** false when the user already had the movie: nothing was counted */
-  added: boolean;
-  /** the movie's count in the user's cluster after the call */
-  count: number;
-  newUser: boolean;
+  /** ISO time of the first record of (user, movie) */
+  at: string;
 }
 
 export interface MovieInfo {
@@ -131,63 +142,69 @@ export interface MovieInfo {
   genres: string[];
 }
 
-export interface ModelStore {
+/** Model versions: the active pointer, each version's metadata, and the writes of the publish protocol. */
+export interface ModelVersions {
   /** The active pointer; cached for a few seconds unless `fresh`. `null` before the first publish. */
   activeVersion(opts?: { fresh?: boolean }): Promise<ActivePointer | null>;
-  versionMeta(version: string): Promise<VersionMeta | null>;
-  /** Cheap pre-check before training: would publishing this version now be a no-op or refused? */
+  versionMeta(version: string, opts?: { fresh?: boolean }): Promise<VersionMeta | null>;
+  /** Would publishing this version now be a no-op (already published) or refused (a newer source is live)? */
   checkPublishable(version: string, sourceOrder: string): Promise<'ok' | 'already-published' | 'stale'>;
-  /** Write every item of the version, then flip the pointer with one conditional update. */
-  publishVersion(
-    snapshot: ModelSnapshot,
+  /** The version's metadata (state `writing`) and every item, then one conditional update of the pointer;
+   * on success the version is `published` and the one it replaced `supersededAt`. */
+  writeVersion(
+    model: ClusterModel,
     version: string,
     source: SourceRef,
     opts: { sourceOrder: string; summary?: Record<string, unknown> },
-  ): Promise<PublishResult>;
+  ): Promise<WriteResult>;
+  /** Delete every version but `active` and `previous` (orphans of crashed publishes after a grace period);
+   * returns the versions deleted. */
+  cleanup(active: string, previous: string | null | undefined): Promise<string[]>;
+}
+
+/** Users of a version, as the API reads and extends them. */
+export interface UserStore {
+  /** favourites a user may add to one version (bounds the user item) */
+  readonly favouriteLimit: number;
   getUser(version: string, userId: number, opts?: { consistent?: boolean }): Promise<UserRecord | null>;
+  /** Create a user the version did not know, holding one favourite, in `cluster` (a taste version: with the
+   * mix [(cluster, 1)]). False when the user exists already (created concurrently). */
+  createUser(version: string, userId: number, cluster: number, movieId: number, opts: { taste: boolean }): Promise<boolean>;
+  /** Claim (user, movie) in this version: true the first time, false when it was claimed before. */
+  claimFavourite(version: string, userId: number, movieId: number): Promise<boolean>;
+}
+
+/** Cluster lists: immutable base lists per version plus the favourite counters counted into them. */
+export interface ClusterLists {
   /** The cluster's ranked list in this version with the favourites counted so far merged in. */
   getClusterList(version: string, clusterId: number): Promise<RankedList>;
   getPopularList(version: string): Promise<RankedList>;
-  /** Several clusters' lists (favourites merged, sizes) in the given order: the favourite counters of all of
-   * them are read in one request (a taste user's mix). */
+  /** Several clusters' lists (favourites merged, sizes) in the given order, their counters read in one
+   * request (a taste user's mix). */
   getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]>;
-  /** Record a favourite durably (version-independent); the first record of (user, movie) wins. */
+  /** For each cluster: does its list (base or favourite counters) hold the movie? */
+  listsHolding(version: string, clusterIds: number[], movieId: number): Promise<boolean[]>;
+  /** Count one favourite into the cluster's and the popular counters (and one more user into the cluster's
+   * size when `newUser`); returns the movie's count in the cluster afterwards. */
+  countFavourite(version: string, clusterId: number, movieId: number, opts: { newUser: boolean }): Promise<number>;
+  /** The movie's count in the cluster now (base list plus favourites). */
+  movieCount(version: string, clusterId: number, movieId: number): Promise<number>;
+}
+
+/** The durable, version-independent record of every favourite (folded into each new version). */
+export interface FavouriteLog {
+  /** The first record of (user, movie) wins. */
   recordFavourite(userId: number, movieId: number, at: string): Promise<void>;
-  /** Count a recorded favourite into one version (idempotent per user, movie and version). */
-  applyFavourite(version: string, userId: number, movieId: number): Promise<FavouriteOutcome>;
+  /** Every record, in recorded order (time, then user, then movie); from `since` (ISO) when given. */
+  listFavourites(opts?: { since?: string }): Promise<FavouriteRecord[]>;
+}
+
+/** The movie catalogue (titles and genres from movies.csv), version-independent. */
+export interface Catalogue {
   putMovies(movies: MovieInfo[], catalogueId: string): Promise<{ items: number }>;
-  /** The movie catalogue (cached for a few minutes); empty when none was uploaded. */
+  /** Cached for a few minutes; empty when none was uploaded. */
   getMovies(): Promise<Map<number, MovieInfo>>;
 }
 
-/** Idempotency records for POSTs carrying an Idempotency-Key header. */
-export interface IdempotencyStore {
-  /** Claim the key for this request. `claimed` → go ahead; `done` → replay the stored response;
-   * `in-progress` → another request with this key is running; `mismatch` → key reused with another request. */
-  begin(
-    key: string,
-    requestHash: string,
-  ): Promise<
-    | { state: 'claimed' }
-    | { state: 'done'; response: StoredResponse }
-    | { state: 'in-progress' }
-    | { state: 'mismatch' }
-  >;
-  complete(key: string, requestHash: string, response: StoredResponse): Promise<void>;
-  /** Forget a claim after a failure so that a retry may run. */
-  release(key: string): Promise<void>;
-}
-
-export interface StoredResponse {
-  statusCode: number;
-  body: unknown;
-}
-
-/** A user added more favourites to one version than the item bound allows (the API answers 409). */
-export class FavouriteLimitError extends Error {
-  readonly code = 'favourite_limit';
-  constructor(limit: number) {
-    super(`A user can add at most ${limit} favourites until the next model version; retrain to fold them in.`);
-    this.name = 'FavouriteLimitError';
-  }
-}
+/** Everything the use cases need from the model tables. */
+export interface ModelStore extends ModelVersions, UserStore, ClusterLists, FavouriteLog, Catalogue {}

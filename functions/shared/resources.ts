@@ -13,9 +13,20 @@ export const tableNames = (stage: string) => ({
   users: `movierec-${stage}-users`,
   /** cluster → ranked movie counts (sharded pages), per model version; model metadata and the active pointer */
   clusters: `movierec-${stage}-clusters`,
+  /** Powertools idempotency records of POSTs with an Idempotency-Key (its own key schema: IDEMPOTENCY_KEYS) */
+  idempotency: `movierec-${stage}-idempotency`,
 });
 
+/** The idempotency table's layout, Powertools' default: partition key `id`, TTL `expiration`. */
+export const IDEMPOTENCY_KEYS = { partitionKey: 'id', ttl: 'expiration' } as const;
+
 export const bucketName = (stage: string, account = 'local') => `movierec-${stage}-${account}`;
+
+/** CloudWatch metrics namespace of a stage (the stack sets it as POWERTOOLS_METRICS_NAMESPACE). */
+export const metricsNamespace = (stage: string) => `movierec-${stage}`;
+
+/** Powertools service name of a function (the stack sets it as POWERTOOLS_SERVICE_NAME: the function's name). */
+export const serviceName = (stage: string, fn: string) => `movierec-${stage}-${fn}`;
 
 /** Keys under `uploads/` trigger training; everything else never does. */
 export const S3_PREFIXES = {
@@ -28,6 +39,7 @@ export const ENV = {
   stage: 'MOVIEREC_STAGE',
   usersTable: 'USERS_TABLE',
   clustersTable: 'CLUSTERS_TABLE',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
   bucket: 'BUCKET_NAME',
   /** JSON of TrainingParams overrides, from the stage config */
   trainingParams: 'TRAINING_PARAMS',

@@ -43,7 +43,7 @@ describe.each(['dev', 'prod'])('%s', (stage) => {
 
 test('PITR is only acknowledged where it is off (dev), never in prod', () => {
   const ids = (stage: string) => acknowledgements(build(stage).app).map((a) => a.id);
-  expect(ids('dev').filter((id) => id.includes('DDB3'))).toHaveLength(2);
+  expect(ids('dev').filter((id) => id.includes('DDB3'))).toHaveLength(3);
   expect(ids('prod').filter((id) => id.includes('DDB3'))).toEqual([]);
 });
 

@@ -97,11 +97,22 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
   });
 
   // ---------------------------------------------------------------- tables
-  test('two on-demand tables with pk/sk strings and TTL expiresAt', () => {
+  test('two on-demand model tables with pk/sk strings and TTL expiresAt, and the idempotency table (id, TTL expiration)', () => {
     const tables = Object.values(resourcesOf(t(stage), 'AWS::DynamoDB::Table')).map((r) => r.Properties);
-    expect(tables.map((p) => p.TableName).sort()).toEqual([`movierec-${stage}-clusters`, `movierec-${stage}-users`]);
+    expect(tables.map((p) => p.TableName).sort()).toEqual([
+      `movierec-${stage}-clusters`,
+      `movierec-${stage}-idempotency`,
+      `movierec-${stage}-users`,
+    ]);
     for (const p of tables) {
       expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+      if (p.TableName === `movierec-${stage}-idempotency`) {
+        // Powertools' DynamoDBPersistenceLayer defaults
+        expect(p.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+        expect(p.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+        continue;
+      }
       expect(p.KeySchema).toEqual([
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -111,7 +122,6 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
         { AttributeName: 'sk', AttributeType: 'S' },
       ]);
       expect(p.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
-      expect(p.SSESpecification).toEqual({ SSEEnabled: true });
     }
   });
 
@@ -189,24 +199,19 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     expect(actionsOf(statements).filter((a: string) => /Delete/.test(a))).toEqual([]);
   });
 
-  test('API role: item reads/writes on both tables, deletes only of idempotency records — no S3, no Scan', () => {
+  test('API role: item reads/writes on the model tables, idempotency records in their own table — no S3, no Scan, no deletes elsewhere', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-api`);
     const statements = statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]);
     const actions = actionsOf(statements);
     expect(actions.filter((a: string) => a.startsWith('s3:'))).toEqual([]);
-    expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(
+    expect([...new Set(actions.filter((a: string) => a.startsWith('dynamodb:')))].sort()).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
-    const usersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-users`);
+    const idemId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-idempotency`);
     const deletes = statements.filter((s) => actionsOf([s]).includes('dynamodb:DeleteItem'));
-    expect(deletes).toEqual([
-      expect.objectContaining({
-        Action: 'dynamodb:DeleteItem',
-        Resource: { 'Fn::GetAtt': [usersId, 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['idem#*'] } },
-      }),
-    ]);
+    expect(deletes).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [idemId, 'Arn'] } })]);
+    expect(props.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: idemId });
   });
 
   test('guards hold on the real stack: no public bucket, no wildcard IAM on our roles, no keyless method', () => {
@@ -375,13 +380,13 @@ describe('dev vs prod', () => {
 
   test('PITR, retention and deletion protection in prod; destroyable tables and buckets in dev', () => {
     expect(tablesWithoutPitr(t('prod'))).toEqual([]);
-    expect(tablesWithoutPitr(t('dev'))).toHaveLength(2);
+    expect(tablesWithoutPitr(t('dev'))).toHaveLength(3);
     const policies = (stage: Stage, type: string) => Object.values(resourcesOf(t(stage), type)).map((r) => r.DeletionPolicy);
-    expect(policies('prod', 'AWS::DynamoDB::Table')).toEqual(['Retain', 'Retain']);
+    expect(policies('prod', 'AWS::DynamoDB::Table')).toEqual(['Retain', 'Retain', 'Retain']);
     expect(policies('prod', 'AWS::S3::Bucket')).toEqual(['Retain', 'Retain']);
-    expect(policies('dev', 'AWS::DynamoDB::Table')).toEqual(['Delete', 'Delete']);
+    expect(policies('dev', 'AWS::DynamoDB::Table')).toEqual(['Delete', 'Delete', 'Delete']);
     expect(policies('dev', 'AWS::S3::Bucket')).toEqual(['Delete', 'Delete']);
-    t('prod').resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 2);
+    t('prod').resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
     t('prod').resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     t('dev').resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   });

@@ -3,10 +3,12 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { addFavourite, recommend, userMovies } from '../../functions/core/model';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
-import { sourceOrderOf } from '../../functions/adapters/dynamo-layout';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { sourceOrderOf } from '../../functions/app/upload';
 import { startStack } from '../support/emulators';
-import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
+import { EXAMPLE_USERS, exampleCluster, makeSnapshot, modelOf } from '../support/model-fixtures';
+import { publishModel } from '../../functions/app/publish';
+import { countFavourite } from '../../functions/app/favourites';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -31,7 +33,6 @@ async function freshStore() {
     usersTable: tables.users,
     clustersTable: tables.clusters,
     pointerTtlMs: 0,
-    replayMarginMs: 0,
   });
   return { store, doc, tables };
 }
@@ -43,7 +44,7 @@ test('publish writes the version and flips the pointer; reads match the core mod
   const { store } = await freshStore();
   const { snapshot, model } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
   expect(await store.activeVersion()).toBeNull();
-  const r = await store.publishVersion(snapshot, 'v1', src('a', '2026-01-01T00:00:00Z'), {
+  const r = await publishModel(store, modelOf(snapshot), 'v1', src('a', '2026-01-01T00:00:00Z'), {
     sourceOrder: order('2026-01-01T00:00:00Z'),
   });
   expect(r.status).toBe('published');
@@ -67,11 +68,11 @@ test('the same version twice is published once; an older source is refused', asy
   const { store } = await freshStore();
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
   const t2 = '2026-01-02T00:00:00Z';
-  expect((await store.publishVersion(snapshot, 'v2', src('b', t2), { sourceOrder: order(t2) })).status).toBe('published');
-  const again = await store.publishVersion(snapshot, 'v2', src('b', t2), { sourceOrder: order(t2) });
+  expect((await publishModel(store, modelOf(snapshot), 'v2', src('b', t2), { sourceOrder: order(t2) })).status).toBe('published');
+  const again = await publishModel(store, modelOf(snapshot), 'v2', src('b', t2), { sourceOrder: order(t2) });
   expect(again.status).toBe('already-published');
   const t1 = '2026-01-01T00:00:00Z';
-  const old = await store.publishVersion(snapshot, 'v1', src('a', t1), { sourceOrder: order(t1) });
+  const old = await publishModel(store, modelOf(snapshot), 'v1', src('a', t1), { sourceOrder: order(t1) });
   expect(old).toMatchObject({ status: 'stale', active: 'v2' });
   expect((await store.activeVersion())?.version).toBe('v2');
 });
@@ -81,7 +82,7 @@ test('concurrent deliveries of one version publish it once', async () => {
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
   const t = '2026-01-01T00:00:00Z';
   const results = await Promise.all(
-    [1, 2, 3].map(() => store.publishVersion(snapshot, 'vx', src('x', t), { sourceOrder: order(t) })),
+    [1, 2, 3].map(() => publishModel(store, modelOf(snapshot), 'vx', src('x', t), { sourceOrder: order(t) })),
   );
   expect(results.filter((r) => r.status === 'published').length).toBe(1);
   expect(results.every((r) => r.active === 'vx')).toBe(true);
@@ -91,7 +92,7 @@ test('favourites follow core addFavourite exactly (existing user, duplicate, new
   const { store } = await freshStore();
   const { snapshot, model } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
   const t = '2026-01-01T00:00:00Z';
-  await store.publishVersion(snapshot, 'v1', src('a', t), { sourceOrder: order(t) });
+  await publishModel(store, modelOf(snapshot), 'v1', src('a', t), { sourceOrder: order(t) });
   const ops: Array<[number, number]> = [
     [3, 103], // cluster 0: 103 → 2, ties 101:2 → 101 first (id asc)
     [3, 103], // duplicate: nothing counted
@@ -102,7 +103,7 @@ test('favourites follow core addFavourite exactly (existing user, duplicate, new
     [52, 999], // new user, 999 now in cluster 0 via a favourite → 0
   ];
   for (const [u, m] of ops) {
-    const got = await store.applyFavourite('v1', u, m);
+    const got = await countFavourite(store, 'v1', u, m);
     const want = addFavourite(model, u, m);
     expect({ u, m, cluster: got.cluster, added: got.added, count: got.count, newUser: got.newUser }).toEqual({
       u,
@@ -128,17 +129,17 @@ test('favourites survive a publish: folded before the flip, replayed after it', 
   const { store } = await freshStore();
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
   const t1 = '2026-01-01T00:00:00Z';
-  await store.publishVersion(snapshot, 'v1', src('a', t1), { sourceOrder: order(t1) });
+  await publishModel(store, modelOf(snapshot), 'v1', src('a', t1), { sourceOrder: order(t1) });
   for (const [u, m] of [
     [3, 103],
     [60, 200],
   ]) {
     await store.recordFavourite(u, m, new Date().toISOString());
-    await store.applyFavourite('v1', u, m);
+    await countFavourite(store, 'v1', u, m);
   }
   // v2 is trained from the same file (it knows nothing of the favourites)
   const t2 = '2026-01-02T00:00:00Z';
-  const r = await store.publishVersion(snapshot, 'v2', src('b', t2), { sourceOrder: order(t2) });
+  const r = await publishModel(store, modelOf(snapshot), 'v2', src('b', t2), { sourceOrder: order(t2) });
   expect(r.stats?.favouritesFolded).toBe(2);
   const u3 = await store.getUser('v2', 3);
   expect(u3?.movies).toEqual([100, 103, 104]);
@@ -146,7 +147,7 @@ test('favourites survive a publish: folded before the flip, replayed after it', 
   const u60 = await store.getUser('v2', 60);
   expect(u60).toMatchObject({ cluster: 1, movies: [200] });
   // a replay of an already-folded favourite counts nothing
-  const again = await store.applyFavourite('v2', 3, 103);
+  const again = await countFavourite(store, 'v2', 3, 103);
   expect(again.added).toBe(false);
   expect(again.count).toBe(2);
 });
@@ -159,7 +160,7 @@ test('publishing a third version deletes the first (rollback version kept)', asy
     ['v2', '2026-01-02T00:00:00Z'],
     ['v3', '2026-01-03T00:00:00Z'],
   ]) {
-    await store.publishVersion(snapshot, v, src(v, t), { sourceOrder: order(t) });
+    await publishModel(store, modelOf(snapshot), v, src(v, t), { sourceOrder: order(t) });
   }
   expect((await store.versionMeta('v1', { fresh: true }))?.state).toBe('expired');
   expect((await store.versionMeta('v2', { fresh: true }))?.state).toBe('published');

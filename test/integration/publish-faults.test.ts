@@ -4,11 +4,12 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { batchWrite, BatchWriteError } from '../../functions/adapters/batch-writer';
-import { DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
-import { PAGE_SIZE, USER_SHARD_MOVIES } from '../../functions/adapters/dynamo-layout';
+import { batchWrite, BatchWriteError } from '../../functions/adapters/dynamo/batch-writer';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { PAGE_SIZE, USER_SHARD_MOVIES } from '../../functions/adapters/dynamo/layout';
 import { createTables, startStack } from '../support/emulators';
-import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
+import { EXAMPLE_USERS, exampleCluster, makeSnapshot, modelOf } from '../support/model-fixtures';
+import { publishModel } from '../../functions/app/publish';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -74,7 +75,7 @@ test('a crash after N of M batches: the old model keeps serving; the orphan is d
   const doc = makeDocClient(stack.dynamo);
   const { store, tables } = await fresh(doc);
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
-  await store.publishVersion(snapshot, 'good', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
+  await publishModel(store, modelOf(snapshot), 'good', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
 
   // a bigger model whose publish dies after 2 BatchWrite requests
   const users: Record<number, number[]> = {};
@@ -91,7 +92,7 @@ test('a crash after N of M batches: the old model keeps serving; the orphan is d
     },
   }) as DynamoDBDocumentClient;
   const dying = new DynamoModelStore({ doc: crashing, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, batch: { concurrency: 1 } });
-  await expect(dying.publishVersion(big, 'crashed', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' })).rejects.toThrow('timed out');
+  await expect(publishModel(dying, modelOf(big), 'crashed', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' })).rejects.toThrow('timed out');
 
   expect((await store.activeVersion({ fresh: true }))?.version).toBe('good');
   expect(await store.getUser('good', 3)).toMatchObject({ cluster: 0, movies: [100, 104] });
@@ -99,7 +100,7 @@ test('a crash after N of M batches: the old model keeps serving; the orphan is d
 
   // later publishes (the orphan grace period over) delete the orphan's items
   const later = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, orphanGraceMs: 0 });
-  await later.publishVersion(snapshot, 'next', { bucket: 'b', key: 'k3' }, { sourceOrder: '3' });
+  await publishModel(later, modelOf(snapshot), 'next', { bucket: 'b', key: 'k3' }, { sourceOrder: '3' });
   expect((await later.versionMeta('crashed', { fresh: true }))?.state).toBe('expired');
   expect(await later.getUser('crashed', 1)).toBeNull();
   expect((await later.versionMeta('good', { fresh: true }))?.state).toBe('published'); // the rollback version stays
@@ -126,7 +127,7 @@ async function freshStoreWithBigData() {
   users[5] = [1, 2];
   const { snapshot, model } = makeSnapshot(users, (u) => (u === 5 ? 1 : 0));
   const version = 'huge';
-  const r = await store.publishVersion(snapshot, version, { bucket: 'b', key: 'big' }, { sourceOrder: '1' });
+  const r = await publishModel(store, modelOf(snapshot), version, { bucket: 'b', key: 'big' }, { sourceOrder: '1' });
   expect(r.status).toBe('published');
   return { store: { model, version, store } };
 }

@@ -5,11 +5,13 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { makeHandler as makeApi } from '../../functions/handlers/api';
 import { startStack } from '../support/emulators';
-import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
+import { EXAMPLE_USERS, exampleCluster, makeSnapshot, modelOf } from '../support/model-fixtures';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { publishModel } from '../../functions/app/publish';
+import { idempotencyLayer } from '../support/idempotency';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -27,11 +29,11 @@ beforeAll(async () => {
   const doc = makeDocClient(stack.dynamo);
   const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0 });
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
-  await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'uploads/r.csv' }, { sourceOrder: '1' });
+  await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'uploads/r.csv' }, { sourceOrder: '1' });
   call = async (method, path, opts = {}, d = doc) => {
     const api = makeApi({
       store: new DynamoModelStore({ doc: d, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0 }),
-      idempotency: new DynamoIdempotencyStore({ doc: d, table: stack.tables.users }),
+      idempotency: idempotencyLayer(stack.tables.idempotency, stack.dynamo),
       apiKey: KEY,
       logger: silentLogger(),
       metrics: quietMetrics(),

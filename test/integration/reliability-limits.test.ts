@@ -4,12 +4,14 @@
 import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
-import { DELTA_SHARDS, keys, PAGE_SIZE, USER_SHARD_MOVIES } from '../../functions/adapters/dynamo-layout';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { DELTA_SHARDS, keys, PAGE_SIZE, USER_SHARD_MOVIES } from '../../functions/adapters/dynamo/layout';
 import { makeHandler as makeApi } from '../../functions/handlers/api';
 import { createTables, startStack } from '../support/emulators';
-import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
+import { EXAMPLE_USERS, exampleCluster, makeSnapshot, modelOf } from '../support/model-fixtures';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { publishModel } from '../../functions/app/publish';
+import { idempotencyLayer } from '../support/idempotency';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -26,10 +28,10 @@ afterAll(async () => {
 async function fresh() {
   const tables = await createTables(stack.dynamo, `rl${++n}`);
   const doc = makeDocClient(stack.dynamo);
-  const store = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, replayMarginMs: 0, orphanGraceMs: 0 });
+  const store = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, orphanGraceMs: 0 });
   const api = makeApi({
     store: new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0 }),
-    idempotency: new DynamoIdempotencyStore({ doc, table: tables.users }),
+    idempotency: idempotencyLayer(tables.idempotency, stack.dynamo),
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
@@ -89,7 +91,7 @@ test('row 17: a cluster of 100,000 distinct movies (ids near 2^53) and a user ho
   const c0 = model.clusters.find((c) => c.id === 0)!;
   expect(c0.movieIds.length).toBe(100_000);
 
-  const r = await store.publishVersion(snapshot, 'big', { bucket: 'b', key: 'uploads/big.csv' }, { sourceOrder: '1' });
+  const r = await publishModel(store, modelOf(snapshot), 'big', { bucket: 'b', key: 'uploads/big.csv' }, { sourceOrder: '1' });
   expect(r.status).toBe('published');
 
   // read back exactly
@@ -141,7 +143,7 @@ async function fillShard(doc: ReturnType<typeof makeDocClient>, table: string, p
 test('row 17: favourites keep counting when a cluster counter shard is full (e.g. 20k distinct favourited movies in one shard)', async () => {
   const { doc, tables, store, call } = await fresh();
   const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
-  await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
+  await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
   // the movie about to be favourited lands in shard s#(movie % 16), whose cluster-0 and popular items are full
   const movie = 4_000_000_000_000_000 + 16 * 30_000 + 5;
   const shard = movie % DELTA_SHARDS;
@@ -167,8 +169,8 @@ test('row 17: favourites keep counting when a cluster counter shard is full (e.g
   expect((await call('GET', '/users/1/recommendations', { query: { n: '2' } })).status).toBe(200);
 
   // the version's counter items, overflow included, are deleted with the version later
-  await store.publishVersion(snapshot, 'v2', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' });
-  await store.publishVersion(snapshot, 'v3', { bucket: 'b', key: 'k3' }, { sourceOrder: '3' });
+  await publishModel(store, modelOf(snapshot), 'v2', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' });
+  await publishModel(store, modelOf(snapshot), 'v3', { bucket: 'b', key: 'k3' }, { sourceOrder: '3' });
   const left = await doc.send(
     new QueryCommand({ TableName: tables.clusters, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.deltaPk('v1', 0) } }),
   );

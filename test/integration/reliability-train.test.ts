@@ -16,13 +16,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, S3Event } from 'aws-lambda';
 import { trainModel } from '../../functions/core/train';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { BatchWriteError } from '../../functions/adapters/batch-writer';
-import { DynamoIdempotencyStore, DynamoModelStore, DynamoModelStoreConfig } from '../../functions/adapters/dynamo-model-store';
+import { BatchWriteError } from '../../functions/adapters/dynamo/batch-writer';
+import { DynamoModelStore, DynamoModelStoreConfig } from '../../functions/adapters/dynamo/store';
 import { S3RatingsSource, S3ReportStore } from '../../functions/adapters/s3';
 import { makeHandler as makeApi } from '../../functions/handlers/api';
-import { makeHandler as makeTrain, TrainDeps, versionIdOf } from '../../functions/handlers/train';
+import { versionIdOf } from '../../functions/app/upload';
+import { makeHandler as makeTrain, TrainDeps } from '../../functions/handlers/train';
 import { createTables, startStack } from '../support/emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { idempotencyLayer } from '../support/idempotency';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -45,7 +47,7 @@ async function world() {
   const tables = await createTables(stack.dynamo, `rt${++stageNo}`);
   const doc = makeDocClient(stack.dynamo);
   const storeOn = (d: DynamoDBDocumentClient, cfg: Partial<DynamoModelStoreConfig> = {}) =>
-    new DynamoModelStore({ doc: d, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, replayMarginMs: 0, ...cfg });
+    new DynamoModelStore({ doc: d, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 0, ...cfg });
   const store = storeOn(doc);
   const train = (opts: { doc?: DynamoDBDocumentClient; store?: Partial<DynamoModelStoreConfig>; deps?: Partial<TrainDeps> } = {}) => {
     const h = makeTrain({
@@ -61,7 +63,7 @@ async function world() {
   };
   const api = makeApi({
     store: storeOn(doc),
-    idempotency: new DynamoIdempotencyStore({ doc, table: tables.users }),
+    idempotency: idempotencyLayer(tables.idempotency, stack.dynamo),
     logger: silentLogger(),
     metrics: quietMetrics(),
   });

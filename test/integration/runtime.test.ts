@@ -7,13 +7,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { S3Event } from 'aws-lambda';
 import { addFavourite, recommend, fromSnapshot } from '../../functions/core/model';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { S3RatingsSource, S3ReportStore } from '../../functions/adapters/s3';
 import { makeHandler as makeApi } from '../../functions/handlers/api';
-import { makeHandler as makeTrain, versionIdOf } from '../../functions/handlers/train';
+import { versionIdOf } from '../../functions/app/upload';
+import { makeHandler as makeTrain } from '../../functions/handlers/train';
 import { startStack } from '../support/emulators';
-import { makeSnapshot } from '../support/model-fixtures';
+import { makeSnapshot, modelOf } from '../support/model-fixtures';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { publishModel } from '../../functions/app/publish';
+import { idempotencyLayer } from '../support/idempotency';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -30,18 +33,18 @@ afterAll(async () => {
 
 function runtime() {
   const doc = makeDocClient(stack.dynamo);
-  const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0, replayMarginMs: 0 });
+  const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0 });
   const train = makeTrain({
     source: new S3RatingsSource(stack.s3),
     reports: new S3ReportStore(stack.s3, stack.bucket),
-    store: new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0, replayMarginMs: 0 }),
+    store: new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters, pointerTtlMs: 0 }),
     params: { algorithm: 'seed', k: 2, nInit: 2, maxIter: 50, minClusterSize: 2 }, // these tests check the seed's cluster semantics (core recommend)
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
   const api = makeApi({
     store,
-    idempotency: new DynamoIdempotencyStore({ doc, table: stack.tables.users }),
+    idempotency: idempotencyLayer(stack.tables.idempotency, stack.dynamo),
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
@@ -203,7 +206,7 @@ test('GETs during a publish see one version or the other, never a mix; POSTs dur
     }
     return out;
   })();
-  const pub = await store.publishVersion(snapshot, v2, { bucket: 'b', key: 'uploads/mix.csv', etag: 'm' }, {
+  const pub = await publishModel(store, modelOf(snapshot), v2, { bucket: 'b', key: 'uploads/mix.csv', etag: 'm' }, {
     sourceOrder: '2099-01-01T00:00:00.000Z#',
   });
   publishing = false;
@@ -238,7 +241,7 @@ test('DynamoDB throttling on a GET → 503 with Retry-After (fault injected with
     mock.on(QueryCommand).rejects(Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
     const api = makeApi({
       store: new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters }),
-      idempotency: new DynamoIdempotencyStore({ doc, table: stack.tables.users }),
+      idempotency: idempotencyLayer(stack.tables.idempotency, stack.dynamo),
       logger: silentLogger(),
       metrics: quietMetrics(),
     });

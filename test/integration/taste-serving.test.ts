@@ -3,16 +3,19 @@
 // sequence), and after a new publish folds them in — with ≤ 2 DynamoDB requests per warm recommendation.
 import { PassThrough } from 'node:stream';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addFavourite, fromSnapshot, ModelSnapshot, SeedModel, userIndex } from '../../functions/core/model';
+import { addFavourite, fromSnapshot, ModelSnapshot, ClusterModel, userIndex } from '../../functions/core/model';
 import { recommendFor } from '../../functions/core/recommender/serve';
 import { generateRatings } from '../../offline/generate';
 import { trainModel } from '../../functions/core/train';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
-import { keys } from '../../functions/adapters/dynamo-layout';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { keys } from '../../functions/adapters/dynamo/layout';
 import { makeHandler } from '../../functions/handlers/api';
 import { createTables, startStack } from '../support/emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { publishModel } from '../../functions/app/publish';
+import { idempotencyLayer } from '../support/idempotency';
+import { modelOf } from '../support/model-fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -42,10 +45,10 @@ afterAll(async () => {
 async function runtime(stage: string) {
   const tables = await createTables(stack.dynamo, stage);
   const doc = makeDocClient(stack.dynamo);
-  const store = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 60_000, replayMarginMs: 0 });
+  const store = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters, pointerTtlMs: 60_000 });
   const api = makeHandler({
     store,
-    idempotency: new DynamoIdempotencyStore({ doc, table: tables.users }),
+    idempotency: idempotencyLayer(tables.idempotency, stack.dynamo),
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
@@ -59,7 +62,7 @@ async function runtime(stage: string) {
 type Item = { movieId: number; score: number; reason: string };
 
 /** Every user's top 10 through the API equals recommendFor on the in-memory model (ids, order and scores). */
-async function expectSameAnswers(call: Awaited<ReturnType<typeof runtime>>['call'], model: SeedModel, extraUsers: number[] = []) {
+async function expectSameAnswers(call: Awaited<ReturnType<typeof runtime>>['call'], model: ClusterModel, extraUsers: number[] = []) {
   let checked = 0;
   for (const userId of [...model.userIds, ...extraUsers]) {
     const want = recommendFor(model, userId, { n: 10 });
@@ -92,7 +95,7 @@ test('the trained default model is a taste model with a mix per user', () => {
 test('published to DynamoDB, every user gets exactly recommendFor’s top 10, in ≤ 2 requests warm', async () => {
   const { store, call } = await runtime('t1');
   const { model } = fromSnapshot(structuredClone(snapshot));
-  expect((await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' })).status).toBe('published');
+  expect((await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' })).status).toBe('published');
   expect((await store.versionMeta('v1'))?.algorithm).toBe('taste');
   // the user item holds the mix exactly (weights round-trip bit for bit)
   const u = model.userIds[7];
@@ -125,7 +128,7 @@ test('published to DynamoDB, every user gets exactly recommendFor’s top 10, in
 test('after favourites (existing users, a repeat, a new user) and after a publish that folds them, answers still match', async () => {
   const { store, call, doc, tables } = await runtime('t2');
   const { model } = fromSnapshot(structuredClone(snapshot));
-  await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
+  await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'k1' }, { sourceOrder: '1' });
 
   // favourites: for a few users, a movie from the middle of their own recommendations (changes counts that
   // matter) and one the user's primary cluster list does not hold yet; then a repeat and a brand-new user
@@ -155,7 +158,7 @@ test('after favourites (existing users, a repeat, a new user) and after a publis
   expect(await expectSameAnswers(call, model, [999_999])).toBe(model.userIds.length + 1);
 
   // a new publish of the same training data folds the recorded favourites into its base data
-  await store.publishVersion(snapshot, 'v2', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' });
+  await publishModel(store, modelOf(snapshot), 'v2', { bucket: 'b', key: 'k2' }, { sourceOrder: '2' });
   expect((await store.activeVersion({ fresh: true }))?.version).toBe('v2');
   expect(await expectSameAnswers(call, model, [999_999])).toBe(model.userIds.length + 1);
   // in v2 the favourites are base data (sizes, lists), not counters
@@ -169,7 +172,7 @@ test('after favourites (existing users, a repeat, a new user) and after a publis
 test('a counter item that may be full sends its cluster to a Query, so overflow counters are still merged', async () => {
   const { store, doc, tables } = await runtime('t3');
   const { model } = fromSnapshot(structuredClone(snapshot));
-  await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' });
+  await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' });
   const [c, other] = model.mix!.clusters.slice(0, 2);
   const list = model.clusters.find((x) => x.id === c)!;
   const movie = list.movieIds[0];

@@ -6,10 +6,13 @@ import { PassThrough } from 'node:stream';
 import { trainModel } from '../../functions/core/train';
 import { generateRatings } from '../../offline/generate';
 import { makeDocClient } from '../../functions/adapters/aws';
-import { DynamoIdempotencyStore, DynamoModelStore } from '../../functions/adapters/dynamo-model-store';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { makeHandler } from '../../functions/handlers/api';
 import { createTables, startStack } from './emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
+import { publishModel } from '../../functions/app/publish';
+import { idempotencyLayer } from './idempotency';
+import { modelOf } from './model-fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -53,7 +56,7 @@ async function main() {
       const trainSeconds = (Date.now() - t0) / 1000;
       for (const k of Object.keys(sent)) delete sent[k];
       const store = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters });
-      const pub = await store.publishVersion(snapshot, 'v1', { bucket: 'b', key: spec }, { sourceOrder: '1' });
+      const pub = await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: spec }, { sourceOrder: '1' });
       const s = pub.stats!;
       console.log(
         `${spec} [${algorithm}]: ${snapshot.users.ids.length} users, ${snapshot.users.movies.length} interactions, ` +
@@ -69,7 +72,7 @@ async function main() {
       const reader = new DynamoModelStore({ doc, usersTable: tables.users, clustersTable: tables.clusters });
       const served = makeHandler({
         store: reader,
-        idempotency: new DynamoIdempotencyStore({ doc, table: tables.users }),
+        idempotency: idempotencyLayer(tables.idempotency, stack.dynamo),
         logger: silentLogger(),
         metrics: quietMetrics(),
       });

@@ -1,6 +1,7 @@
 // Small hand-made models for handler and store tests: users' movies + a cluster per user → a real snapshot
 // built by the core (buildSeedModel, toSnapshot), so tests exercise the exact seed semantics.
-import { buildSeedModel, ModelSnapshot, SEED_PARAMS, SeedModel, toSnapshot } from '../../functions/core/model';
+import type { TrainedModel } from '../../functions/app/upload';
+import { buildSeedModel, ClusterModel, fromSnapshot, ModelSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/model';
 import type { CsrMatrix, DataReport } from '../../functions/core/types';
 import { csrFromLists } from './csr';
 
@@ -30,7 +31,7 @@ export function makeSnapshot(
   users: Record<number, number[]>,
   clusterOf: (userId: number) => number,
   minClusterSize = 0,
-): { snapshot: ModelSnapshot; model: SeedModel } {
+): { snapshot: ModelSnapshot; model: ClusterModel } {
   const x = matrixOf(users);
   const labels = Array.from(x.rowIds, (u) => clusterOf(u));
   const { model, fix } = buildSeedModel(x, labels, minClusterSize);
@@ -58,3 +59,12 @@ export const EXAMPLE_USERS: Record<number, number[]> = {
   11: [200, 202],
 };
 export const exampleCluster = (u: number) => (u < 10 ? 0 : 1);
+
+/** A snapshot as a training run's result: a model of its own (publishing takes the model over). */
+export function trainedFrom(snapshot: ModelSnapshot): TrainedModel {
+  const own = structuredClone(snapshot);
+  return { model: fromSnapshot(own).model, params: own.params, data: own.data, training: own.training, snapshot: own };
+}
+
+/** A snapshot's model, a copy of its own (publishing folds favourites into the model it is given). */
+export const modelOf = (snapshot: ModelSnapshot): ClusterModel => fromSnapshot(structuredClone(snapshot)).model;

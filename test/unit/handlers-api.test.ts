@@ -1,14 +1,14 @@
 // API handler with in-memory ports: every route, every error status, idempotency, and the JSON error shape.
 import { generateOpenApi } from '../../tools/openapi/openapi';
 import { makeHandler } from '../../functions/handlers/api';
-import { FavouriteLimitError } from '../../functions/ports';
+import { FavouriteLimitError } from '../../functions/app/errors';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
-import { apiEvent, FakeIdempotency, FakeStore, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
+import { apiEvent, FakeStore, MemoryIdempotency, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
 
 function setup(opts: { apiKey?: string; published?: boolean } = {}) {
   const store = new FakeStore();
   if (opts.published !== false) store.load(makeSnapshot(EXAMPLE_USERS, exampleCluster).snapshot);
-  const idempotency = new FakeIdempotency();
+  const idempotency = new MemoryIdempotency();
   const h = makeHandler({ store, idempotency, apiKey: opts.apiKey, logger: silentLogger(), metrics: quietMetrics() });
   const call = async (...args: Parameters<typeof apiEvent>) => {
     const res = await h(apiEvent(...args), lambdaContext);
@@ -101,7 +101,7 @@ describe('idempotency', () => {
     const other = await call('POST', '/users/1/movies', { body: '{"movieId": 103}', headers });
     expect(other.statusCode).toBe(409);
     expect(other.json.error).toBe('idempotency_key_reused');
-    idempotency.records.set('k3', { hash: require('node:crypto').createHash('sha256').update('1:103').digest('hex') });
+    await idempotency.saveInProgress({ key: 'k3', userId: 1, movieId: 103 }, 10_000); // another request with k3 is running
     const running = await call('POST', '/users/1/movies', { body: '{"movieId": 103}', headers: { 'idempotency-key': 'k3' } });
     expect(running.statusCode).toBe(409);
     expect(running.json.error).toBe('request_in_progress');

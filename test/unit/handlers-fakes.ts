@@ -1,36 +1,40 @@
-// In-memory fakes of the ports for handler unit tests: the ModelStore serves a core SeedModel directly.
+// In-memory fakes of the ports for handler and use-case unit tests: a ModelStore over a core ClusterModel's
+// lists and users (each favourite counted with core's own incrementRanked), and a Powertools persistence
+// layer over a Map.
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  addFavourite,
-  clusterById,
-  fromSnapshot,
-  ModelSnapshot,
-  RankedList,
-  SeedModel,
-  userIndex,
-} from '../../functions/core/model';
-import type { SizedList } from '../../functions/ports';
+import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
+import { fromSnapshot, ModelSnapshot } from '../../functions/core/model';
+import { incrementRanked, type RankedList } from '../../functions/core/ranked';
 import type {
   ActivePointer,
-  FavouriteOutcome,
-  IdempotencyStore,
+  FavouriteRecord,
   ModelStore,
   MovieInfo,
-  PublishResult,
-  SourceRef,
-  StoredResponse,
+  SizedList,
   UserRecord,
   VersionMeta,
+  WriteResult,
 } from '../../functions/ports';
 
+interface FakeUser {
+  cluster: number;
+  movies: number[];
+  favourites: Set<number>;
+  mix?: { clusters: number[]; weights: number[] };
+}
+
 export class FakeStore implements ModelStore {
+  readonly favouriteLimit = 5000;
   pointer: ActivePointer | null = null;
-  model: SeedModel | null = null;
   snapshot: ModelSnapshot | null = null;
+  users = new Map<number, FakeUser>();
+  lists = new Map<number, SizedList>();
+  popular: RankedList = { movieIds: [], counts: [] };
   movies = new Map<number, MovieInfo>();
-  favourites: Array<{ userId: number; movieId: number; at: string }> = [];
+  favourites: FavouriteRecord[] = [];
   /** thrown by the next store call when set */
   failNext: Error | null = null;
   published: string[] = [];
@@ -45,8 +49,25 @@ export class FakeStore implements ModelStore {
 
   load(snapshot: ModelSnapshot, version = 'v1') {
     this.snapshot = structuredClone(snapshot);
-    this.model = fromSnapshot(this.snapshot).model;
+    const m = fromSnapshot(structuredClone(snapshot)).model;
+    this.users.clear();
+    m.userIds.forEach((u, i) => {
+      this.users.set(u, {
+        cluster: m.userCluster[i],
+        movies: m.userMovies.slice(m.userMoviePtr[i], m.userMoviePtr[i + 1]),
+        favourites: new Set(),
+        ...(m.mix ? { mix: { clusters: m.mix.clusters.slice(m.mix.ptr[i], m.mix.ptr[i + 1]), weights: m.mix.weights.slice(m.mix.ptr[i], m.mix.ptr[i + 1]) } } : {}),
+      });
+    });
+    this.lists = new Map(m.clusters.map((c) => [c.id, { id: c.id, size: c.size, movieIds: c.movieIds, counts: c.counts }]));
+    this.popular = m.popular;
     this.pointer = { version, sourceOrder: '0', source: { bucket: 'b', key: 'uploads/r.csv' }, previous: null, activatedAt: '2026-01-01T00:00:00.000Z' };
+  }
+
+  private list(id: number): SizedList {
+    const l = this.lists.get(id);
+    if (!l) throw new Error(`no cluster ${id}`);
+    return l;
   }
 
   async activeVersion() {
@@ -55,61 +76,90 @@ export class FakeStore implements ModelStore {
   }
   async versionMeta(version: string): Promise<VersionMeta | null> {
     this.check();
-    if (!this.model || version !== this.pointer?.version) return null;
+    if (!this.snapshot || version !== this.pointer?.version) return null;
     return {
       version,
       state: 'published',
       createdAt: '2026-01-01T00:00:00.000Z',
       source: { bucket: 'b', key: 'uploads/r.csv' },
       sourceOrder: '0',
-      clusters: this.model.clusters.map((c) => ({ id: c.id, size: c.size, pages: 1, length: c.movieIds.length })),
-      popular: { pages: 1, length: this.model.popular.movieIds.length },
-      users: this.model.userIds.length,
+      clusters: [...this.lists.values()].map((c) => ({ id: c.id, size: c.size, pages: 1, length: c.movieIds.length })),
+      popular: { pages: 1, length: this.popular.movieIds.length },
+      users: this.users.size,
+      algorithm: this.snapshot.users.mix ? 'taste' : 'seed',
       summary: { k: 2 },
     };
   }
   async checkPublishable(): Promise<'ok'> {
     return 'ok';
   }
-  async publishVersion(_s: ModelSnapshot, version: string, _src: SourceRef): Promise<PublishResult> {
+  async writeVersion(_m: unknown, version: string): Promise<WriteResult> {
     this.published.push(version);
-    return { status: 'published', version, active: version };
+    return { status: 'published', active: version, previous: null, items: 0, batchRequests: 0, retriedItems: 0 };
   }
-  async getUser(version: string, userId: number): Promise<UserRecord | null> {
+  async cleanup(): Promise<string[]> {
+    return [];
+  }
+  async getUser(_version: string, userId: number): Promise<UserRecord | null> {
     this.check();
-    const m = this.model!;
-    const i = userIndex(m, userId);
-    if (i < 0) return null;
+    const u = this.users.get(userId);
+    if (!u) return null;
     return {
       userId,
-      cluster: m.userCluster[i],
-      movies: m.userMovies.slice(m.userMoviePtr[i], m.userMoviePtr[i + 1]),
-      favourites: [],
-      ...(m.mix
-        ? { mix: { clusters: m.mix.clusters.slice(m.mix.ptr[i], m.mix.ptr[i + 1]), weights: m.mix.weights.slice(m.mix.ptr[i], m.mix.ptr[i + 1]) } }
-        : {}),
+      cluster: u.cluster,
+      movies: u.movies,
+      favourites: [...u.favourites].sort((a, b) => a - b),
+      ...(u.mix ? { mix: u.mix } : {}),
     };
+  }
+  async createUser(_v: string, userId: number, cluster: number, movieId: number, opts: { taste: boolean }): Promise<boolean> {
+    this.check();
+    if (this.users.has(userId)) return false;
+    this.users.set(userId, { cluster, movies: [], favourites: new Set([movieId]), ...(opts.taste ? { mix: { clusters: [cluster], weights: [1] } } : {}) });
+    return true;
+  }
+  async claimFavourite(_v: string, userId: number, movieId: number): Promise<boolean> {
+    this.check();
+    const u = this.users.get(userId)!;
+    if (u.favourites.has(movieId)) return false;
+    u.favourites.add(movieId);
+    return true;
   }
   async getClusterList(_v: string, clusterId: number): Promise<RankedList> {
     this.check();
-    return clusterById(this.model!, clusterId);
+    return this.list(clusterId);
   }
   async getClusterLists(_v: string, clusterIds: number[]): Promise<SizedList[]> {
     this.check();
-    return clusterIds.map((id) => clusterById(this.model!, id));
+    return clusterIds.map((id) => this.list(id));
   }
   async getPopularList(): Promise<RankedList> {
     this.check();
-    return this.model!.popular;
+    return this.popular;
+  }
+  async listsHolding(_v: string, clusterIds: number[], movieId: number): Promise<boolean[]> {
+    this.check();
+    return clusterIds.map((id) => this.list(id).movieIds.includes(movieId));
+  }
+  async countFavourite(_v: string, clusterId: number, movieId: number, opts: { newUser: boolean }): Promise<number> {
+    this.check();
+    const l = this.list(clusterId);
+    if (opts.newUser) l.size++;
+    incrementRanked(this.popular, movieId);
+    return incrementRanked(l, movieId);
+  }
+  async movieCount(_v: string, clusterId: number, movieId: number): Promise<number> {
+    this.check();
+    const l = this.list(clusterId);
+    const i = l.movieIds.indexOf(movieId);
+    return i < 0 ? 0 : l.counts[i];
   }
   async recordFavourite(userId: number, movieId: number, at: string) {
     this.check();
-    this.favourites.push({ userId, movieId, at });
+    if (!this.favourites.some((f) => f.userId === userId && f.movieId === movieId)) this.favourites.push({ userId, movieId, at });
   }
-  async applyFavourite(version: string, userId: number, movieId: number): Promise<FavouriteOutcome> {
-    this.check();
-    const r = addFavourite(this.model!, userId, movieId);
-    return { ...r, version };
+  async listFavourites(opts: { since?: string } = {}): Promise<FavouriteRecord[]> {
+    return this.favourites.filter((f) => opts.since === undefined || f.at >= opts.since);
   }
   async putMovies(movies: MovieInfo[]) {
     for (const m of movies) this.movies.set(m.movieId, m);
@@ -120,23 +170,26 @@ export class FakeStore implements ModelStore {
   }
 }
 
-export class FakeIdempotency implements IdempotencyStore {
-  records = new Map<string, { hash: string; done?: StoredResponse }>();
-  async begin(key: string, hash: string) {
+/** Powertools' persistence layer over a Map: its conditional put refuses a live record as DynamoDB's does. */
+export class MemoryIdempotency extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+
+  protected async _getRecord(key: string): Promise<IdempotencyRecord> {
     const r = this.records.get(key);
-    if (!r) {
-      this.records.set(key, { hash });
-      return { state: 'claimed' as const };
-    }
-    if (r.hash !== hash) return { state: 'mismatch' as const };
-    if (r.done) return { state: 'done' as const, response: r.done };
-    return { state: 'in-progress' as const };
+    if (!r) throw new IdempotencyItemNotFoundError();
+    return r;
   }
-  async complete(key: string, hash: string, response: StoredResponse) {
-    this.records.set(key, { hash, done: response });
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    const old = this.records.get(record.idempotencyKey);
+    const inProgressExpired = old?.getStatus() === 'INPROGRESS' && old.inProgressExpiryTimestamp !== undefined && old.inProgressExpiryTimestamp < Date.now();
+    if (old && !old.isExpired() && !inProgressExpired) throw new IdempotencyItemAlreadyExistsError(`record ${record.idempotencyKey} exists`, old);
+    this.records.set(record.idempotencyKey, record);
   }
-  async release(key: string) {
-    if (!this.records.get(key)?.done) this.records.delete(key);
+  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.delete(record.idempotencyKey);
   }
 }
 

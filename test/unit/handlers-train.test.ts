@@ -4,9 +4,10 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import type { S3Event } from 'aws-lambda';
 import { InputError } from '../../functions/core/types';
-import { decodeS3Key, makeHandler, paramsFromEnv, versionIdOf } from '../../functions/handlers/train';
+import { versionIdOf } from '../../functions/app/upload';
+import { decodeS3Key, makeHandler, paramsFromEnv } from '../../functions/handlers/train';
 import type { OpenedObject, RatingsSource, ReportStore, SourceRef } from '../../functions/ports';
-import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
+import { EXAMPLE_USERS, exampleCluster, makeSnapshot, trainedFrom } from '../support/model-fixtures';
 import { FakeStore, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
 
 class FakeSource implements RatingsSource {
@@ -60,7 +61,7 @@ function setup(files: Record<string, string>, train?: Parameters<typeof makeHand
             report: { rowsRead: 1, rowsAccepted: 0 },
           });
         }
-        return { snapshot: makeSnapshot(EXAMPLE_USERS, exampleCluster).snapshot };
+        return trainedFrom(makeSnapshot(EXAMPLE_USERS, exampleCluster).snapshot);
       }),
   });
   return { store, source, reports, trained, run: (e: S3Event) => h(e, lambdaContext) };

@@ -9,9 +9,9 @@ import {
   recommendFor,
   resolveParams,
   topNForRows,
-  trainChecked,
   trainRecommender,
 } from '../../functions/core/recommender';
+import { trainChecked } from '../../functions/core/train';
 import { InputError } from '../../functions/core/types';
 import { csrFromLists } from '../support/csr';
 

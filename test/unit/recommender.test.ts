@@ -1,5 +1,5 @@
 // The taste recommender's pure pieces on hand-worked examples (the arithmetic is in the comments).
-import { addFavourite, buildSeedModel, fromSnapshot, recommend, SEED_PARAMS, SeedModel, toSnapshot } from '../../functions/core/model';
+import { addFavourite, buildSeedModel, fromSnapshot, recommend, SEED_PARAMS, ClusterModel, toSnapshot } from '../../functions/core/model';
 import {
   cellTimes,
   holdoutSplit,
@@ -158,7 +158,7 @@ describe('clusters and mixes', () => {
 });
 
 // A hand-made taste model: clusters 0 (size 2) and 1 (size 1); user 1 mixes 0.75 / 0.25
-function handModel(): SeedModel {
+function handModel(): ClusterModel {
   return {
     userIds: [1, 2],
     userCluster: [0, 1],

@@ -11,7 +11,8 @@ import { trainModel } from '../../functions/core/train';
 import { readRatings } from '../../functions/core/ratings';
 import { InputError } from '../../functions/core/types';
 import type { ModelSnapshot } from '../../functions/core/model';
-import { decodeS3Key, depsFromEnv, makeHandler, maxInputBytesFor } from '../../functions/handlers/train';
+import { maxInputBytesFor } from '../../functions/app/upload';
+import { decodeS3Key, depsFromEnv, makeHandler } from '../../functions/handlers/train';
 import type { OpenedObject, RatingsSource, ReportStore, SourceRef } from '../../functions/ports';
 import { FakeStore, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
 

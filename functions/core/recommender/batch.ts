@@ -4,7 +4,7 @@
 //
 // Exactness: each movie's score is summed over the user's lists in mix order, one `f · count` at a
 // time, exactly as mergeWeightedLists does, so ties (score, then movieId) come out the same.
-import { SeedModel } from '../model';
+import { ClusterModel } from '../model';
 import { CsrMatrix } from '../types';
 
 export interface ColList {
@@ -16,7 +16,7 @@ export interface ColList {
 
 /** The model's cluster lists on the column indices of `x` (cluster id → list); selection computes
  * them once per clustering and scores many mixes with them. */
-export function columnLists(model: Pick<SeedModel, 'clusters'>, x: CsrMatrix): Map<number, ColList> {
+export function columnLists(model: Pick<ClusterModel, 'clusters'>, x: CsrMatrix): Map<number, ColList> {
   const colOf = new Map<number, number>();
   for (let c = 0; c < x.nCols; c++) colOf.set(x.colIds[c], c);
   const lists = new Map<number, ColList>();
@@ -41,7 +41,7 @@ export function columnLists(model: Pick<SeedModel, 'clusters'>, x: CsrMatrix): M
  * caller already has them (they must be of this model's current lists).
  */
 export function topNForRows(
-  model: SeedModel,
+  model: ClusterModel,
   x: CsrMatrix,
   rows: readonly number[],
   n: number,

@@ -9,8 +9,7 @@ import { holdoutSplit } from './holdout';
 import { RecommenderParams } from './params';
 import { topNForRows } from './batch';
 import { recommendFor } from './serve';
-import { RecommenderOverrides } from './params';
-import { RecommenderResult, trainRecommender, TrainRecommenderOptions } from './train';
+import { trainRecommender, TrainRecommenderOptions } from './train';
 
 export interface HoldoutMetrics {
   precision: number;
@@ -150,36 +149,4 @@ export function sampleUsers(
     indptr[i + 1] = w;
   });
   return { x: { nRows: maxUsers, nCols: x.nCols, indptr, indices, values, rowIds, colIds: x.colIds }, times: sampledTimes };
-}
-
-export interface TrainCheckedOptions extends HoldoutCheckOptions {
-  /** run the hold-out check (default true) */
-  check?: boolean;
-  /** publish even when the check fails (the report still says so) */
-  allowBelowPopular?: boolean;
-  /** the check trains on at most this many users (a seeded sample; default CHECK_MAX_USERS) */
-  maxCheckUsers?: number;
-}
-
-/**
- * What training runs before publishing: trainRecommender, then holdoutCheck with the same settings;
- * the report is stored as training.holdout. Throws InputError 'below_popular' (report in details)
- * when the check fails and allowBelowPopular is not set.
- */
-export async function trainChecked(
-  x: CsrMatrix,
-  overrides: RecommenderOverrides = {},
-  opts: TrainCheckedOptions = {},
-): Promise<RecommenderResult & { holdout: HoldoutReport | null }> {
-  const res = await trainRecommender(x, overrides, opts);
-  if (opts.check === false) return { ...res, holdout: null };
-  const t = performance.now();
-  const maxUsers = opts.maxCheckUsers ?? CHECK_MAX_USERS;
-  const sample = sampleUsers(x, opts.times, maxUsers, res.params.seed);
-  const holdout = await holdoutCheck(sample.x, res.params, { ...opts, times: sample.times });
-  if (sample.x !== x) holdout.reason += ` (a random sample of ${maxUsers} of ${x.nRows} users)`;
-  res.training.seconds.check = (performance.now() - t) / 1000;
-  res.training.holdout = holdout;
-  assertPublishable(holdout, opts);
-  return { ...res, holdout };
 }

@@ -106,6 +106,7 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) bad('seed', 'an integer between 0 and 4294967295', p.seed);
   if (!Number.isInteger(p.minClusterSize) || p.minClusterSize < 0) bad('minClusterSize', 'a non-negative integer', p.minClusterSize);
   if (!(typeof p.tol === 'number' && Number.isFinite(p.tol) && p.tol >= 0)) bad('tol', 'a finite number ≥ 0', p.tol);
+  if (p.engine !== 'default' && p.engine !== 'ml-kmeans') bad('engine', '"default" or "ml-kmeans"', p.engine);
   if (p.algorithm !== 'taste') return;
   const t = p.taste;
   posInt('taste.k', t.k);

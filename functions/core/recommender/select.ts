@@ -8,7 +8,7 @@
 // grid's 80 for 5 k × 4 half-lives × 4 temperatures, and it chose as well on ml-latest-small.
 // 'grid' tries every combination. See EVALUATION.md ("what was tried") for the comparison.
 import { scoreRecommendations } from '../evaluate/score';
-import { SeedModel } from '../model';
+import { ClusterModel } from '../model';
 import { CsrMatrix } from '../types';
 import { ClusteringOptions, tasteClusterings } from './clusterings';
 import { recencyUnitRows, takeRows } from './features';
@@ -117,7 +117,7 @@ export function nearestK(ks: readonly number[], k: number): number {
 /** Scores settings on one hold-out, computing each clustering (per k) and each placement of the
  * validation users (per k and half-life) once, however many settings share it. */
 class SettingScorer {
-  private readonly models = new Map<number, { parts: TasteClustering[]; model: SeedModel; lists: Map<number, ColList> }>();
+  private readonly models = new Map<number, { parts: TasteClustering[]; model: ClusterModel; lists: Map<number, ColList> }>();
   private readonly nears = new Map<string, Nearest[]>();
   /** the validation users' recency-weighted unit rows, per half-life */
   private readonly members = new Map<number, CsrMatrix>();

@@ -1,6 +1,6 @@
 // Serving: one entry point for both algorithms. A seed model (no mix) is answered by the seed's own
 // recommend(), unchanged; a taste model merges the user's few weighted cluster lists.
-import { clusterById, recommend, Recommendation, RecommendOptions, SeedModel, userIndex, validatePaging } from '../model';
+import { clusterById, recommend, Recommendation, RecommendOptions, ClusterModel, userIndex, validatePaging } from '../model';
 
 /** One of a user's clusters as read from the cluster table: its ranked list, size and the user's weight. */
 export interface WeightedList {
@@ -226,7 +226,7 @@ class ScoreTable {
 }
 
 /** The user's mix as weighted lists (empty when the model has no mix or the user is unknown). */
-export function userLists(model: SeedModel, userId: number): WeightedList[] {
+export function userLists(model: ClusterModel, userId: number): WeightedList[] {
   const i = userIndex(model, userId);
   if (i < 0 || !model.mix) return [];
   const out: WeightedList[] = [];
@@ -238,7 +238,7 @@ export function userLists(model: SeedModel, userId: number): WeightedList[] {
 }
 
 /** Recommendations for a user from either kind of model. Unknown users get the most-popular list. */
-export function recommendFor(model: SeedModel, userId: number, opts: RecommendOptions = {}): Recommendation {
+export function recommendFor(model: ClusterModel, userId: number, opts: RecommendOptions = {}): Recommendation {
   if (!model.mix) return recommend(model, userId, opts);
   const n = opts.n ?? 10;
   const offset = opts.offset ?? 0;

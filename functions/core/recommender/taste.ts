@@ -4,7 +4,7 @@
 // closest (cosine) to the user's RECENCY-WEIGHTED unit row, weighted softmax(cosine / temperature),
 // the clusterings weighted equally.
 // A movie's score for a user is Σ weight_c · count_c(movie) / size_c — a handful of list reads.
-import { clusterCounts, ClusterList, FixReport, fixClusters, popularList, SeedModel, UserMix } from '../model';
+import { clusterCounts, ClusterList, FixReport, fixClusters, popularList, ClusterModel, UserMix } from '../model';
 import { CsrMatrix } from '../types';
 
 /** One clustering after fixClusters, with the unit centre direction of each final cluster. */
@@ -136,7 +136,7 @@ export function assembleTasteModel(
   parts: readonly TasteClustering[],
   mix: UserMix,
   listLength: number,
-): SeedModel {
+): ClusterModel {
   const userMovies: number[] = new Array(x.indptr[x.nRows]);
   for (let p = 0; p < userMovies.length; p++) userMovies[p] = x.colIds[x.indices[p]];
   const clusters: ClusterList[] = [];

@@ -1,7 +1,7 @@
 // trainRecommender: matrix → servable model (seed or taste), with the taste model's k, half-life and
 // temperature chosen on a hold-out carved from the training data itself (select.ts).
 import { kmeans, releaseEngineMemory } from '../kmeans';
-import { buildSeedModel, FixReport, SeedModel, TrainingSummary } from '../model';
+import { buildSeedModel, FixReport, ClusterModel, TrainingSummary } from '../model';
 import { CsrMatrix } from '../types';
 import { tasteClusterings, tasteMix } from './clusterings';
 import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';
@@ -11,7 +11,7 @@ import { assembleTasteModel } from './taste';
 export type TrainRecommenderOptions = SelectTasteOptions;
 
 export interface RecommenderResult {
-  model: SeedModel;
+  model: ClusterModel;
   /** the parameters actually used (taste: k, half-life and temperature as selected) */
   params: RecommenderParams;
   training: TrainingSummary;

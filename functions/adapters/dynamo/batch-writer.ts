@@ -2,7 +2,7 @@
 // with capped exponential backoff and full jitter; after the last attempt it fails loudly so the caller (the
 // training Lambda) throws and Lambda retries the whole, idempotent, publish.
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isThrottle } from './aws';
+import { isThrottle } from '../aws';
 
 export type WriteRequest =
   | { PutRequest: { Item: Record<string, unknown> } }

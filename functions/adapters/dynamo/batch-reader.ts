@@ -2,7 +2,7 @@
 // (DynamoDB returns them under load or past 16 MB a response) re-sent with capped exponential backoff and full
 // jitter. Throttling errors are not retried here: the API maps them to 503 + Retry-After, as for every read.
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCH_GET_KEYS } from './dynamo-layout';
+import { BATCH_GET_KEYS } from './layout';
 
 export interface BatchGetOptions {
   /** attempts per chunk, first included (default 5) */
@@ -10,6 +10,8 @@ export interface BatchGetOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   consistent?: boolean;
+  /** ProjectionExpression (with its attribute names): read only these attributes */
+  projection?: { expression: string; names?: Record<string, string> };
   /** called once per request sent (for request counts) */
   onRequest?: () => void;
   sleep?: (ms: number) => Promise<void>;
@@ -46,7 +48,16 @@ export async function batchGet(
     for (let attempt = 1; ; attempt++) {
       opts.onRequest?.();
       const res = await doc.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: opts.consistent ?? false } } }),
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: pending,
+              ConsistentRead: opts.consistent ?? false,
+              ProjectionExpression: opts.projection?.expression,
+              ExpressionAttributeNames: opts.projection?.names,
+            },
+          },
+        }),
       );
       out.push(...((res.Responses?.[table] ?? []) as Record<string, unknown>[]));
       const left = (res.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];

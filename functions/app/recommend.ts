@@ -1,25 +1,18 @@
-// The API's use cases over the ModelStore port: the seed's recommend / getMyMovies / updatedFavouriteMoviesList
-// against the active model version. Reads of one request all name the version read once from the pointer, so a
-// request never mixes versions.
+// Use case: what user U should watch next (GET /users/{id}/recommendations), from the active version.
+// A seed-algorithm user: the user's cluster list minus the user's movies (the seed's recommend); a taste
+// user: the user's weighted cluster lists merged by core mergeWeightedLists; an unknown user: the popular
+// list. Two reads on a warm Lambda: the user's item, then the counters of the user's cluster(s).
+import type { RecommendationsT } from '../api/schemas';
 import { takeUnseen } from '../core/model';
 import { mergeWeightedLists } from '../core/recommender/serve';
-import type { ModelStore, MovieInfo, SizedList, UserRecord } from '../ports';
-import { NoModelError } from './errors';
-import type { ActiveModelT, FavouriteResponseT, RecommendationsT, UserMoviesT } from './schemas';
+import type { Catalogue, ClusterLists, ModelVersions, SizedList, UserRecord, UserStore } from '../ports';
+import { activeOrThrow } from './active';
+import { describeMovie } from './describe';
 
-const describe = (movies: Map<number, MovieInfo>, movieId: number) => {
-  const m = movies.get(movieId);
-  return m ? { movieId, title: m.title, genres: m.genres } : { movieId };
-};
-
-async function activeOrThrow(store: ModelStore, fresh = false) {
-  const ptr = await store.activeVersion({ fresh });
-  if (!ptr) throw new NoModelError();
-  return ptr;
-}
+type RecommendStore = Pick<ModelVersions, 'activeVersion'> & Pick<UserStore, 'getUser'> & ClusterLists & Pick<Catalogue, 'getMovies'>;
 
 export async function recommendations(
-  store: ModelStore,
+  store: RecommendStore,
   userId: number,
   n: number,
   offset: number,
@@ -33,7 +26,7 @@ export async function recommendations(
   ]);
   const seen = new Set(user ? [...user.movies, ...user.favourites] : []);
   const items = takeUnseen(list, seen, n, offset).map(({ movieId, score }) => ({
-    ...describe(movies, movieId),
+    ...describeMovie(movies, movieId),
     score,
     reason: user ? `liked by ${score} user(s) in your cluster` : `liked by ${score} user(s) overall`,
   }));
@@ -49,7 +42,7 @@ export async function recommendations(
 /** A taste user: Σ weight · count / size over the user's mix clusters (core mergeWeightedLists), the
  * counters of all of them read in one request; `cluster` is the primary cluster (where favourites count). */
 async function tasteRecommendations(
-  store: ModelStore,
+  store: RecommendStore,
   version: string,
   user: UserRecord,
   mix: NonNullable<UserRecord['mix']>,
@@ -110,49 +103,4 @@ function whichClusters(lists: SizedList[], weights: number[], movieIds: number[]
     }
   }
   return out;
-}
-
-export async function userMovies(store: ModelStore, userId: number): Promise<UserMoviesT> {
-  const { version } = await activeOrThrow(store);
-  const [user, movies] = await Promise.all([store.getUser(version, userId), store.getMovies()]);
-  const ids = user ? [...new Set([...user.movies, ...user.favourites])].sort((a, b) => a - b) : [];
-  return { userId, modelVersion: version, count: ids.length, movies: ids.map((m) => describe(movies, m)) };
-}
-
-/** Record the favourite durably first (so a publish running now cannot lose it), then count it into the
- * version the pointer names now (read fresh, not from the cache). */
-export async function addFavourite(
-  store: ModelStore,
-  userId: number,
-  movieId: number,
-  now: () => number = Date.now,
-): Promise<FavouriteResponseT> {
-  await store.recordFavourite(userId, movieId, new Date(now()).toISOString());
-  const { version } = await activeOrThrow(store, true);
-  const r = await store.applyFavourite(version, userId, movieId);
-  return {
-    userId,
-    movieId,
-    modelVersion: r.version,
-    cluster: r.cluster,
-    added: r.added,
-    count: r.count,
-    newUser: r.newUser,
-  };
-}
-
-export async function activeModel(store: ModelStore): Promise<ActiveModelT> {
-  const ptr = await activeOrThrow(store);
-  const meta = await store.versionMeta(ptr.version);
-  if (!meta) throw new NoModelError();
-  return {
-    version: ptr.version,
-    activatedAt: ptr.activatedAt,
-    previous: ptr.previous,
-    createdAt: meta.createdAt,
-    source: { bucket: meta.source.bucket, key: meta.source.key, versionId: meta.source.versionId, etag: meta.source.etag },
-    users: meta.users,
-    clusters: meta.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.length })),
-    summary: meta.summary,
-  };
 }

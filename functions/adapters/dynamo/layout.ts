@@ -16,7 +16,6 @@
 //   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set);
 //                                      taste model: mix clusters x (base36) and weights w (shortest round-trip decimals)
 //   fav#<user mod 16> / u#<user>#m#<movie>     durable favourite record, version-independent
-//   idem#<key> / idem                  idempotency record of a POST (TTL 24 h)
 
 export const PAGE_SIZE = 2000;
 export const USER_SHARD_MOVIES = 20000;
@@ -52,7 +51,6 @@ export const keys = {
   userSk: (shard: number) => `u#${pad(shard)}`,
   fav: (u: number, m: number) => ({ pk: `fav#${u % FAV_SHARDS}`, sk: `u#${u}#m#${m}` }),
   favPk: (shard: number) => `fav#${shard}`,
-  idem: (key: string) => ({ pk: `idem#${key}`, sk: 'idem' }),
   moviesPointer: () => ({ pk: 'movies', sk: 'active' }),
   moviesPk: (cat: string) => `movies#${cat}`,
 };

@@ -1,0 +1,113 @@
+// The items of one model version (layout.ts): what a publish writes and which keys deleting it later
+// removes. Pure functions of the model or of the version's metadata and manifest.
+import type { ClusterModel } from '../../core/model';
+import type { RankedList } from '../../core/ranked';
+import type { ClusterMeta, SourceRef, VersionMeta } from '../../ports';
+import type { WriteRequest } from './batch-writer';
+import type { Item } from './context';
+import { keys, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
+
+/** The metadata item of a version about to be written. */
+export function versionMetaOf(
+  model: ClusterModel,
+  version: string,
+  source: SourceRef,
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
+): VersionMeta {
+  const clusters: ClusterMeta[] = model.clusters.map((c) => ({
+    id: c.id,
+    size: c.size,
+    length: c.movieIds.length,
+    pages: Math.ceil(c.movieIds.length / PAGE_SIZE),
+  }));
+  return {
+    version,
+    state: 'writing',
+    createdAt: opts.createdAt,
+    source,
+    sourceOrder: opts.sourceOrder,
+    clusters,
+    popular: { length: model.popular.movieIds.length, pages: Math.ceil(model.popular.movieIds.length / PAGE_SIZE) },
+    users: model.userIds.length,
+    algorithm: model.mix ? 'taste' : 'seed',
+    summary: opts.summary ?? {},
+  };
+}
+
+const userShards = (model: ClusterModel, i: number) =>
+  Math.max(1, Math.ceil((model.userMoviePtr[i + 1] - model.userMoviePtr[i]) / USER_SHARD_MOVIES));
+
+/** Clusters table: list pages of every cluster and of the popular list, and the manifest of user ids. */
+export function clusterItems(model: ClusterModel, version: string): WriteRequest[] {
+  const out: WriteRequest[] = [];
+  const pages = (pk: string, list: RankedList, size?: number) => {
+    for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
+      const from = p * PAGE_SIZE;
+      const to = Math.min(list.movieIds.length, from + PAGE_SIZE);
+      const item: Item = { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) };
+      if (p === 0 && size !== undefined) item.s = size; // cached with the list: taste scores divide by it
+      out.push({ PutRequest: { Item: item } });
+    }
+  };
+  for (const c of model.clusters) pages(keys.clusterPk(version, c.id), c, c.size);
+  pages(keys.popularPk(version), model.popular);
+  // manifest: the version's user ids (with their shard count when > 1), to delete the version later
+  for (let p = 0; p * MANIFEST_PAGE_USERS < model.userIds.length; p++) {
+    const ids: string[] = [];
+    for (let i = p * MANIFEST_PAGE_USERS; i < Math.min(model.userIds.length, (p + 1) * MANIFEST_PAGE_USERS); i++) {
+      const shards = userShards(model, i);
+      ids.push(shards > 1 ? `${model.userIds[i].toString(36)}:${shards}` : model.userIds[i].toString(36));
+    }
+    out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: `u#${keys.page(p)}`, u: ids.join(',') } } });
+  }
+  return out;
+}
+
+/** Users table: each user's head item (cluster, shard count, taste mix, first movies) and further shards. */
+export function userItems(model: ClusterModel, version: string): WriteRequest[] {
+  const out: WriteRequest[] = [];
+  for (let i = 0; i < model.userIds.length; i++) {
+    const start = model.userMoviePtr[i];
+    const end = model.userMoviePtr[i + 1];
+    const shards = userShards(model, i);
+    const pk = keys.userPk(version, model.userIds[i]);
+    for (let s = 0; s < shards; s++) {
+      const from = start + s * USER_SHARD_MOVIES;
+      const to = Math.min(end, from + USER_SHARD_MOVIES);
+      const item: Item = { pk, sk: keys.userSk(s), m: packAscending(model.userMovies, from, to) };
+      if (s === 0) Object.assign(item, { c: model.userCluster[i], n: shards });
+      if (s === 0 && model.mix) {
+        const { ptr, clusters, weights } = model.mix;
+        Object.assign(item, { x: packInts(clusters, ptr[i], ptr[i + 1]), w: packFloats(weights.slice(ptr[i], ptr[i + 1])) });
+      }
+      out.push({ PutRequest: { Item: item } });
+    }
+  }
+  return out;
+}
+
+/** Keys of a version's list pages (from its metadata). */
+export function pageKeysOf(m: VersionMeta): Item[] {
+  const out: Item[] = [];
+  const pageKeys = (pk: string, pages: number) => {
+    for (let p = 0; p < pages; p++) out.push({ pk, sk: keys.page(p) });
+  };
+  for (const c of m.clusters) pageKeys(keys.clusterPk(m.version, c.id), c.pages);
+  pageKeys(keys.popularPk(m.version), m.popular.pages);
+  return out;
+}
+
+/** Keys of the users one manifest item names: a page of trained users (`u`) or a user the API created. */
+export function userKeysOf(version: string, manifestItem: Item): Item[] {
+  const out: Item[] = [];
+  if (typeof manifestItem.u === 'string' && manifestItem.u) {
+    for (const entry of manifestItem.u.split(',')) {
+      const [id, shards] = entry.split(':');
+      const userId = parseInt(id, 36);
+      for (let s = 0; s < (shards ? Number(shards) : 1); s++) out.push({ pk: keys.userPk(version, userId), sk: keys.userSk(s) });
+    }
+  } else if (typeof manifestItem.userId === 'number') {
+    out.push({ pk: keys.userPk(version, manifestItem.userId), sk: keys.userSk(0) });
+  }
+  return out;
+}

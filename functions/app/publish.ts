@@ -1,0 +1,65 @@
+// Use case: make a trained model the live version. The store writes and flips (one conditional pointer
+// update); this composes the protocol around it, whose rules are core's:
+//   1. fold every favourite recorded so far into the model (core addFavourite, in recorded order);
+//   2. write the version and flip the pointer (ModelVersions.writeVersion);
+//   3. replay the favourites recorded while it wrote (they were counted into the old version) through the
+//      API's own idempotent path (countFavourite);
+//   4. delete versions nobody can roll back to.
+// Steps, failure cases and the "every favourite exactly once" argument: docs/ARCHITECTURE.md.
+import { addFavourite, type ClusterModel } from '../core/model';
+import type { PublishResult, SourceRef } from '../ports';
+import { countFavourite, type FavouriteStore } from './favourites';
+
+export type PublishStore = FavouriteStore & Pick<import('../ports').ModelVersions, 'checkPublishable' | 'writeVersion' | 'cleanup'>;
+
+export interface PublishOptions {
+  sourceOrder: string;
+  summary?: Record<string, unknown>;
+  /** favourites recorded up to this long before the fold are replayed again after the flip (clock skew; 5 min) */
+  replayMarginMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Publish `model` as `version`. The model is taken over: recorded favourites are folded into it in place.
+ * Publishability is decided here, right before anything is written (a newer version may have gone live
+ * while this one trained): already live → 'already-published'; a newer source live → 'stale', nothing written.
+ */
+export async function publishModel(
+  store: PublishStore,
+  model: ClusterModel,
+  version: string,
+  source: SourceRef,
+  opts: PublishOptions,
+): Promise<PublishResult> {
+  const now = opts.now ?? Date.now;
+  const t0 = now();
+  const pre = await store.checkPublishable(version, opts.sourceOrder);
+  if (pre !== 'ok') return { status: pre, version, active: (await store.activeVersion())?.version ?? null };
+
+  const foldStartedAt = now();
+  const favourites = await store.listFavourites();
+  for (const f of favourites) addFavourite(model, f.userId, f.movieId);
+
+  const written = await store.writeVersion(model, version, source, { sourceOrder: opts.sourceOrder, summary: opts.summary });
+  if (written.status !== 'published') return { status: written.status, version, active: written.active };
+
+  const since = new Date(foldStartedAt - (opts.replayMarginMs ?? 300_000)).toISOString();
+  const late = await store.listFavourites({ since });
+  for (const f of late) await countFavourite(store, version, f.userId, f.movieId);
+
+  await store.cleanup(version, written.previous);
+  return {
+    status: 'published',
+    version,
+    active: version,
+    stats: {
+      items: written.items,
+      batchRequests: written.batchRequests,
+      retriedItems: written.retriedItems,
+      favouritesFolded: favourites.length,
+      favouritesReplayed: late.length,
+      seconds: (now() - t0) / 1000,
+    },
+  };
+}
