@@ -3,7 +3,7 @@
 // for small data and used by the tests as an independent cross-check of the default engine.
 import { kmeans as mlKmeans } from 'ml-kmeans';
 import { CsrMatrix, InputError, KMeansEngine, KMeansOptions, KMeansResult } from '../types';
-import { meanVariance } from './index';
+import { meanVariance } from './seeding';
 
 /** Largest nRows × nCols the reference engine densifies (≈ 400 MB of JS numbers). */
 export const ML_KMEANS_MAX_CELLS = 5e7;
