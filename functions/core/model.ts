@@ -43,7 +43,7 @@ export interface MoveRecord {
   userId: number;
   from: number;
   to: number;
-  /** share of the user's movies already in the destination list when moved */
+  /** share of the user's movies in the destination's original list (before any move) */
   share: number;
 }
 
@@ -58,7 +58,8 @@ export interface FixReport {
 // ----------------------------------------------------------------------------------------------
 // ranked lists
 
-/** Sort movie/count pairs by count desc, then movieId asc (the seed's order). */
+/** Sort movie/count pairs by count desc, then movieId asc (the seed sorts by count with pandas' unstable
+ * sort, so its order among equal counts is arbitrary; here ties go by movieId). */
 export function rankPairs(movieIds: ArrayLike<number>, counts: ArrayLike<number>): RankedList {
   const order = Array.from({ length: movieIds.length }, (_, i) => i);
   order.sort((a, b) => counts[b] - counts[a] || movieIds[a] - movieIds[b]);
@@ -119,11 +120,14 @@ export function clusterCounts(x: CsrMatrix, labels: ArrayLike<number>): ClusterL
 
 /**
  * The seed's fixClusters. Clusters with fewer than `minClusterSize` users are dissolved, in ascending
- * cluster id; each of their users, in ascending user id, moves to the REMAINING cluster whose movie list
- * holds the largest share of the user's movies (ties → lowest cluster id). The user's movies missing
- * from that list are appended at its end with count 1 (ascending movieId); counts already in the list
- * are not changed, and appended movies are visible to later moves. If no cluster is large enough,
- * nothing is dissolved.
+ * cluster id; each of their users, in ascending user id, moves to the REMAINING cluster whose ORIGINAL
+ * movie list (as counted before any move) holds the largest share of the user's movies (ties → lowest
+ * cluster id). As in the seed, the shares of every user are measured against those original lists: movies
+ * appended for earlier users do not count for later ones. The user's movies missing from the destination
+ * list are appended at its end with count 1 (ascending movieId); counts already in the list are not
+ * changed. One deliberate difference: a movie is appended to a list at most once. The seed appends it
+ * again for every moved user who has it, so its lists can recommend a movie twice; with the repeats
+ * removed they are these lists. If no cluster is large enough, nothing is dissolved.
  */
 export function fixClusters(
   clusters: ClusterList[],
@@ -141,7 +145,10 @@ export function fixClusters(
   if (keep.length === 0 || small.length === 0) return { clusters, labels: newLabels, report };
 
   const lists = keep.map((c) => ({ ...c, movieIds: [...c.movieIds], counts: [...c.counts] }));
-  const sets = lists.map((c) => new Set(c.movieIds));
+  // shares are measured against the lists as they were before any move (the seed's
+  // each_cluster_movies_list); `present` also holds the appended movies, so each is appended once
+  const original = keep.map((c) => new Set(c.movieIds));
+  const present = keep.map((c) => new Set(c.movieIds));
   const smallSet = new Set(small);
   // users of each dissolved cluster, ascending user id (rows are in ascending user id already)
   const byCluster = new Map<number, number[]>(small.map((id) => [id, []]));
@@ -155,7 +162,7 @@ export function fixClusters(
       let bestShare = -1;
       for (let j = 0; j < lists.length; j++) {
         let hits = 0;
-        for (const m of movies) if (sets[j].has(m)) hits++;
+        for (const m of movies) if (original[j].has(m)) hits++;
         const share = movies.length ? hits / movies.length : 0;
         if (share > bestShare) {
           best = j;
@@ -164,10 +171,10 @@ export function fixClusters(
       }
       const dest = lists[best];
       for (const m of movies) {
-        if (!sets[best].has(m)) {
+        if (!present[best].has(m)) {
           dest.movieIds.push(m);
           dest.counts.push(1);
-          sets[best].add(m);
+          present[best].add(m);
         }
       }
       dest.size++;
