@@ -6,17 +6,27 @@
 //       any user differs
 //   node bin/run-ts.js tools/seed-parity.ts --write-fixture
 //       regenerates test/fixtures/seed/seed-reference.json from the generated data set GENERATE
+//   node bin/run-ts.js tools/seed-parity.ts --elbow --ratings FILE [--from 2 --to 20] [--n-init N]
+//       `movierec elbow`'s WCSS table (its defaults unless --n-init is given) next to the seed's elbow
+//       (tools/seed_elbow.py: n_init 10, random_state 0; dense and CSR); exit code 1 when a k differs from
+//       the CSR fit by more than 1e-9 (relative)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { elbow, ELBOW_DEFAULTS } from '../functions/core/elbow';
+import { buildMatrix } from '../functions/core/matrix';
+import { readRatings } from '../functions/core/ratings';
 import {
   compareSeed,
   GENERATE,
   liveReference,
   movierecSeed,
+  PYTHON,
   pythonAvailable,
   REFERENCE_JSON,
+  REPO,
   SeedComparison,
   SeedReference,
   TOP_N,
@@ -27,11 +37,24 @@ const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
-    options: { ratings: { type: 'string' }, seed: { type: 'string' }, 'write-fixture': { type: 'boolean' } },
+    options: {
+      ratings: { type: 'string' },
+      seed: { type: 'string' },
+      'write-fixture': { type: 'boolean' },
+      elbow: { type: 'boolean' },
+      from: { type: 'string', default: '2' },
+      to: { type: 'string', default: '20' },
+      'n-init': { type: 'string' },
+    },
   });
-  if (!a.ratings && !a['write-fixture']) throw new Error('usage: tools/seed-parity.ts --ratings FILE [--seed 0] | --write-fixture');
+  if (!a.ratings && !a['write-fixture']) throw new Error('usage: tools/seed-parity.ts --ratings FILE [--seed 0] | --write-fixture | --elbow --ratings FILE');
   if (!pythonAvailable()) throw new Error('/usr/bin/python3 lacks scikit-learn or pandas (Debian: apt-get install python3-sklearn python3-pandas)');
   const seed = a.seed === undefined ? 0 : Number(a.seed);
+  if (a.elbow) {
+    if (!a.ratings) throw new Error('--elbow needs --ratings FILE');
+    await compareElbow(a.ratings, Number(a.from), Number(a.to), a['n-init'] === undefined ? undefined : Number(a['n-init']));
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'seed-parity-'));
   try {
     const ratings = a['write-fixture'] ? await writeGenerated(dir) : a.ratings!;
@@ -61,6 +84,38 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function compareElbow(ratings: string, from: number, to: number, nInit: number | undefined): Promise<void> {
+  const py = JSON.parse(
+    execFileSync(PYTHON, [join(REPO, 'tools', 'seed_elbow.py'), ratings, '--from', String(from), '--to', String(to)], {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    }),
+  ) as { sklearn: string; rows: Array<{ k: number; dense: number; csr: number }> };
+  const { interactions } = await readRatings(ratings);
+  const rows = await elbow(buildMatrix(interactions).matrix, { from, to, nInit });
+  const rel = (a: number, b: number) => (a - b) / b;
+  console.log(`movierec elbow (n_init ${nInit ?? ELBOW_DEFAULTS.nInit}, seed ${ELBOW_DEFAULTS.seed}) vs the seed's elbow (scikit-learn ${py.sklearn}, n_init 10, random_state 0)`);
+  console.log('k   movierec     seed (dense)  vs dense   sklearn CSR   vs CSR');
+  let worstDense = { k: 0, d: 0 };
+  let worstCsr = { k: 0, d: 0 };
+  rows.forEach((r, i) => {
+    const p = py.rows[i];
+    const dd = rel(r.inertia, p.dense);
+    const dc = rel(r.inertia, p.csr);
+    if (Math.abs(dd) > Math.abs(worstDense.d)) worstDense = { k: r.k, d: dd };
+    if (Math.abs(dc) > Math.abs(worstCsr.d)) worstCsr = { k: r.k, d: dc };
+    const f = (v: number) => v.toFixed(2).padStart(12);
+    const g = (v: number) => `${(100 * v).toFixed(3)}%`.padStart(9);
+    console.log(`${String(r.k).padEnd(3)} ${f(r.inertia)} ${f(p.dense)} ${g(dd)} ${f(p.csr)} ${g(dc)}`);
+  });
+  const denseSame = py.rows.filter((p) => Math.abs(rel(p.csr, p.dense)) <= 1e-9).length;
+  console.log(
+    `largest deviation: ${(100 * worstDense.d).toFixed(3)}% from the dense fit (k=${worstDense.k}), ` +
+      `${(100 * worstCsr.d).toFixed(3)}% from the CSR fit (k=${worstCsr.k}); scikit-learn's dense and CSR fits agree at ${denseSame} of ${py.rows.length} k`,
+  );
+  if (Math.abs(worstCsr.d) > 1e-9) process.exitCode = 1;
 }
 
 function report(ref: SeedReference, ours: Awaited<ReturnType<typeof movierecSeed>>): void {
