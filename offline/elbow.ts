@@ -4,10 +4,15 @@
 import { kmeans } from '../functions/core/kmeans';
 import { CsrMatrix, InputError, KMeansEngine } from '../functions/core/types';
 
+/** The seed's elbow: KMeans(k, init='k-means++', n_init=10, max_iter=300, random_state=0) for each k. */
+export const ELBOW_DEFAULTS = { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 } as const;
+
 export interface ElbowOptions {
   from: number;
   to: number;
+  /** default ELBOW_DEFAULTS.nInit (10, the seed's) */
   nInit?: number;
+  /** default ELBOW_DEFAULTS.seed (0, the seed's random_state) */
   seed?: number;
   maxIter?: number;
   tol?: number;
@@ -35,10 +40,10 @@ export async function elbow(x: CsrMatrix, o: ElbowOptions, engine: KMeansEngine 
     o.onK?.(k);
     const r = await engine(x, {
       k,
-      nInit: o.nInit ?? 3,
-      maxIter: o.maxIter ?? 300,
-      tol: o.tol ?? 1e-4,
-      seed: o.seed ?? 0,
+      nInit: o.nInit ?? ELBOW_DEFAULTS.nInit,
+      maxIter: o.maxIter ?? ELBOW_DEFAULTS.maxIter,
+      tol: o.tol ?? ELBOW_DEFAULTS.tol,
+      seed: o.seed ?? ELBOW_DEFAULTS.seed,
       threads: o.threads,
     });
     const prev = rows.length > 0 ? rows[rows.length - 1].inertia : null;
@@ -62,7 +67,8 @@ export const ELBOW_TITLE = 'Elbow method (WCSS by k)';
 export const ELBOW_X_TITLE = 'Number of clusters (k)';
 export const ELBOW_Y_TITLE = 'Inertia (within-cluster sum of squares)';
 
-/** The chart as a vega-lite spec (exported for reuse, e.g. an HTML report). */
+/** The chart as a vega-lite spec (exported for reuse, e.g. an HTML report). The y axis starts at zero, so
+ * the drop from one k to the next is drawn in proportion to the whole WCSS. */
 export function elbowSpec(rows: ElbowRow[]): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -74,7 +80,7 @@ export function elbowSpec(rows: ElbowRow[]): Record<string, unknown> {
     mark: { type: 'line', point: { filled: true, size: 50 } },
     encoding: {
       x: { field: 'k', type: 'quantitative', title: ELBOW_X_TITLE, axis: { tickMinStep: 1 }, scale: { nice: false } },
-      y: { field: 'inertia', type: 'quantitative', title: ELBOW_Y_TITLE, scale: { zero: false } },
+      y: { field: 'inertia', type: 'quantitative', title: ELBOW_Y_TITLE, scale: { zero: true } },
       tooltip: [{ field: 'k' }, { field: 'inertia', format: ',.1f' }],
     },
   };

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import { elbow, elbowSvg, elbowTable } from '../../offline/elbow';
+import { elbow, ELBOW_DEFAULTS, elbowSvg, elbowTable } from '../../offline/elbow';
 import { generateRatings } from '../../offline/generate';
 import { buildMatrix, fillReport, movieCounts, window as matrixWindow } from '../../functions/core/matrix';
 import { fromSnapshot, SEED_PARAMS, TrainingParams, userIndex } from '../../functions/core/model';
@@ -63,8 +63,9 @@ export const HELP: Record<string, string> = {
   the first users by id across the most popular movies.`,
   generate: `movierec generate --users N --movies M --ratings R [--clusters 8] [--seed 0] --out FILE(.gz)
   Deterministic synthetic MovieLens CSV with planted taste clusters (same arguments ⇒ same bytes).`,
-  elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 3] [--seed 0] [--out elbow.svg]
-  Inertia (WCSS) for each k and its consecutive differences, as a table and an SVG chart.`,
+  elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 10] [--seed 0] [--out elbow.svg]
+  Inertia (WCSS) for each k and its consecutive differences, as a table and an SVG chart (y axis from 0).
+  Defaults are the seed's elbow: k-means++ with n_init 10, random_state 0, max_iter 300.`,
 };
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -317,11 +318,10 @@ export async function elbowCommand(argv: string[]): Promise<void> {
   const { matrix } = buildMatrix(interactions);
   if (to > matrix.nRows) throw new InputError('bad_arg', `--to ${to} exceeds the ${matrix.nRows} users in ${ratings}.`);
   const engine = await loadEngine((a.engine ?? 'default') as TrainingParams['engine']);
-  const rows = await elbow(
-    matrix,
-    { from, to, nInit: intOpt(a['n-init'], '--n-init', 3, 1), seed: intOpt(a.seed, '--seed', 0, 0), onK: (k: number) => console.error(`k=${k}…`) },
-    engine,
-  );
+  const nInit = intOpt(a['n-init'], '--n-init', ELBOW_DEFAULTS.nInit, 1);
+  const seed = intOpt(a.seed, '--seed', ELBOW_DEFAULTS.seed, 0);
+  console.error(`elbow: k ${from}–${to}, n_init ${nInit}, seed ${seed}, max_iter ${ELBOW_DEFAULTS.maxIter}`);
+  const rows = await elbow(matrix, { from, to, nInit, seed, onK: (k: number) => console.error(`k=${k}…`) }, engine);
   console.log(elbowTable(rows));
   if (a.out) {
     await writeFileAtomic(a.out, await elbowSvg(rows));

@@ -48,7 +48,7 @@ export async function countFavourite(store: FavouriteStore, version: string, use
   if (!user) {
     const ids = meta.clusters.map((c) => c.id).sort((a, b) => a - b);
     const holds = await store.listsHolding(version, ids, movieId);
-    const cluster = ids[placeUser(holds.map((h) => ({ has: () => h })), [movieId])];
+    const cluster = ids[placeUser(holds.map((h) => ({ has: () => h })), [movieId]).index];
     if (await store.createUser(version, userId, cluster, movieId, { taste: meta.algorithm === 'taste' })) {
       return { cluster, added: true, count: await store.countFavourite(version, cluster, movieId, { newUser: true }), newUser: true };
     }

@@ -41,7 +41,7 @@ export interface MoveRecord {
   userId: number;
   from: number;
   to: number;
-  /** share of the user's movies already in the destination list when moved */
+  /** share of the user's movies in the destination's original list (before any move) */
   share: number;
 }
 
@@ -110,11 +110,14 @@ export function clusterCounts(x: CsrMatrix, labels: ArrayLike<number>): ClusterL
 
 /**
  * The seed's fixClusters. Clusters with fewer than `minClusterSize` users are dissolved, in ascending
- * cluster id; each of their users, in ascending user id, moves to the REMAINING cluster whose movie list
- * holds the largest share of the user's movies (ties → lowest cluster id). The user's movies missing
- * from that list are appended at its end with count 1 (ascending movieId); counts already in the list
- * are not changed, and appended movies are visible to later moves. If no cluster is large enough,
- * nothing is dissolved.
+ * cluster id; each of their users, in ascending user id, moves to the REMAINING cluster whose ORIGINAL
+ * movie list (as counted before any move) holds the largest share of the user's movies (ties → lowest
+ * cluster id). As in the seed, the shares of every user are measured against those original lists: movies
+ * appended for earlier users do not count for later ones. The user's movies missing from the destination
+ * list are appended at its end with count 1 (ascending movieId); counts already in the list are not
+ * changed. One deliberate difference: a movie is appended to a list at most once. The seed appends it
+ * again for every moved user who has it, so its lists can recommend a movie twice; with the repeats
+ * removed they are these lists. If no cluster is large enough, nothing is dissolved.
  */
 export function fixClusters(
   clusters: ClusterList[],
@@ -132,7 +135,10 @@ export function fixClusters(
   if (keep.length === 0 || small.length === 0) return { clusters, labels: newLabels, report };
 
   const lists = keep.map((c) => ({ ...c, movieIds: [...c.movieIds], counts: [...c.counts] }));
-  const sets = lists.map((c) => new Set(c.movieIds));
+  // shares are measured against the lists as they were before any move (the seed's
+  // each_cluster_movies_list); `present` also holds the appended movies, so each is appended once
+  const original = keep.map((c) => new Set(c.movieIds));
+  const present = keep.map((c) => new Set(c.movieIds));
   const smallSet = new Set(small);
   // users of each dissolved cluster, ascending user id (rows are in ascending user id already)
   const byCluster = new Map<number, number[]>(small.map((id) => [id, []]));
@@ -142,23 +148,13 @@ export function fixClusters(
   for (const id of small) {
     for (const r of byCluster.get(id)!) {
       const movies = Array.from(moviesOf(r)).sort((a, b) => a - b);
-      let best = 0;
-      let bestShare = -1;
-      for (let j = 0; j < lists.length; j++) {
-        let hits = 0;
-        for (const m of movies) if (sets[j].has(m)) hits++;
-        const share = movies.length ? hits / movies.length : 0;
-        if (share > bestShare) {
-          best = j;
-          bestShare = share;
-        }
-      }
+      const { index: best, share: bestShare } = placeUser(original, movies);
       const dest = lists[best];
       for (const m of movies) {
-        if (!sets[best].has(m)) {
+        if (!present[best].has(m)) {
           dest.movieIds.push(m);
           dest.counts.push(1);
-          sets[best].add(m);
+          present[best].add(m);
         }
       }
       dest.size++;
@@ -283,22 +279,23 @@ export function clusterById(model: ClusterModel, id: number): ClusterList {
   return c;
 }
 
-/** The fixClusters placement rule: the index of the list that holds the largest share of the user's movies;
- * ties (and a user with no movies) → the first such list, so lists in ascending cluster id give the lowest id.
- * The in-memory model and the API's placement of a new user both decide with this. */
-export function placeUser(lists: ReadonlyArray<{ has(movieId: number): boolean }>, movies: readonly number[]): number {
-  let best = 0;
-  let bestShare = -1;
+/** The fixClusters placement rule: the list that holds the largest share of the user's movies (its index
+ * and that share); ties (and a user with no movies) → the first such list, so lists in ascending cluster id
+ * give the lowest id. fixClusters, the in-memory model's new users and the API's placement of a new user
+ * all decide with this. */
+export function placeUser(lists: ReadonlyArray<{ has(movieId: number): boolean }>, movies: readonly number[]): { index: number; share: number } {
+  let index = 0;
+  let best = -1;
   for (let j = 0; j < lists.length; j++) {
     let hits = 0;
     for (const m of movies) if (lists[j].has(m)) hits++;
     const share = movies.length ? hits / movies.length : 0;
-    if (share > bestShare) {
-      best = j;
-      bestShare = share;
+    if (share > best) {
+      index = j;
+      best = share;
     }
   }
-  return best;
+  return { index, share: best };
 }
 
 export interface FavouriteResult {
@@ -324,7 +321,7 @@ export function addFavourite(model: ClusterModel, userId: number, movieId: numbe
   let newUser = false;
   if (i < 0) {
     newUser = true;
-    const cluster = model.clusters[placeUser(model.clusters.map((c) => new Set(c.movieIds)), [movieId])];
+    const cluster = model.clusters[placeUser(model.clusters.map((c) => new Set(c.movieIds)), [movieId]).index];
     // insert the user keeping userIds ascending
     i = model.userIds.findIndex((u) => u > userId);
     if (i < 0) i = model.userIds.length;

@@ -10,7 +10,8 @@ export interface RankedList {
   counts: number[];
 }
 
-/** Sort movie/count pairs by count desc, then movieId asc. */
+/** Sort movie/count pairs by count desc, then movieId asc (the seed sorts by count with pandas' unstable
+ * sort, so its order among equal counts is arbitrary; here ties go by movieId). */
 export function rankPairs(movieIds: ArrayLike<number>, counts: ArrayLike<number>): RankedList {
   const order = Array.from({ length: movieIds.length }, (_, i) => i);
   order.sort((a, b) => counts[b] - counts[a] || movieIds[a] - movieIds[b]);

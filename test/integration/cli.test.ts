@@ -3,6 +3,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kmeans } from '../../functions/core/kmeans';
+import { buildMatrix } from '../../functions/core/matrix';
+import { readRatings } from '../../functions/core/ratings';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'bin', 'movierec.js');
@@ -103,6 +106,16 @@ describe('movierec CLI', () => {
     const ks = r.stdout.split('\n').filter((l) => /^\s*[234]\s/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
     expect(ks).toEqual([2, 3, 4]);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+  });
+
+  it("elbow defaults to the seed's elbow (n_init 10, seed 0) and says so", async () => {
+    const r = await run(['elbow', '--ratings', ratings, '--from', '5', '--to', '5']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^elbow: k 5–5, n_init 10, seed 0, max_iter 300$/m);
+    const { interactions } = await readRatings(ratings);
+    const direct = await kmeans(buildMatrix(interactions).matrix, { k: 5, nInit: 10, maxIter: 300, tol: 1e-4, seed: 0 });
+    const line = r.stdout.split('\n').find((l) => /^5\s/.test(l))!;
+    expect(line.trim().split(/\s+/)[1]).toBe(direct.inertia.toFixed(2));
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { elbow, elbowSvg, elbowTable, ELBOW_TITLE, ELBOW_X_TITLE, ELBOW_Y_TITLE, ElbowRow } from '../../offline/elbow';
+import { elbow, ELBOW_DEFAULTS, elbowSvg, elbowTable, ELBOW_TITLE, ELBOW_X_TITLE, ELBOW_Y_TITLE, ElbowRow } from '../../offline/elbow';
 import { kmeans } from '../../functions/core/kmeans';
 import { InputError, KMeansEngine } from '../../functions/core/types';
 import { csrFromDense, plantedBinary } from './kmeans-helpers';
@@ -40,6 +40,20 @@ describe('elbow', () => {
     expect(rows.map((r) => r.inertia)).toEqual([100, 50, 100 / 3, 25]);
   });
 
+  test("defaults are the seed's elbow: n_init 10, random_state 0, max_iter 300, tol 1e-4", async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const fake: KMeansEngine = async (_x, o) => {
+      seen.push({ nInit: o.nInit, seed: o.seed, maxIter: o.maxIter, tol: o.tol });
+      return { labels: new Int32Array(0), centroids: new Float64Array(0), inertia: 1, iterations: 1, inertias: [1], bestInit: 0, engine: 'fake' };
+    };
+    await elbow(plantedBinary(10, 5, 2), { from: 2, to: 3 }, fake);
+    expect(ELBOW_DEFAULTS).toEqual({ nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 });
+    expect(seen).toEqual([
+      { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 },
+      { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 },
+    ]);
+  });
+
   test('a bad range is refused', async () => {
     const x = plantedBinary(10, 5, 2);
     await expect(elbow(x, { from: 3, to: 2 })).rejects.toThrow(InputError);
@@ -73,6 +87,11 @@ describe('elbow', () => {
     expect((symbols![1].match(/<path /g) ?? []).length).toBe(rows.length);
     // the line itself
     expect(svg).toMatch(/class="mark-line role-mark/);
+    // the y axis starts at zero (inertias 480–900 would otherwise get an axis from about 450): its tick
+    // labels are the right-aligned ones left of the plot (negative x), lowest first
+    const yTicks = [...svg.matchAll(/<text text-anchor="end" transform="translate\(-[\d.]+,[^"]*"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(yTicks[0]).toBe('0');
+    expect(yTicks.at(-1)).toBe('900');
     // tags balance (a cheap well-formedness check: every opened <g> is closed)
     expect((svg.match(/<g[ >]/g) ?? []).length).toBe((svg.match(/<\/g>/g) ?? []).length);
   });

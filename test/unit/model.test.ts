@@ -51,34 +51,40 @@ describe('per-cluster movie counts', () => {
 });
 
 describe('fixClusters', () => {
-  it('dissolves small clusters in ascending id, moving users by largest share, ties to the lowest id', () => {
+  it('dissolves small clusters in ascending id, moving users by largest share in the ORIGINAL lists, ties to the lowest id', () => {
     const { model, fix } = fresh();
+    // Original lists: A = 2,1,3; B = 5,4,6. Shares are measured against these, before any move.
     // C (user 7: 1,4,7): share in A = 1/3 (movie 1), in B = 1/3 (movie 4): tie → A (id 0).
     //   4 and 7 are appended to A with count 1, ascending.
-    // D (user 8: 5,7,9): A now holds 7 (appended just before) → 1/3; B holds 5 → 1/3: tie → A.
-    //   (Without appended movies being visible, A would score 0 and user 8 would go to B.)
-    //   5 and 9 are appended to A; 7 is already there and keeps its count.
+    // D (user 8: 5,7,9): A's original list holds none → 0; B holds 5 → 1/3 → B.
+    //   Here the two semantics differ: had the 7 appended to A for user 7 counted, A would score 1/3,
+    //   tie with B, and user 8 would go to A (movierec before issue 16). The seed measures against the
+    //   original lists. 7 and 9 are appended to B; 5 is already there and keeps its count.
     expect(fix.dissolved).toEqual([2, 3]);
     expect(fix.moves).toEqual([
       { userId: 7, from: 2, to: 0, share: 1 / 3 },
-      { userId: 8, from: 3, to: 0, share: 1 / 3 },
+      { userId: 8, from: 3, to: 1, share: 1 / 3 },
     ]);
     expect(fix.sizesBefore).toEqual({ 0: 3, 1: 3, 2: 1, 3: 1 });
-    expect(fix.sizesAfter).toEqual({ 0: 5, 1: 3 });
+    expect(fix.sizesAfter).toEqual({ 0: 4, 1: 4 });
     expect(model.clusters.map((c) => c.id)).toEqual([0, 1]);
-    expect(model.clusters[0].movieIds).toEqual([2, 1, 3, 4, 7, 5, 9]);
-    expect(model.clusters[0].counts).toEqual([3, 2, 2, 1, 1, 1, 1]);
-    expect(model.clusters[1].movieIds).toEqual([5, 4, 6]);
-    expect(model.userCluster).toEqual([0, 0, 0, 1, 1, 1, 0, 0]);
+    expect(model.clusters[0].movieIds).toEqual([2, 1, 3, 4, 7]);
+    expect(model.clusters[0].counts).toEqual([3, 2, 2, 1, 1]);
+    expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 7, 9]);
+    expect(model.clusters[1].counts).toEqual([3, 2, 2, 1, 1]);
+    expect(model.userCluster).toEqual([0, 0, 0, 1, 1, 1, 0, 1]);
   });
 
-  it('moves a user to the list holding the largest share even when it is not the lowest id', () => {
+  it('moves a user to the list holding the largest share even when it is not the lowest id, appending each movie once', () => {
     // user 7 now has 1,4,5,7: B holds 4,5 → 2/4, A holds 1 → 1/4 → B; 1 and 7 are appended to B
     const { model, fix } = buildSeedModel(csrFromLists({ ...LISTS, 7: [1, 4, 5, 7] }), LABELS, 2);
     expect(fix.moves[0]).toEqual({ userId: 7, from: 2, to: 1, share: 2 / 4 });
-    // then user 8 (5,7,9): A holds none, B now holds 5 and 7 → 2/3 → B, and 9 is appended
-    expect(fix.moves[1]).toEqual({ userId: 8, from: 3, to: 1, share: 2 / 3 });
+    // then user 8 (5,7,9): A's original list holds none, B's holds 5 → 1/3 → B (the 7 appended for user 7
+    // does not count: it would make 2/3). 9 is appended; 7 is missing from B's original list too, and
+    // the seed would append it a second time: here it is already in the list and is not repeated.
+    expect(fix.moves[1]).toEqual({ userId: 8, from: 3, to: 1, share: 1 / 3 });
     expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 1, 7, 9]);
+    expect(model.clusters[1].counts).toEqual([3, 2, 2, 1, 1, 1]);
   });
 
   it('keeps everything when minClusterSize is 0, and when no cluster is large enough', () => {
@@ -92,16 +98,17 @@ describe('fixClusters', () => {
 describe('recommendations', () => {
   it("are the user's cluster list minus the user's movies, with n and offset", () => {
     const { model } = fresh();
-    // user 8 is in A = 2,1,3,4,7,5,9 and has 5,7,9 → 2,1,3,4
-    expect(recommend(model, 8).items.map((i) => i.movieId)).toEqual([2, 1, 3, 4]);
-    expect(recommend(model, 8, { n: 2, offset: 1 }).items).toEqual([
-      { movieId: 1, score: 2 },
-      { movieId: 3, score: 2 },
+    // user 8 is in B = 5,4,6,7,9 and has 5,7,9 → 4,6
+    expect(recommend(model, 8).items.map((i) => i.movieId)).toEqual([4, 6]);
+    // user 4 (B) has 4,5 → 6,7,9
+    expect(recommend(model, 4, { n: 2, offset: 1 }).items).toEqual([
+      { movieId: 7, score: 1 },
+      { movieId: 9, score: 1 },
     ]);
-    // user 1 has 1,2,3 → 4,7,5,9
+    // user 1 (A = 2,1,3,4,7) has 1,2,3 → 4,7: fewer than n
     const r = recommend(model, 1, { n: 3 });
     expect(r).toMatchObject({ userId: 1, source: 'cluster', cluster: 0 });
-    expect(r.items.map((i) => i.movieId)).toEqual([4, 7, 5]);
+    expect(r.items.map((i) => i.movieId)).toEqual([4, 7]);
   });
 
   it('give an unknown user the global most-popular list, marked as such', () => {
@@ -138,23 +145,24 @@ describe('recommendations', () => {
 describe('addFavourite (the seed updatedFavouriteMoviesList)', () => {
   it('appends a new movie with count 1 and adds it to the history', () => {
     const { model } = fresh();
-    const r = addFavourite(model, 4, 1); // user 4 is in B = 5(3) 4(2) 6(2)
+    const r = addFavourite(model, 4, 1); // user 4 is in B = 5(3) 4(2) 6(2) 7(1) 9(1)
     expect(r).toEqual({ userId: 4, movieId: 1, cluster: 1, added: true, count: 1, newUser: false });
-    expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 1]);
-    expect(model.clusters[1].counts).toEqual([3, 2, 2, 1]);
+    // 1 enters with count 1 and the movieId tie rule puts it before 7 and 9
+    expect(model.clusters[1].movieIds).toEqual([5, 4, 6, 1, 7, 9]);
+    expect(model.clusters[1].counts).toEqual([3, 2, 2, 1, 1, 1]);
     expect(userMovies(model, 4)).toEqual([1, 4, 5]);
-    expect(recommend(model, 4).items.map((i) => i.movieId)).toEqual([6]);
+    expect(recommend(model, 4).items.map((i) => i.movieId)).toEqual([6, 7, 9]);
   });
 
   it('increments an existing count and re-ranks with the movieId tie rule', () => {
     const { model } = fresh();
     // user 6 (5,6) in B adds 4: 4 goes 2 → 3 and ties with 5(3): movieId asc puts 4 first
     expect(addFavourite(model, 6, 4)).toMatchObject({ added: true, count: 3 });
-    expect(model.clusters[1].movieIds).toEqual([4, 5, 6]);
-    expect(model.clusters[1].counts).toEqual([3, 3, 2]);
+    expect(model.clusters[1].movieIds).toEqual([4, 5, 6, 7, 9]);
+    expect(model.clusters[1].counts).toEqual([3, 3, 2, 1, 1]);
     // the same favourite again counts nothing
     expect(addFavourite(model, 6, 4)).toMatchObject({ added: false, count: 3 });
-    expect(model.clusters[1].counts).toEqual([3, 3, 2]);
+    expect(model.clusters[1].counts).toEqual([3, 3, 2, 1, 1]);
     expect(userMovies(model, 6)).toEqual([4, 5, 6]);
     // later users' histories are untouched by the insertion
     expect(userMovies(model, 7)).toEqual([1, 4, 7]);
@@ -165,11 +173,11 @@ describe('addFavourite (the seed updatedFavouriteMoviesList)', () => {
     // movie 6 is only in B's list → B; 6 goes 2 → 3, ties with 5(3); order 5,6 by movieId; 4 stays 2
     const r = addFavourite(model, 100, 6);
     expect(r).toEqual({ userId: 100, movieId: 6, cluster: 1, added: true, count: 3, newUser: true });
-    expect(model.clusters[1].movieIds).toEqual([5, 6, 4]);
-    expect(model.clusters[1].size).toBe(4);
+    expect(model.clusters[1].movieIds).toEqual([5, 6, 4, 7, 9]);
+    expect(model.clusters[1].size).toBe(5);
     expect(userMovies(model, 100)).toEqual([6]);
     expect(recommend(model, 100)).toMatchObject({ source: 'cluster', cluster: 1 });
-    expect(recommend(model, 100).items.map((i) => i.movieId)).toEqual([5, 4]);
+    expect(recommend(model, 100).items.map((i) => i.movieId)).toEqual([5, 4, 7, 9]);
   });
 
   it('incrementRanked keeps the order invariant for every position', () => {
