@@ -18,7 +18,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { generateRatings, GenerateOptions } from '../offline/generate';
-import { recommend, SEED_PARAMS } from '../functions/core/model';
+import { recommend } from '../functions/core/model';
+import { SEED_PARAMS } from '../functions/core/snapshot';
 import { trainModel } from '../functions/core/train';
 
 export const REPO = resolve(__dirname, '..');

@@ -10,7 +10,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { publishModel } from '../../functions/app/publish';
 import { mulberry32 } from '../../offline/generate';
-import { fromSnapshot, ModelSnapshot } from '../../functions/core/model';
+import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { makeHandler } from '../../functions/handlers/api';
 import { startStack } from '../../local/emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../../test/unit/handlers-fakes';

@@ -5,7 +5,7 @@
 // so Lambda retries (every step is idempotent per object version).
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { TrainingParams } from '../core/model';
+import type { TrainingParams } from '../core/snapshot';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';

@@ -3,7 +3,8 @@
 //   → hold-out check (holdoutCheck on a sample; the one publishability verdict) → model + snapshot
 import { kmeans, releaseEngineMemory } from './kmeans';
 import { buildMatrix, fillReport } from './matrix';
-import { ClusterModel, ModelSnapshot, toSnapshot, TrainingParams, TrainingSummary } from './model';
+import { ClusterModel } from './model';
+import { ModelSnapshot, toSnapshot, TrainingParams, TrainingSummary } from './snapshot';
 import {
   assertPublishable,
   CHECK_MAX_USERS,

@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
-import { SEED_PARAMS } from '../core/model';
+import { SEED_PARAMS } from '../core/snapshot';
 import type { TrainOverrides } from '../core/train';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient, makeS3Client } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo/store';

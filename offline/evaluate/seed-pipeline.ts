@@ -1,7 +1,9 @@
 // The product's seed cluster model as a Recommender, trained on TRAIN only: K-means on the binary
 // TRAIN matrix → buildSeedModel (cluster counts, fixClusters) → recommend (cluster list minus seen).
 
-import { buildSeedModel, recommend, SEED_PARAMS, TrainingParams } from '../../functions/core/model';
+import { buildSeedModel } from '../../functions/core/cluster-lists';
+import { recommend } from '../../functions/core/model';
+import { SEED_PARAMS, TrainingParams } from '../../functions/core/snapshot';
 import { KMeansEngine } from '../../functions/core/types';
 import { Recommendations, Recommender } from '../../functions/core/evaluate/score';
 

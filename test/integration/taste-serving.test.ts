@@ -3,7 +3,8 @@
 // sequence), and after a new publish folds them in — with ≤ 2 DynamoDB requests per warm recommendation.
 import { PassThrough } from 'node:stream';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { addFavourite, fromSnapshot, ModelSnapshot, ClusterModel, userIndex } from '../../functions/core/model';
+import { addFavourite, ClusterModel, userIndex } from '../../functions/core/model';
+import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { recommendFor } from '../../functions/core/recommender/serve';
 import { generateRatings } from '../../offline/generate';
 import { trainModel } from '../../functions/core/train';

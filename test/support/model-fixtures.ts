@@ -1,7 +1,9 @@
 // Small hand-made models for handler and store tests: users' movies + a cluster per user → a real snapshot
 // built by the core (buildSeedModel, toSnapshot), so tests exercise the exact seed semantics.
 import type { TrainedModel } from '../../functions/app/upload';
-import { buildSeedModel, ClusterModel, fromSnapshot, ModelSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/model';
+import { buildSeedModel } from '../../functions/core/cluster-lists';
+import { ClusterModel } from '../../functions/core/model';
+import { fromSnapshot, ModelSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/snapshot';
 import type { CsrMatrix, DataReport } from '../../functions/core/types';
 import { csrFromLists } from './csr';
 

@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
-import { fromSnapshot, ModelSnapshot } from '../../functions/core/model';
+import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { incrementRanked, type RankedList } from '../../functions/core/ranked';
 import type {
   ActivePointer,

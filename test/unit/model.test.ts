@@ -1,17 +1,8 @@
 // The seed project's behaviours, each on a small worked example computed by hand (comments show the work).
-import {
-  addFavourite,
-  buildSeedModel,
-  clusterCounts,
-  fromSnapshot,
-  incrementRanked,
-  popularList,
-  rankPairs,
-  recommend,
-  SEED_PARAMS,
-  toSnapshot,
-  userMovies,
-} from '../../functions/core/model';
+import { buildSeedModel, clusterCounts, popularList } from '../../functions/core/cluster-lists';
+import { addFavourite, recommend, userMovies } from '../../functions/core/model';
+import { incrementRanked, rankPairs } from '../../functions/core/ranked';
+import { fromSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/snapshot';
 import { InputError } from '../../functions/core/types';
 import { csrFromLists } from '../support/csr';
 

@@ -1,6 +1,6 @@
 // Training the recommender end to end on small data with an obvious answer: two taste groups.
 import { kmeans } from '../../functions/core/kmeans';
-import { buildSeedModel } from '../../functions/core/model';
+import { buildSeedModel } from '../../functions/core/cluster-lists';
 import {
   assertPublishable,
   feasibleK,

@@ -1,5 +1,7 @@
 // The taste recommender's pure pieces on hand-worked examples (the arithmetic is in the comments).
-import { addFavourite, buildSeedModel, fromSnapshot, recommend, SEED_PARAMS, ClusterModel, toSnapshot } from '../../functions/core/model';
+import { buildSeedModel } from '../../functions/core/cluster-lists';
+import { addFavourite, recommend, ClusterModel } from '../../functions/core/model';
+import { fromSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/snapshot';
 import {
   cellTimes,
   holdoutSplit,

@@ -10,7 +10,7 @@ import type { S3Event } from 'aws-lambda';
 import { trainModel } from '../../functions/core/train';
 import { readRatings } from '../../functions/core/ratings';
 import { InputError } from '../../functions/core/types';
-import type { ModelSnapshot } from '../../functions/core/model';
+import type { ModelSnapshot } from '../../functions/core/snapshot';
 import { maxInputBytesFor } from '../../functions/app/upload';
 import { decodeS3Key, depsFromEnv, makeHandler } from '../../functions/handlers/train';
 import type { OpenedObject, RatingsSource, ReportStore, SourceRef } from '../../functions/ports';

@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SEED_PARAMS } from '../../functions/core/model';
+import { SEED_PARAMS } from '../../functions/core/snapshot';
 import {
   csrPath,
   GENERATE,

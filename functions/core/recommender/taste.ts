@@ -4,7 +4,8 @@
 // closest (cosine) to the user's RECENCY-WEIGHTED unit row, weighted softmax(cosine / temperature),
 // the clusterings weighted equally.
 // A movie's score for a user is Σ weight_c · count_c(movie) / size_c — a handful of list reads.
-import { clusterCounts, ClusterList, FixReport, fixClusters, popularList, ClusterModel, UserMix } from '../model';
+import { clusterCounts, FixReport, fixClusters, popularList } from '../cluster-lists';
+import { ClusterList, ClusterModel, UserMix } from '../model';
 import { CsrMatrix } from '../types';
 
 /** One clustering after fixClusters, with the unit centre direction of each final cluster. */

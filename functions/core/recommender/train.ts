@@ -1,7 +1,9 @@
 // trainRecommender: matrix → servable model (seed or taste), with the taste model's k, half-life and
 // temperature chosen on a hold-out carved from the training data itself (select.ts).
 import { kmeans, releaseEngineMemory } from '../kmeans';
-import { buildSeedModel, FixReport, ClusterModel, TrainingSummary } from '../model';
+import { buildSeedModel, FixReport } from '../cluster-lists';
+import { ClusterModel } from '../model';
+import { TrainingSummary } from '../snapshot';
 import { CsrMatrix } from '../types';
 import { tasteClusterings, tasteMix } from './clusterings';
 import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';

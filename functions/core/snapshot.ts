@@ -1,0 +1,126 @@
+// The versioned JSON document of a trained model, which the CLI writes and reads: parameters, data report,
+// training summary and the model itself, validated structurally on the way in.
+import type { FixReport } from './cluster-lists';
+import type { ClusterList, ClusterModel, UserMix } from './model';
+import type { RankedList } from './ranked';
+import { DataReport, InputError } from './types';
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export type EngineName = 'default' | 'ml-kmeans';
+
+export interface TrainingParams {
+  /** absent means 'seed' (the faithful reproduction); 'taste' is functions/core/recommender's model */
+  algorithm?: 'seed' | 'taste';
+  k: number;
+  nInit: number;
+  maxIter: number;
+  tol: number;
+  seed: number;
+  minClusterSize: number;
+  engine: EngineName;
+}
+
+/** The seed project's parameters. */
+export const SEED_PARAMS: TrainingParams = {
+  k: 15,
+  nInit: 10,
+  maxIter: 300,
+  tol: 1e-4,
+  seed: 0,
+  minClusterSize: 6,
+  engine: 'default',
+};
+
+export interface TrainingSummary {
+  inertia: number;
+  iterations: number;
+  inertias: number[];
+  seconds: Record<string, number>;
+  fix: FixReport;
+  /** which clustering engine produced the labels */
+  engine?: string;
+  /** adjustments made to the requested parameters, in plain words */
+  notes?: string[];
+  /** taste model: the settings it was trained with and how they were chosen (JSON) */
+  taste?: Record<string, unknown>;
+  /** held-out metrics of this version on its own data, and the verdict against most-popular (JSON) */
+  holdout?: Record<string, unknown>;
+}
+
+export interface ModelSnapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  kind: 'movierec-model';
+  createdAt: string;
+  params: TrainingParams;
+  data: DataReport;
+  training: TrainingSummary;
+  popular: RankedList;
+  clusters: ClusterList[];
+  users: { ids: number[]; cluster: number[]; moviePtr: number[]; movies: number[]; mix?: UserMix };
+}
+
+export function toSnapshot(
+  model: ClusterModel,
+  meta: { params: TrainingParams; data: DataReport; training: TrainingSummary; createdAt?: string },
+): ModelSnapshot {
+  return {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    kind: 'movierec-model',
+    createdAt: meta.createdAt ?? new Date().toISOString(),
+    params: meta.params,
+    data: meta.data,
+    training: meta.training,
+    popular: model.popular,
+    clusters: model.clusters,
+    users: {
+      ids: model.userIds,
+      cluster: model.userCluster,
+      moviePtr: model.userMoviePtr,
+      movies: model.userMovies,
+      ...(model.mix ? { mix: model.mix } : {}),
+    },
+  };
+}
+
+/** Parse and validate a snapshot document (structure and internal consistency). */
+export function fromSnapshot(doc: unknown, source = 'model'): { model: ClusterModel; snapshot: ModelSnapshot } {
+  const fail = (why: string): never => {
+    throw new InputError('bad_model', `${source} is not a valid movierec model: ${why}.`);
+  };
+  if (!doc || typeof doc !== 'object') fail('not a JSON object');
+  const s = doc as ModelSnapshot;
+  if (s.kind !== 'movierec-model') fail('missing kind "movierec-model"');
+  if (s.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) {
+    fail(`schema version ${s.schemaVersion} is not supported (expected ${SNAPSHOT_SCHEMA_VERSION}); retrain it`);
+  }
+  const u = s.users;
+  if (!u || !Array.isArray(u.ids) || !Array.isArray(u.cluster) || !Array.isArray(u.moviePtr) || !Array.isArray(u.movies)) {
+    fail('users section is incomplete');
+  }
+  if (u.cluster.length !== u.ids.length || u.moviePtr.length !== u.ids.length + 1) fail('users arrays disagree in length');
+  if (u.moviePtr[u.ids.length] !== u.movies.length) fail('users.moviePtr does not end at users.movies.length');
+  for (let i = 1; i < u.ids.length; i++) if (!(u.ids[i] > u.ids[i - 1])) fail('user ids are not strictly ascending');
+  if (!Array.isArray(s.clusters) || s.clusters.length === 0) fail('no clusters');
+  const ids = new Set(s.clusters.map((c) => c.id));
+  for (const c of u.cluster) if (!ids.has(c)) fail(`a user is assigned to unknown cluster ${c}`);
+  if (u.mix !== undefined) {
+    const x = u.mix;
+    if (!x || !Array.isArray(x.ptr) || !Array.isArray(x.clusters) || !Array.isArray(x.weights)) fail('users.mix is incomplete');
+    if (x.ptr.length !== u.ids.length + 1 || x.ptr[0] !== 0 || x.ptr[u.ids.length] !== x.clusters.length) {
+      fail('users.mix.ptr does not match the users');
+    }
+    if (x.weights.length !== x.clusters.length) fail('users.mix arrays disagree in length');
+    for (const c of x.clusters) if (!ids.has(c)) fail(`users.mix refers to unknown cluster ${c}`);
+  }
+  const model: ClusterModel = {
+    userIds: u.ids,
+    userCluster: u.cluster,
+    userMoviePtr: u.moviePtr,
+    userMovies: u.movies,
+    clusters: s.clusters,
+    popular: s.popular,
+    ...(u.mix ? { mix: u.mix } : {}),
+  };
+  return { model, snapshot: s };
+}
