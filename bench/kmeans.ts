@@ -75,7 +75,7 @@ function rssMb(): number {
 async function timeIt(x: CsrMatrix, k: number, nInit: number, threads: number, simd: boolean): Promise<[KMeansResult, number, number]> {
   const c0 = process.cpuUsage();
   const t = performance.now();
-  const r = await kmeans(x, { k, nInit, maxIter: 300, tol: 1e-4, seed: 0, threads, simd });
+  const r = await kmeans(x, { k, nInit, maxIter: 300, tol: 1e-4, randomState: 0, threads, simd });
   const c = process.cpuUsage(c0);
   return [r, (performance.now() - t) / 1000, (c.user + c.system) / 1e6];
 }

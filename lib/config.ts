@@ -62,7 +62,7 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       timeoutSeconds: 300,
       ephemeralStorageMiB: 1024,
       // the default taste model with one restart per clustering: dev trains on samples and must be quick and cheap
-      params: { algorithm: 'taste', nInit: 1, seed: 0 },
+      params: { algorithm: 'taste', nInit: 1, randomState: 0 },
       retryAttempts: 0,
       maxEventAgeHours: 1,
     },
@@ -91,7 +91,7 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       ephemeralStorageMiB: 2048,
       // the default taste model (k, temperature and recency chosen on a hold-out of each upload; see
       // EVALUATION.md). The seed project's algorithm is { algorithm: 'seed' } (k=15, n_init=10, …).
-      params: { algorithm: 'taste', seed: 0 },
+      params: { algorithm: 'taste', randomState: 0 },
       retryAttempts: 1,
       maxEventAgeHours: 6,
     },

@@ -5,15 +5,15 @@ import { kmeans } from '../functions/core/kmeans';
 import { CsrMatrix, InputError, KMeansEngine } from '../functions/core/types';
 
 /** The seed's elbow: KMeans(k, init='k-means++', n_init=10, max_iter=300, random_state=0) for each k. */
-export const ELBOW_DEFAULTS = { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 } as const;
+export const ELBOW_DEFAULTS = { nInit: 10, randomState: 0, maxIter: 300, tol: 1e-4 } as const;
 
 export interface ElbowOptions {
   from: number;
   to: number;
   /** default ELBOW_DEFAULTS.nInit (10, the seed's) */
   nInit?: number;
-  /** default ELBOW_DEFAULTS.seed (0, the seed's random_state) */
-  seed?: number;
+  /** default ELBOW_DEFAULTS.randomState (0, the seed's random_state) */
+  randomState?: number;
   maxIter?: number;
   tol?: number;
   threads?: number;
@@ -43,7 +43,7 @@ export async function elbow(x: CsrMatrix, o: ElbowOptions, engine: KMeansEngine 
       nInit: o.nInit ?? ELBOW_DEFAULTS.nInit,
       maxIter: o.maxIter ?? ELBOW_DEFAULTS.maxIter,
       tol: o.tol ?? ELBOW_DEFAULTS.tol,
-      seed: o.seed ?? ELBOW_DEFAULTS.seed,
+      randomState: o.randomState ?? ELBOW_DEFAULTS.randomState,
       threads: o.threads,
     });
     const prev = rows.length > 0 ? rows[rows.length - 1].inertia : null;

@@ -117,14 +117,14 @@ export function pythonAvailable(): boolean {
 }
 
 /** Runs tools/seed_reference.py (the seed's parameters, random_state `seed`) on a ratings file. */
-export function liveReference(ratings: string, seed: number = SEED_PARAMS.seed): SeedReference {
+export function liveReference(ratings: string, seed: number = SEED_PARAMS.randomState): SeedReference {
   const args = [SEED_REFERENCE_PY, ratings, '--random-state', String(seed), '--n', String(TOP_N)];
   return JSON.parse(execFileSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 256 << 20 })) as SeedReference;
 }
 
 /** `movierec train --algorithm seed` (the same trainModel call, no hold-out check) and every user's top-N. */
-export async function movierecSeed(ratings: string, seed: number = SEED_PARAMS.seed): Promise<MovierecSeed> {
-  const { model, snapshot } = await trainModel(ratings, { algorithm: 'seed', seed }, { check: false, threads: 1 });
+export async function movierecSeed(ratings: string, seed: number = SEED_PARAMS.randomState): Promise<MovierecSeed> {
+  const { model, snapshot } = await trainModel(ratings, { algorithm: 'seed', randomState: seed }, { check: false, threads: 1 });
   return {
     inertia: snapshot.training.inertia,
     iterations: snapshot.training.iterations,

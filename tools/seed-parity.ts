@@ -96,7 +96,7 @@ async function compareElbow(ratings: string, from: number, to: number, nInit: nu
   const { interactions } = await readRatings(ratings);
   const rows = await elbow(buildMatrix(interactions).matrix, { from, to, nInit });
   const rel = (a: number, b: number) => (a - b) / b;
-  console.log(`movierec elbow (n_init ${nInit ?? ELBOW_DEFAULTS.nInit}, seed ${ELBOW_DEFAULTS.seed}) vs the seed's elbow (scikit-learn ${py.sklearn}, n_init 10, random_state 0)`);
+  console.log(`movierec elbow (n_init ${nInit ?? ELBOW_DEFAULTS.nInit}, seed ${ELBOW_DEFAULTS.randomState}) vs the seed's elbow (scikit-learn ${py.sklearn}, n_init 10, random_state 0)`);
   console.log('k   movierec     seed (dense)  vs dense   sklearn CSR   vs CSR');
   let worstDense = { k: 0, d: 0 };
   let worstCsr = { k: 0, d: 0 };

@@ -46,8 +46,9 @@ export const HELP: Record<string, string> = {
   --algorithm taste|seed         taste (default): spherical K-means ensembles with soft membership, k chosen
                                  on a hold-out of the training data; seed: the seed project's algorithm exactly
   --format auto|csv|u.data|dat   input format (default: detected from content; gzip is detected too)
-  --k --n-init --max-iter --seed --min-cluster-size
-                                 seed defaults: k 15, n-init 10, max-iter 300, seed 0, min-cluster-size 6;
+  --k --n-init --max-iter --random-state --min-cluster-size
+                                 seed defaults: k 15, n-init 10, max-iter 300, random-state 0, min-cluster-size 6;
+                                 (--random-state is K-means' numpy RandomState seed; --seed is accepted too)
                                  taste: k selected from 20–120 unless --k is given, n-init 2
   --skip-check                   skip the hold-out comparison with most-popular
   --allow-below-popular          write the model even if it scores below most-popular on its hold-out
@@ -64,10 +65,20 @@ export const HELP: Record<string, string> = {
   the first users by id across the most popular movies.`,
   generate: `movierec generate --users N --movies M --ratings R [--clusters 8] [--seed 0] --out FILE(.gz)
   Deterministic synthetic MovieLens CSV with planted taste clusters (same arguments ⇒ same bytes).`,
-  elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 10] [--seed 0] [--out elbow.svg]
+  elbow: `movierec elbow --ratings FILE [--from 2] [--to 20] [--n-init 10] [--random-state 0] [--out elbow.svg]
   Inertia (WCSS) for each k and its consecutive differences, as a table and an SVG chart (y axis from 0).
   Defaults are the seed's elbow: k-means++ with n_init 10, random_state 0, max_iter 300.`,
 };
+
+/** K-means' numpy RandomState seed: --random-state (scikit-learn's name), or --seed as before. */
+function randomStateOpt(a: { 'random-state'?: string; seed?: string }, fallback: number | undefined): number | undefined {
+  if (a['random-state'] !== undefined && a.seed !== undefined) {
+    throw new InputError('bad_arg', '--random-state and --seed are the same setting; give one of them.');
+  }
+  const raw = a['random-state'] ?? a.seed;
+  const flag = a['random-state'] !== undefined ? '--random-state' : '--seed';
+  return raw === undefined ? fallback : intOpt(raw, flag, 0, 0, 0xffffffff);
+}
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const a = parse('train', argv, {
@@ -76,6 +87,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     k: { type: 'string' },
     'n-init': { type: 'string' },
     'max-iter': { type: 'string' },
+    'random-state': { type: 'string' },
     seed: { type: 'string' },
     'min-cluster-size': { type: 'string' },
     engine: { type: 'string' },
@@ -105,7 +117,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     k: a.k === undefined ? undefined : intOpt(a.k, '--k', SEED_PARAMS.k, 1),
     nInit: a['n-init'] === undefined ? undefined : intOpt(a['n-init'], '--n-init', SEED_PARAMS.nInit, 1),
     maxIter: a['max-iter'] === undefined ? undefined : intOpt(a['max-iter'], '--max-iter', SEED_PARAMS.maxIter, 1),
-    seed: a.seed === undefined ? undefined : intOpt(a.seed, '--seed', SEED_PARAMS.seed, 0),
+    randomState: randomStateOpt(a, undefined),
     minClusterSize:
       a['min-cluster-size'] === undefined ? undefined : intOpt(a['min-cluster-size'], '--min-cluster-size', SEED_PARAMS.minClusterSize, 0),
     engine,
@@ -153,7 +165,7 @@ function printTrainSummary(
   const lines = [
     `users ${fmtInt(data.users ?? 0)} · movies ${fmtInt(data.movies ?? 0)} · interactions ${fmtInt(data.interactions ?? 0)}` +
       ` · rows read ${fmtInt(data.rowsRead)} · rejected ${fmtInt(data.rowsRejected)} · duplicates collapsed ${fmtInt(data.duplicatesCollapsed ?? 0)}`,
-    `algorithm ${(s.params as { algorithm?: string }).algorithm ?? 'seed'} · k-means: k=${s.params.k} n_init=${s.params.nInit} seed=${s.params.seed} · ` +
+    `algorithm ${(s.params as { algorithm?: string }).algorithm ?? 'seed'} · k-means: k=${s.params.k} n_init=${s.params.nInit} random_state=${s.params.randomState} · ` +
       `best inertia ${t.inertia.toFixed(1)} after ${t.iterations} iterations`,
     ...(t.taste ? [`taste: ${JSON.stringify({ ...t.taste, selection: undefined })}`] : []),
     ...(t.holdout ? [`hold-out check: ${(t.holdout as { reason?: string }).reason ?? JSON.stringify(t.holdout)}`] : []),
@@ -307,6 +319,7 @@ export async function elbowCommand(argv: string[]): Promise<void> {
     from: { type: 'string' },
     to: { type: 'string' },
     'n-init': { type: 'string' },
+    'random-state': { type: 'string' },
     seed: { type: 'string' },
     engine: { type: 'string' },
     out: { type: 'string' },
@@ -320,9 +333,9 @@ export async function elbowCommand(argv: string[]): Promise<void> {
   if (to > matrix.nRows) throw new InputError('bad_arg', `--to ${to} exceeds the ${matrix.nRows} users in ${ratings}.`);
   const engine = await loadEngine((a.engine ?? 'default') as TrainingParams['engine']);
   const nInit = intOpt(a['n-init'], '--n-init', ELBOW_DEFAULTS.nInit, 1);
-  const seed = intOpt(a.seed, '--seed', ELBOW_DEFAULTS.seed, 0);
-  console.error(`elbow: k ${from}–${to}, n_init ${nInit}, seed ${seed}, max_iter ${ELBOW_DEFAULTS.maxIter}`);
-  const rows = await elbow(matrix, { from, to, nInit, seed, onK: (k: number) => console.error(`k=${k}…`) }, engine);
+  const randomState = randomStateOpt(a, ELBOW_DEFAULTS.randomState)!;
+  console.error(`elbow: k ${from}–${to}, n_init ${nInit}, random_state ${randomState}, max_iter ${ELBOW_DEFAULTS.maxIter}`);
+  const rows = await elbow(matrix, { from, to, nInit, randomState, onK: (k: number) => console.error(`k=${k}…`) }, engine);
   console.log(elbowTable(rows));
   if (a.out) {
     await writeFileAtomic(a.out, await elbowSvg(rows));

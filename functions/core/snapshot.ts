@@ -16,7 +16,8 @@ export interface TrainingParams {
   nInit: number;
   maxIter: number;
   tol: number;
-  seed: number;
+  /** numpy RandomState seed of K-means (scikit-learn's random_state) */
+  randomState: number;
   minClusterSize: number;
   engine: EngineName;
 }
@@ -27,7 +28,7 @@ export const SEED_PARAMS: TrainingParams = {
   nInit: 10,
   maxIter: 300,
   tol: 1e-4,
-  seed: 0,
+  randomState: 0,
   minClusterSize: 6,
   engine: 'default',
 };

@@ -200,7 +200,7 @@ export async function trainChecked(
   if (opts.check === false) return { ...res, holdout: null };
   const t = performance.now();
   const maxUsers = opts.maxCheckUsers ?? CHECK_MAX_USERS;
-  const sample = sampleUsers(x, opts.times, maxUsers, res.params.seed);
+  const sample = sampleUsers(x, opts.times, maxUsers, res.params.randomState);
   const holdout = await holdoutCheck(sample.x, res.params, { ...opts, times: sample.times });
   if (sample.x !== x) holdout.reason += ` (a random sample of ${maxUsers} of ${x.nRows} users)`;
   res.training.seconds.check = (performance.now() - t) / 1000;

@@ -83,7 +83,8 @@ export interface KMeansOptions {
   maxIter: number;
   /** sklearn semantics: converged when the squared centre shift ≤ tol × mean feature variance */
   tol: number;
-  seed: number;
+  /** numpy RandomState seed (0 … 2³² − 1): scikit-learn's random_state */
+  randomState: number;
   /** worker threads (default: available parallelism, capped) */
   threads?: number;
   /** default engine: use the WebAssembly SIMD assignment kernel when the runtime has it (default true;

@@ -26,7 +26,7 @@ export function seedRecommender(opts: SeedRecommenderOptions): Recommender {
       nInit: params.nInit,
       maxIter: params.maxIter,
       tol: params.tol,
-      seed: params.seed,
+      randomState: params.randomState,
       threads: opts.threads,
     });
     opts.onLabels?.(result.labels);

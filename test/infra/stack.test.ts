@@ -371,7 +371,7 @@ describe('dev vs prod', () => {
     expect(dev.MemorySize).toBeLessThan(10240);
     expect(dev.Timeout).toBeLessThan(900);
     expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS)).toEqual(
-      expect.objectContaining({ algorithm: 'taste', seed: 0 }),
+      expect.objectContaining({ algorithm: 'taste', randomState: 0 }),
     );
     // dev trains cheaply (one restart per clustering); prod keeps the algorithm's defaults
     expect(JSON.parse(dev.Environment.Variables.TRAINING_PARAMS)).toMatchObject({ nInit: 1 });

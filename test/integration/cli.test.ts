@@ -44,7 +44,7 @@ describe('movierec CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/users 300 · movies \d+ · interactions 12,000/);
-    expect(r.stdout).toMatch(/k=6 n_init=2 seed=0 · best inertia [\d.]+ after \d+ iterations/);
+    expect(r.stdout).toMatch(/k=6 n_init=2 random_state=0 · best inertia [\d.]+ after \d+ iterations/);
     const snap = JSON.parse(readFileSync(model, 'utf8'));
     expect(snap).toMatchObject({ kind: 'movierec-model', schemaVersion: 1, params: { k: 6, nInit: 2 } });
     const lines = readFileSync(assignments, 'utf8').trim().split('\n');
@@ -111,9 +111,9 @@ describe('movierec CLI', () => {
   it("elbow defaults to the seed's elbow (n_init 10, seed 0) and says so", async () => {
     const r = await run(['elbow', '--ratings', ratings, '--from', '5', '--to', '5']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^elbow: k 5–5, n_init 10, seed 0, max_iter 300$/m);
+    expect(r.stderr).toMatch(/^elbow: k 5–5, n_init 10, random_state 0, max_iter 300$/m);
     const { interactions } = await readRatings(ratings);
-    const direct = await kmeans(buildMatrix(interactions).matrix, { k: 5, nInit: 10, maxIter: 300, tol: 1e-4, seed: 0 });
+    const direct = await kmeans(buildMatrix(interactions).matrix, { k: 5, nInit: 10, maxIter: 300, tol: 1e-4, randomState: 0 });
     const line = r.stdout.split('\n').find((l) => /^5\s/.test(l))!;
     expect(line.trim().split(/\s+/)[1]).toBe(direct.inertia.toFixed(2));
   });

@@ -6,10 +6,10 @@ import { csrFromDense, plantedBinary } from './kmeans-helpers';
 describe('elbow', () => {
   test('rows hold each k, its inertia from the engine and the consecutive difference', async () => {
     const x = plantedBinary(120, 40, 4);
-    const rows = await elbow(x, { from: 2, to: 6, nInit: 2, seed: 1 });
+    const rows = await elbow(x, { from: 2, to: 6, nInit: 2, randomState: 1 });
     expect(rows.map((r) => r.k)).toEqual([2, 3, 4, 5, 6]);
     for (const r of rows) {
-      const direct = await kmeans(x, { k: r.k, nInit: 2, maxIter: 300, tol: 1e-4, seed: 1 });
+      const direct = await kmeans(x, { k: r.k, nInit: 2, maxIter: 300, tol: 1e-4, randomState: 1 });
       expect(r.inertia).toBe(direct.inertia);
     }
     expect(rows[0].diff).toBeNull();
@@ -43,14 +43,14 @@ describe('elbow', () => {
   test("defaults are the seed's elbow: n_init 10, random_state 0, max_iter 300, tol 1e-4", async () => {
     const seen: Array<Record<string, unknown>> = [];
     const fake: KMeansEngine = async (_x, o) => {
-      seen.push({ nInit: o.nInit, seed: o.seed, maxIter: o.maxIter, tol: o.tol });
+      seen.push({ nInit: o.nInit, randomState: o.randomState, maxIter: o.maxIter, tol: o.tol });
       return { labels: new Int32Array(0), centroids: new Float64Array(0), inertia: 1, iterations: 1, inertias: [1], bestInit: 0, engine: 'fake' };
     };
     await elbow(plantedBinary(10, 5, 2), { from: 2, to: 3 }, fake);
-    expect(ELBOW_DEFAULTS).toEqual({ nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 });
+    expect(ELBOW_DEFAULTS).toEqual({ nInit: 10, randomState: 0, maxIter: 300, tol: 1e-4 });
     expect(seen).toEqual([
-      { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 },
-      { nInit: 10, seed: 0, maxIter: 300, tol: 1e-4 },
+      { nInit: 10, randomState: 0, maxIter: 300, tol: 1e-4 },
+      { nInit: 10, randomState: 0, maxIter: 300, tol: 1e-4 },
     ]);
   });
 

@@ -4,7 +4,7 @@ import { kmeansMl, ML_KMEANS_MAX_CELLS } from '../../functions/core/kmeans/ml-km
 import { CsrMatrix, InputError, KMeansOptions } from '../../functions/core/types';
 import { bruteForceInertia, plantedBinary, randomBinary } from './kmeans-helpers';
 
-const opts: KMeansOptions = { k: 5, nInit: 10, maxIter: 300, tol: 1e-4, seed: 0, threads: 1 };
+const opts: KMeansOptions = { k: 5, nInit: 10, maxIter: 300, tol: 1e-4, randomState: 0, threads: 1 };
 
 describe('kmeansMl (reference engine)', () => {
   test('its inertia is the brute-force WCSS of its labels; it reports every restart', async () => {

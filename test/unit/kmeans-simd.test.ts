@@ -90,14 +90,14 @@ describe('engine: SIMD on and off give identical results', () => {
     [40, 'weighted'],
   ] as const)('k=%i, %s rows, threads 1 and 2', async (k, kind) => {
     const m = kind === 'binary' ? x : weighted;
-    const o: KMeansOptions = { k, nInit: 2, maxIter: 300, tol: 1e-4, seed: 3 };
+    const o: KMeansOptions = { k, nInit: 2, maxIter: 300, tol: 1e-4, randomState: 3 };
     const scalar = await kmeans(m, { ...o, threads: 1, simd: false });
     for (const threads of [1, 2]) same(await kmeans(m, { ...o, threads, simd: true }), scalar);
     expect(scalar.iterations).toBeGreaterThan(1);
   });
 
   test('the reused engine memory: a call after a larger one (stale contents) and two concurrent calls', async () => {
-    const o: KMeansOptions = { k: 6, nInit: 1, maxIter: 300, tol: 1e-4, seed: 2, threads: 1 };
+    const o: KMeansOptions = { k: 6, nInit: 1, maxIter: 300, tol: 1e-4, randomState: 2, threads: 1 };
     const big = plantedBinary(3000, 400, 8, 0.3, 0.03, 5);
     const want = await kmeans(x, { ...o, simd: false });
     const wantBig = await kmeans(big, { ...o, simd: false });
@@ -110,7 +110,7 @@ describe('engine: SIMD on and off give identical results', () => {
   });
 
   test('MOVIEREC_KMEANS_SIMD=0 selects the scalar path (same answer)', async () => {
-    const o: KMeansOptions = { k: 5, nInit: 1, maxIter: 300, tol: 1e-4, seed: 1, threads: 1 };
+    const o: KMeansOptions = { k: 5, nInit: 1, maxIter: 300, tol: 1e-4, randomState: 1, threads: 1 };
     const before = process.env.MOVIEREC_KMEANS_SIMD;
     process.env.MOVIEREC_KMEANS_SIMD = '0';
     try {

@@ -73,7 +73,7 @@ describe.each(CASES.map((c, i) => [`k=${c.k} nInit=${c.nInit} seed=${c.seed}${c.
       const ref = reference.cases[i];
       const m = ref.weighted ? unitRows(x) : x;
       expect(m.nRows).toBe(ref.labels.length);
-      const r = await kmeans(m, { k: ref.k, nInit: ref.nInit, maxIter: 300, tol: 1e-4, seed: ref.seed, threads, simd });
+      const r = await kmeans(m, { k: ref.k, nInit: ref.nInit, maxIter: 300, tol: 1e-4, randomState: ref.seed, threads, simd });
       expect(r.starts?.[0]).toEqual(ref.seeds);
       expect(r.iterations).toBe(ref.iterations);
       expect(Array.from(r.labels)).toEqual(ref.labels);

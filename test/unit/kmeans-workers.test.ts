@@ -10,7 +10,7 @@ import { workerSource } from '../../functions/core/kmeans/pool';
 import { CsrMatrix, KMeansOptions } from '../../functions/core/types';
 import { plantedBinary } from './kmeans-helpers';
 
-const opts: KMeansOptions = { k: 7, nInit: 2, maxIter: 300, tol: 1e-4, seed: 5 };
+const opts: KMeansOptions = { k: 7, nInit: 2, maxIter: 300, tol: 1e-4, randomState: 5 };
 
 describe('kmeans worker threads', () => {
   // 2,000 rows = 8 blocks of 256, so 2 and 3 threads really split the work

@@ -7,7 +7,7 @@ const opts = (o: Partial<KMeansOptions> = {}): KMeansOptions => ({
   nInit: 3,
   maxIter: 300,
   tol: 1e-4,
-  seed: 0,
+  randomState: 0,
   threads: 1,
   ...o,
 });
@@ -36,7 +36,7 @@ const obvious = csrFromDense(
 describe('kmeans (default engine)', () => {
   test('recovers obvious clusters exactly, with the hand-computed inertia and centroids', async () => {
     for (const seed of [0, 1, 2, 3, 4]) {
-      const r = await kmeans(obvious, opts({ seed }));
+      const r = await kmeans(obvious, opts({ randomState: seed }));
       const group = (i: number) => i % 3;
       for (let i = 0; i < 12; i++) {
         for (let j = 0; j < 12; j++) expect(r.labels[i] === r.labels[j]).toBe(group(i) === group(j));
@@ -103,19 +103,19 @@ describe('kmeans (default engine)', () => {
 
   test('same seed ⇒ identical labels and inertia; restarts draw from one stream in order (restart 0 = a 1-restart run)', async () => {
     const x = plantedBinary(300, 60, 4, 0.4, 0.05);
-    const a = await kmeans(x, opts({ k: 4, nInit: 4, seed: 42 }));
-    const b = await kmeans(x, opts({ k: 4, nInit: 4, seed: 42 }));
+    const a = await kmeans(x, opts({ k: 4, nInit: 4, randomState: 42 }));
+    const b = await kmeans(x, opts({ k: 4, nInit: 4, randomState: 42 }));
     expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
     expect(b.inertia).toBe(a.inertia);
     expect(b.inertias).toEqual(a.inertias);
     // restart 0 of a 4-restart run is the whole of a 1-restart run with the same seed
-    const one = await kmeans(x, opts({ k: 4, nInit: 1, seed: 42 }));
+    const one = await kmeans(x, opts({ k: 4, nInit: 1, randomState: 42 }));
     expect(one.inertia).toBe(a.inertias[0]);
   });
 
   test('nInit keeps the lowest inertia and reports every restart', async () => {
     const x = randomBinary(150, 40, 0.2, 11);
-    const r = await kmeans(x, opts({ k: 6, nInit: 6, seed: 3 }));
+    const r = await kmeans(x, opts({ k: 6, nInit: 6, randomState: 3 }));
     expect(r.inertias).toHaveLength(6);
     const min = Math.min(...r.inertias);
     expect(r.inertia).toBe(min);
@@ -177,10 +177,10 @@ describe('kmeans (default engine)', () => {
     await expect(kmeans(x, opts({ tol: -1 }))).rejects.toThrow(InputError);
     await expect(kmeans(x, opts({ threads: 0 }))).rejects.toThrow(InputError);
     // seeds are numpy RandomState seeds
-    await expect(kmeans(x, opts({ k: 2, seed: -1 }))).rejects.toThrow(/seed must be an integer between 0 and 4294967295/);
-    await expect(kmeans(x, opts({ k: 2, seed: 2 ** 32 }))).rejects.toThrow(InputError);
-    await expect(kmeans(x, opts({ k: 2, seed: 0.5 }))).rejects.toThrow(InputError);
-    await expect(kmeans(x, opts({ k: 2, seed: 2 ** 32 - 1 }))).resolves.toHaveProperty('iterations');
+    await expect(kmeans(x, opts({ k: 2, randomState: -1 }))).rejects.toThrow(/randomState must be an integer between 0 and 4294967295/);
+    await expect(kmeans(x, opts({ k: 2, randomState: 2 ** 32 }))).rejects.toThrow(InputError);
+    await expect(kmeans(x, opts({ k: 2, randomState: 0.5 }))).rejects.toThrow(InputError);
+    await expect(kmeans(x, opts({ k: 2, randomState: 2 ** 32 - 1 }))).resolves.toHaveProperty('iterations');
     await expect(kmeans(randomBinary(130, 5, 0.5), opts({ k: 125 }))).rejects.toThrow(/above 124/);
     const broken: CsrMatrix = { ...x, indices: x.indices.map(() => 99) };
     await expect(kmeans(broken, opts({ k: 2 }))).rejects.toThrow(/column index 99/);

@@ -98,7 +98,7 @@ describe('selectTaste', () => {
     expect(sel.mode).toBe('temporal');
     expect(sel.rows.length).toBe(8);
     // the plain way for one setting: every user placed, the model assembled, recommendFor per test user
-    const h = holdoutSplit(X, { times: TIMES, seed: p.seed, maxTestUsers: 2000 });
+    const h = holdoutSplit(X, { times: TIMES, seed: p.randomState, maxTestUsers: 2000 });
     const train = h.split.trainMatrix;
     for (const { k, halfLife, temperature } of [{ k: 3, halfLife: 2, temperature: 0.1 }, { k: 2, halfLife: 0, temperature: 1 }]) {
       // selection clusters with selectNInit restarts (2 here), not the final model's nInit (3)

@@ -31,7 +31,7 @@ const FIXED = { taste: { select: false, k: 2, ensemble: 2, neighbours: 2, halfLi
 describe('trainRecommender', () => {
   it('seed algorithm: the same model as K-means + buildSeedModel with the seed parameters', async () => {
     const res = await trainRecommender(X, { algorithm: 'seed', k: 2, nInit: 3 });
-    const km = await kmeans(X, { k: 2, nInit: 3, maxIter: 300, tol: 1e-4, seed: 0 });
+    const km = await kmeans(X, { k: 2, nInit: 3, maxIter: 300, tol: 1e-4, randomState: 0 });
     expect(res.model).toEqual(buildSeedModel(X, km.labels, 6).model);
     expect(res.model.mix).toBeUndefined();
   });

@@ -48,7 +48,7 @@ test('the committed reference is the seed pipeline on the generated data set, an
     k: SEED_PARAMS.k,
     n_init: SEED_PARAMS.nInit,
     max_iter: SEED_PARAMS.maxIter,
-    random_state: SEED_PARAMS.seed,
+    random_state: SEED_PARAMS.randomState,
     min_cluster_size: SEED_PARAMS.minClusterSize,
     n: TOP_N,
   });

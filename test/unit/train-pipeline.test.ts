@@ -25,7 +25,7 @@ describe('trainModel', () => {
 
   it('trains the seed algorithm with the seed parameters when asked, recording every phase', async () => {
     const { snapshot } = await trainModel(src(), { algorithm: 'seed', k: 3 }, { sourceName: 's.csv' });
-    expect(snapshot.params).toMatchObject({ algorithm: 'seed', k: 3, nInit: 10, maxIter: 300, seed: 0, minClusterSize: 6 });
+    expect(snapshot.params).toMatchObject({ algorithm: 'seed', k: 3, nInit: 10, maxIter: 300, randomState: 0, minClusterSize: 6 });
     expect(snapshot.users.mix).toBeUndefined();
     expect(Object.keys(snapshot.training.seconds)).toEqual(expect.arrayContaining(['parse', 'matrix', 'cluster', 'counts', 'check']));
     expect(snapshot.data.users).toBe(120);

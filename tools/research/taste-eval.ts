@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     }
     for (const seed of a.seeds!.split(',').map(Number)) {
       const t = performance.now();
-      const o: RecommenderOverrides = { algorithm: alg as 'seed' | 'taste', seed };
+      const o: RecommenderOverrides = { algorithm: alg as 'seed' | 'taste', randomState: seed };
       if (alg === 'taste') {
         o.taste = {};
         if (a.k) o.taste.k = Number(a.k);

@@ -58,7 +58,7 @@ async function cluster(S: KernelState, opts: KMeansOptions, threads: number): Pr
     const tolAbs = opts.tol * meanVarianceCsc(S);
     const m = new MainState(S);
     // one stream for all restarts, consumed in order (scikit-learn passes one RandomState to every init)
-    const rs = new RandomState(opts.seed);
+    const rs = new RandomState(opts.randomState);
     const inertias: number[] = [];
     const starts: number[][] = [];
     let best: { labels: Int32Array; centroids: Float64Array; inertia: number; iterations: number; init: number } | null =
@@ -94,8 +94,8 @@ function validate(x: CsrMatrix, o: KMeansOptions): void {
   if (!Number.isInteger(o.nInit) || o.nInit < 1) bad('nInit', 'a positive integer', o.nInit);
   if (!Number.isInteger(o.maxIter) || o.maxIter < 1) bad('maxIter', 'a positive integer', o.maxIter);
   if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol >= 0)) bad('tol', 'a finite number ≥ 0', o.tol);
-  if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) {
-    bad('seed', 'an integer between 0 and 4294967295 (numpy\'s RandomState seeds)', o.seed);
+  if (!(Number.isInteger(o.randomState) && o.randomState >= 0 && o.randomState <= 0xffffffff)) {
+    bad('randomState', 'an integer between 0 and 4294967295 (numpy\'s RandomState seeds)', o.randomState);
   }
   const { nRows, nCols, indptr, indices, values } = x;
   const badMatrix = (what: string): never => {

@@ -32,7 +32,7 @@ export const kmeansMl: KMeansEngine = async (x: CsrMatrix, opts: KMeansOptions):
       initialization: 'kmeans++',
       maxIterations: opts.maxIter,
       tolerance,
-      seed: opts.seed + init,
+      seed: opts.randomState + init,
     });
     const labels = Int32Array.from(r.clusters);
     const centroids = meansOf(x, labels, opts.k);

@@ -66,7 +66,7 @@ export async function holdoutCheck(
   opts: HoldoutCheckOptions = {},
 ): Promise<HoldoutReport> {
   const minRatio = opts.minRatio ?? 1;
-  const h = holdoutSplit(x, { times: opts.times, seed: params.seed + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
+  const h = holdoutSplit(x, { times: opts.times, seed: params.randomState + 1, maxTestUsers: opts.maxTestUsers ?? 5000 });
   // with selection on, the check repeats it inside its own TRAIN part (nested), so the score measures
   // the whole training procedure and is not flattered by settings picked on this very hold-out
   const reselect = opts.reselect ?? true;

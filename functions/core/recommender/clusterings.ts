@@ -31,7 +31,7 @@ export async function tasteClusterings(
       nInit: p.nInit,
       maxIter: p.maxIter,
       tol: p.tol,
-      seed: (p.seed + e) % 2 ** 32, // stays a valid RandomState seed
+      randomState: (p.randomState + e) % 2 ** 32, // stays a valid RandomState seed
       threads: opts.threads,
       onProgress: (kp) => opts.onProgress?.({ step: `cluster ${e + 1}/${p.taste.ensemble} (k=${k})`, kmeans: kp }),
     });

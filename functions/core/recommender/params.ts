@@ -65,7 +65,7 @@ export const TASTE_KMEANS: Omit<TrainingParams, 'k' | 'engine'> = {
   nInit: 2,
   maxIter: 300,
   tol: 1e-4,
-  seed: 0,
+  randomState: 0,
   minClusterSize: 6,
 };
 
@@ -103,7 +103,7 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   posInt('nInit', p.nInit);
   posInt('maxIter', p.maxIter);
   // numpy's RandomState seeds (the K-means engine draws scikit-learn's stream): 0 … 2³² − 1
-  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) bad('seed', 'an integer between 0 and 4294967295', p.seed);
+  if (!Number.isInteger(p.randomState) || p.randomState < 0 || p.randomState > 0xffffffff) bad('randomState', 'an integer between 0 and 4294967295', p.randomState);
   if (!Number.isInteger(p.minClusterSize) || p.minClusterSize < 0) bad('minClusterSize', 'a non-negative integer', p.minClusterSize);
   if (!(typeof p.tol === 'number' && Number.isFinite(p.tol) && p.tol >= 0)) bad('tol', 'a finite number ≥ 0', p.tol);
   if (p.engine !== 'default' && p.engine !== 'ml-kmeans') bad('engine', '"default" or "ml-kmeans"', p.engine);

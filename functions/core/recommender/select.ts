@@ -169,7 +169,7 @@ class SettingScorer {
 /** Choose (k, half-life, temperature) on a hold-out carved from `x` by params' search; best NDCG@10
  * wins (ties: the setting tried first). Half-lives are tried only when timestamps are given. */
 export async function selectTaste(x: CsrMatrix, p: RecommenderParams, opts: SelectTasteOptions = {}): Promise<Selection> {
-  const h = holdoutSplit(x, { times: opts.times, seed: p.seed, maxTestUsers: opts.maxValidationUsers ?? 2000 });
+  const h = holdoutSplit(x, { times: opts.times, seed: p.randomState, maxTestUsers: opts.maxValidationUsers ?? 2000 });
   const scorer = new SettingScorer(h, p, opts);
   const space: SearchSpace = {
     ks: feasibleK(p.taste.kCandidates, x.nRows),

@@ -46,7 +46,7 @@ export async function trainRecommender(
       nInit: p.nInit,
       maxIter: p.maxIter,
       tol: p.tol,
-      seed: p.seed,
+      randomState: p.randomState,
       threads: opts.threads,
       onProgress: (kp) => opts.onProgress?.({ step: 'cluster', kmeans: kp }),
     });
