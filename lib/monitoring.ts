@@ -43,6 +43,7 @@ export class Monitoring extends Construct {
   readonly key: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
+  readonly emailSubscription?: sns.Subscription;
   private readonly stage: StageConfig['stage'];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -96,7 +97,7 @@ export class Monitoring extends Construct {
         conditions: fromOurAlarms,
       }),
     );
-    if (config.alarms.email) this.topic.addSubscription(new subs.EmailSubscription(config.alarms.email));
+    if (config.alarms.email) this.emailSubscription = this.topic.addSubscription(new subs.EmailSubscription(config.alarms.email));
 
     const train = training.function.fn;
     const uploadsRejected = handlerMetric(stage, 'train', HANDLER_METRICS.uploadsRejected, { statistic: 'Sum', period });

@@ -68,6 +68,15 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
     'Invoked synchronously by API Gateway only: Lambda never queues these events, so a dead-letter target could never receive one; the caller gets the error response.',
   );
 
+  // --- the alarm topic's e-mail subscription (-c alarmEmail)
+  if (stack.monitoring.emailSubscription) {
+    ack(
+      stack.monitoring.emailSubscription,
+      'Serverless-SNSRedrivePolicy',
+      'An alarm e-mail that SNS cannot deliver is not worth keeping in a queue nobody reads: the alarm state and its history stay in CloudWatch, and the dashboard shows them.',
+    );
+  }
+
   // --- CDK's own S3 notification custom resource (a singleton Lambda at stack level)
   const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
   if (notifications) {

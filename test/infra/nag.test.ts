@@ -42,6 +42,19 @@ describe.each(['dev', 'prod'])('%s', (stage) => {
   });
 });
 
+test('prod with every opt-in (memory, provisioned concurrency, e-mail, CORS, keys, quota, protection) has zero findings too', () => {
+  const context = {
+    trainingMemory: '10240',
+    apiProvisioned: '2',
+    alarmEmail: 'ops@example.com',
+    corsOrigins: 'https://app.example.com',
+    apiKeys: 'web,batch,web:2',
+    apiQuotaPerDay: '9000000',
+    tableDeletionProtection: 'true',
+  };
+  expect(nagFindings(build('prod', { context }))).toEqual([]);
+});
+
 test('PITR is only acknowledged where it is off (dev), never in prod', () => {
   const ids = (stage: string) => acknowledgements(build(stage).app).map((a) => a.id);
   expect(ids('dev').filter((id) => id.includes('DDB3'))).toHaveLength(2);
