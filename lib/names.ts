@@ -35,7 +35,7 @@ export const alarmNamePrefix = (stage: Stage): string => `${PROJECT}-${stage}-`;
 export { tableNames };
 
 /** The CDK bootstrap version this app's templates require: the `CheckBootstrapVersion` rule that the default
- * stack synthesizer adds refuses older ones (test/infra/names.test.ts checks this against a synthesized
+ * stack synthesizer adds refuses older ones (test/infra/first-deploy.test.ts checks this against a synthesized
  * template). `movierec doctor` compares it with the account's `/cdk-bootstrap/<qualifier>/version`. */
 export const MIN_BOOTSTRAP_VERSION = 6;
 /** The default bootstrap qualifier (context `@aws-cdk/core:bootstrapQualifier` overrides it). */
