@@ -29,6 +29,11 @@ export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
+/** Partition key of the training lease (pk `lease`, sk `training`), which the training handler writes to run
+ * one training at a time and deletes when it is done. (Lead: when dynamo-layout.ts gets `keys.lease()`, take
+ * the value from there.) */
+export const TRAINING_LEASE_PK = 'lease';
+
 export interface TrainingProps {
   config: StageConfig;
   bucket: s3.Bucket;
@@ -90,6 +95,16 @@ export class Training extends Construct {
       }),
     );
     role.addToPolicy(tableStatement('WriteTables', TRAINING_TABLE_ACTIONS, tables.all));
+    // single-flight without reserved concurrency: the lease is put/updated with the item writes above and
+    // released with DeleteItem, which is allowed on that one partition key only
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReleaseTrainingLease',
+        actions: ['dynamodb:DeleteItem'],
+        resources: [tables.clusters.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TRAINING_LEASE_PK] } },
+      }),
+    );
 
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), {
       prefix: S3_PREFIXES.uploads,

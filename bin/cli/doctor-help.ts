@@ -15,4 +15,4 @@ export const DOCTOR_HELP = `movierec doctor [--stage dev|prod] [-c key=value ...
   --qualifier Q     CDK bootstrap qualifier (default: cdk.json's @aws-cdk/core:bootstrapQualifier, else hnb659fds)
   Reads need: sts:GetCallerIdentity, lambda:GetAccountSettings, lambda:ListFunctions, servicequotas:GetServiceQuota,
   servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota, ssm:GetParameter, cloudformation:DescribeStacks,
-  dynamodb:DescribeTable, s3:ListBucket (HeadBucket), logs:DescribeLogGroups. A check it cannot make is reported as such, never as passed.`;
+  dynamodb:DescribeTable, s3:ListBucket (HeadBucket), logs:DescribeLogGroups, sqs:GetQueueUrl. A check it cannot make is reported as such, never as passed.`;

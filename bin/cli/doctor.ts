@@ -13,7 +13,7 @@
 // - the CDK bootstrap version the templates require (SSM /cdk-bootstrap/<qualifier>/version) and the
 //   toolkit stack's state;
 // - the stage's stack state (a ROLLBACK_COMPLETE stack must be deleted first) and, before a first create,
-//   tables, buckets and log groups under the stage's names that an earlier deploy left behind ("already exists").
+//   tables, buckets, log groups and the DLQ under the stage's names that an earlier deploy kept ("already exists").
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -23,6 +23,7 @@ import { GetAccountSettingsCommand, LambdaClient, paginateListFunctions } from '
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { InputError } from '../../functions/core/types';
 import { ConfigError, QUOTA_SAFE_MEMORY_MB, type StageConfig, resolveStage, resourceName } from '../../lib/config';
@@ -59,6 +60,7 @@ interface Clients {
   dynamo: DynamoDBClient;
   s3: S3Client;
   logs: CloudWatchLogsClient;
+  sqs: SQSClient;
 }
 
 const errName = (e: unknown) => (e as { name?: string })?.name ?? 'Error';
@@ -123,6 +125,7 @@ export async function doctorCommand(argv: string[]): Promise<void> {
     dynamo: new DynamoDBClient(opts),
     s3: new S3Client(opts),
     logs: new CloudWatchLogsClient(opts),
+    sqs: new SQSClient(opts),
   };
   try {
     let region: string;
@@ -377,6 +380,13 @@ async function leftovers(c: Clients, config: StageConfig, account: string, regio
       unknown.push(`log group ${name} (${errName(e)})`);
     }
   }
+  const dlq = resourceName(config.stage, 'train-dlq');
+  try {
+    await c.sqs.send(new GetQueueUrlCommand({ QueueName: dlq }));
+    found.push(`queue ${dlq}`);
+  } catch (e) {
+    if (!/NonExistentQueue|QueueDoesNotExist/.test(errName(e))) unknown.push(`queue ${dlq} (${errName(e)})`);
+  }
   const out: Finding[] = [];
   if (found.length) {
     out.push({
@@ -387,7 +397,7 @@ async function leftovers(c: Clients, config: StageConfig, account: string, regio
         `"already exists". Back up what you need, then delete ${found.length === 1 ? 'it' : 'them'} (tables: turn off deletion protection first), or adopt ${found.length === 1 ? 'it' : 'them'} with npx cdk import.`,
     });
   } else if (!unknown.length) {
-    out.push({ level: 'ok', check, text: 'no table, bucket or log group of this stage exists without the stack.' });
+    out.push({ level: 'ok', check, text: 'no table, bucket, log group or queue of this stage exists without the stack.' });
   }
   if (unknown.length) out.push({ level: 'unknown', check, text: `could not check ${unknown.join(', ')}.` });
   return out;

@@ -382,6 +382,17 @@ describe.each(['dev', 'prod'])('%s API least privilege by partition key (item 6)
   });
 });
 
+test('training may release its lease but delete nothing else (single-flight without reserved concurrency)', () => {
+  const ctx = accessOf('prod');
+  expect(allows(ctx.tpl, ctx.trainRole, 'dynamodb:DeleteItem', ctx.table.clusters, 'lease')).toBe(true);
+  expect(allows(ctx.tpl, ctx.trainRole, 'dynamodb:PutItem', ctx.table.clusters, 'lease')).toBe(true);
+  expect(allows(ctx.tpl, ctx.trainRole, 'dynamodb:UpdateItem', ctx.table.clusters, 'lease')).toBe(true);
+  for (const pk of [keys.pointer().pk, keys.clusterPk(V, 1), 'leased']) {
+    expect(allows(ctx.tpl, ctx.trainRole, 'dynamodb:DeleteItem', ctx.table.clusters, pk)).toBe(false);
+  }
+  expect(allows(ctx.tpl, ctx.trainRole, 'dynamodb:DeleteItem', ctx.table.users, 'lease')).toBe(false);
+});
+
 test('API: the key patterns are derived from the layout, and no pattern of one table matches a training-only key', () => {
   expect(API_WRITE_KEYS).toEqual({ users: ['fav#*', 'v#*#u#*', 'idem#*'], clusters: ['v#*#d#*', 'v#*#manifest'] });
   for (const [table, pk] of TRAINING_ONLY) {

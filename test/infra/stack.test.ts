@@ -167,7 +167,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     });
   });
 
-  test('training role: read uploads/*, write reports/* and models/*, write both tables, nothing else', () => {
+  test('training role: read uploads/*, write reports/* and models/*, write both tables, delete only its lease', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-train`);
     const bucket = uploadsBucketId(tpl);
@@ -182,11 +182,19 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       }),
     ]);
     const ddb = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('dynamodb:')));
-    expect(ddb).toHaveLength(1);
+    expect(ddb).toHaveLength(2);
     expect(ddb[0].Resource).toHaveLength(2);
     expect(ddb[0].Action).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
     expect(actionsOf(statements)).not.toEqual(expect.arrayContaining(['dynamodb:Scan']));
-    expect(actionsOf(statements).filter((a: string) => /Delete/.test(a))).toEqual([]);
+    // the one delete: releasing the single-flight lease in the clusters table
+    const clustersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-clusters`);
+    expect(statements.filter((s) => actionsOf([s]).some((a: string) => /Delete/.test(a)))).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:DeleteItem',
+        Resource: { 'Fn::GetAtt': [clustersId, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lease'] } },
+      }),
+    ]);
   });
 
   test('API role: reads on both tables, writes and deletes only under listed partition keys — no S3, no Scan', () => {

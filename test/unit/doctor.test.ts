@@ -11,6 +11,7 @@ import { GetAccountSettingsCommand, LambdaClient, ListFunctionsCommand } from '@
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetServiceQuotaCommand, ListRequestedServiceQuotaChangeHistoryByQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { GetQueueUrlCommand, QueueDoesNotExist, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { doctorCommand } from '../../bin/cli/doctor';
@@ -27,7 +28,8 @@ const cfn = mockClient(CloudFormationClient);
 const dynamo = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 const logs = mockClient(CloudWatchLogsClient);
-const mocks = [sts, lambda, quotas, ssm, cfn, dynamo, s3, logs];
+const sqs = mockClient(SQSClient);
+const mocks = [sts, lambda, quotas, ssm, cfn, dynamo, s3, logs, sqs];
 
 const awsError = (name: string, message: string, status: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const stackMissing = (name: string) => awsError('ValidationError', `Stack with id ${name} does not exist`, 400);
@@ -44,6 +46,7 @@ interface Account {
   stack?: string;
   tables?: string[];
   logGroups?: string[];
+  queues?: string[];
 }
 
 /** One AWS account, as the doctor's reads see it. */
@@ -71,6 +74,10 @@ function account(a: Account) {
   logs.on(DescribeLogGroupsCommand).callsFake((input: { logGroupNamePrefix: string }) => ({
     logGroups: (a.logGroups ?? []).filter((g) => g.startsWith(input.logGroupNamePrefix)).map((logGroupName) => ({ logGroupName })),
   }));
+  sqs.on(GetQueueUrlCommand).callsFake((input: { QueueName: string }) => {
+    if ((a.queues ?? []).includes(input.QueueName)) return { QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${input.QueueName}` };
+    throw new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} });
+  });
 }
 
 /** Runs the doctor; returns what it printed and the one-sentence error it ended with (if any). */
@@ -102,7 +109,7 @@ describe('a default new account: concurrency 10, no function over 3,008 MB, boot
     expect(out).toContain('✓ Lambda memory: the largest function asks for 3,008 MB, within the 3,008 MB every account allows.');
     expect(out).toContain('✓ CDK bootstrap: version 28 (/cdk-bootstrap/hnb659fds/version); the templates need 6 or later.');
     expect(out).toContain(`✓ stack movierec-${stage}: does not exist yet: this is a first deploy.`);
-    expect(out).toContain('✓ left behind: no table, bucket or log group of this stage exists without the stack.');
+    expect(out).toContain('✓ left behind: no table, bucket, log group or queue of this stage exists without the stack.');
     expect(out).toContain(`Ready: nothing found that stops \`npx cdk deploy -c stage=${stage}\` in ${ACCOUNT}/${REGION}.`);
   });
 
@@ -181,11 +188,17 @@ describe('what a failed or earlier deploy left', () => {
     expect(error).toBeDefined();
   });
 
-  test('a table and a log group kept from an earlier prod would make the create fail with "already exists"', async () => {
-    account({ quota: 1000, bootstrap: '28', tables: ['movierec-prod-users'], logGroups: ['/aws/lambda/movierec-prod-train', '/aws/lambda/movierec-prod-train-old'] });
+  test('a table, a log group and the DLQ kept from an earlier prod would make the create fail with "already exists"', async () => {
+    account({
+      quota: 1000,
+      bootstrap: '28',
+      tables: ['movierec-prod-users'],
+      logGroups: ['/aws/lambda/movierec-prod-train', '/aws/lambda/movierec-prod-train-old'],
+      queues: ['movierec-prod-train-dlq'],
+    });
     const { out, error } = await doctor('--stage', 'prod');
     expect(out).toContain(
-      '✗ left behind: table movierec-prod-users, log group /aws/lambda/movierec-prod-train exist without the stack (kept by an earlier deploy or a destroyed prod stack), so the create would fail with "already exists".',
+      '✗ left behind: table movierec-prod-users, log group /aws/lambda/movierec-prod-train, queue movierec-prod-train-dlq exist without the stack (kept by an earlier deploy or a destroyed prod stack), so the create would fail with "already exists".',
     );
     expect(s3.commandCalls(HeadBucketCommand).map((c) => c.args[0].input.Bucket)).toEqual([
       `movierec-prod-${ACCOUNT}-${REGION}`,
