@@ -1,5 +1,6 @@
 // movierec command-line interface. Every failure exits non-zero with one clear sentence.
 import { InputError } from '../functions/core/types';
+import { DOCTOR_HELP, DOCTOR_SUMMARY } from './cli/doctor-help';
 import { LOCAL_HELP, LOCAL_SUMMARY, UPLOAD_HELP, UPLOAD_SUMMARY } from './cli/local-help';
 import { elbowCommand, generateCommand, HELP, inspectCommand, recommendCommand, trainCommand } from './cli/commands';
 import { EVALUATE_HELP, evaluateCommand } from './cli/evaluate';
@@ -28,6 +29,8 @@ export function registerCommand(name: string, summary: string, run: () => Promis
 // the local stack (issue 4): loaded only when run
 registerCommand('local', LOCAL_SUMMARY, async () => (await import('./cli/local')).localCommand, LOCAL_HELP);
 registerCommand('upload', UPLOAD_SUMMARY, async () => (await import('./cli/upload')).uploadCommand, UPLOAD_HELP);
+// before a deploy to AWS (issue 14): loaded only when run
+registerCommand('doctor', DOCTOR_SUMMARY, async () => (await import('./cli/doctor')).doctorCommand, DOCTOR_HELP);
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -3,8 +3,13 @@
 // runtime, chosen per function), X-Ray
 // tracing, its own log group with the stage's retention, Powertools environment variables, and its
 // own role whose only built-in permission is writing to that log group.
+// No reserved concurrency, ever: a new account's concurrency quota is 10, and Lambda keeps at least
+// min(100, quota) unreserved ("You can reserve up to the Unreserved account concurrency value that is shown,
+// minus 100 for functions that don't have reserved concurrency",
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), so reserving even 1 fails
+// the deploy there. Training is single-flight through a lease item in the clusters table instead.
 import * as path from 'node:path';
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -12,6 +17,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/shared/resources';
 import { type FunctionSizing, type StageConfig, resourceName } from './config';
+import { SERVICE, metricsNamespace } from './metrics';
+import { functionRoleName } from './names';
+import { logRetention, removalPolicy } from './removal';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -23,14 +31,13 @@ export type AwsSdkSource = 'bundled' | 'runtime';
 
 export interface MovierecFunctionProps {
   config: StageConfig;
-  /** short name, e.g. `train`; the function is called `movierec-<stage>-<name>` */
-  name: string;
+  /** short name; the function is called `movierec-<stage>-<name>` */
+  name: keyof typeof SERVICE;
   /** entry file relative to the project root, exporting `handler` */
   entry: string;
   description: string;
   sizing: FunctionSizing;
   environment?: Record<string, string>;
-  reservedConcurrency?: number;
   /** no default: each function states where its SDK comes from */
   awsSdk: AwsSdkSource;
 }
@@ -50,13 +57,14 @@ export class MovierecFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
-      retention: config.logRetention,
-      removalPolicy: config.removalPolicy,
+      retention: logRetention(config),
+      removalPolicy: removalPolicy(config),
     });
 
     // Our own role instead of AWSLambdaBasicExecutionRole (a managed policy writing to every log group).
     this.role = new iam.Role(this, 'Role', {
-      roleName: functionName,
+      // role names are global in the account: the region keeps one stage in two regions apart
+      roleName: functionRoleName(config.stage, name, Stack.of(this).region),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${functionName}: ${props.description}`,
     });
@@ -78,7 +86,6 @@ export class MovierecFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: sizing.memorySize,
       timeout: Duration.seconds(sizing.timeoutSeconds),
-      reservedConcurrentExecutions: props.reservedConcurrency,
       ephemeralStorageSize: Size.mebibytes(sizing.ephemeralStorageMiB),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
@@ -86,9 +93,10 @@ export class MovierecFunction extends Construct {
       role: this.role,
       environment: {
         [ENV.stage]: config.stage,
-        POWERTOOLS_SERVICE_NAME: functionName,
+        // the metric contract of lib/metrics.ts: alarms match these exactly
+        POWERTOOLS_SERVICE_NAME: SERVICE[name],
         POWERTOOLS_LOG_LEVEL: config.logLevel,
-        POWERTOOLS_METRICS_NAMESPACE: `movierec-${config.stage}`,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config.stage),
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

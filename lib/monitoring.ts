@@ -1,5 +1,6 @@
-// Alarms, all publishing to one encrypted SNS topic per stage (optionally with an e-mail subscription).
-import { Duration } from 'aws-cdk-lib';
+// Alarms, all publishing to one encrypted SNS topic per stage (optionally with an e-mail subscription), and
+// the operator's dashboard.
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +9,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { type StageConfig, resourceName } from './config';
+import { HANDLER_METRICS, SERVICE, metricsNamespace } from './metrics';
+import { alarmNamePrefix, dashboardName } from './names';
+import { removalPolicy } from './removal';
 import type { Api } from './api';
 import type { Training } from './training';
 
@@ -17,9 +21,29 @@ export interface MonitoringProps {
   api: Api;
 }
 
+/** A custom metric the handlers emit (lib/metrics.ts), with the exact dimension set Powertools gives it. */
+export function handlerMetric(
+  stage: StageConfig['stage'],
+  service: keyof typeof SERVICE,
+  metricName: string,
+  opts: { statistic: string; period: Duration; label?: string },
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: metricsNamespace(stage),
+    metricName,
+    dimensionsMap: { service: SERVICE[service] },
+    statistic: opts.statistic,
+    period: opts.period,
+    label: opts.label,
+  });
+}
+
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
+  readonly key: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly emailSubscription?: sns.Subscription;
   private readonly stage: StageConfig['stage'];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -28,24 +52,55 @@ export class Monitoring extends Construct {
     const stage = config.stage;
     this.stage = stage;
     const period = Duration.minutes(5);
+    const { account, region, partition } = Stack.of(this);
 
-    // CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, so the topic
-    // gets its own rotating key whose policy lets CloudWatch use it.
-    const key = new kms.Key(this, 'TopicKey', {
+    // CloudWatch may act for alarms of this stage, in this account and region, and nothing else (the
+    // confused-deputy conditions of "Amazon SNS access control: aws:SourceAccount and aws:SourceArn",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': account },
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:${alarmNamePrefix(stage)}*` },
+    };
+
+    // CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, so the topic gets its
+    // own rotating key whose policy lets CloudWatch use it ("Enable compatibility between event sources from
+    // AWS services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+    this.key = new kms.Key(this, 'TopicKey', {
       alias: `alias/${resourceName(stage, 'alarms')}`,
       description: `movierec ${stage} alarm topic encryption`,
       enableKeyRotation: true,
-      removalPolicy: config.removalPolicy,
+      removalPolicy: removalPolicy(config),
     });
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStage',
+        principals: [cloudwatchPrincipal],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'], // in a key policy, "*" is this key
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic = new sns.Topic(this, 'Topic', {
       topicName: resourceName(stage, 'alarms'),
-      masterKey: key,
+      masterKey: this.key,
       enforceSSL: true,
     });
-    if (config.alarms.email) this.topic.addSubscription(new subs.EmailSubscription(config.alarms.email));
+    // `enforceSSL` makes CDK write a topic policy holding only its Deny, and a topic policy replaces SNS's
+    // default one: without this Allow, CloudWatch's publish would be refused and alarms would reach nobody.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStagePublish',
+        principals: [cloudwatchPrincipal],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
+    if (config.alarms.email) this.emailSubscription = this.topic.addSubscription(new subs.EmailSubscription(config.alarms.email));
 
     const train = training.function.fn;
+    const uploadsRejected = handlerMetric(stage, 'train', HANDLER_METRICS.uploadsRejected, { statistic: 'Sum', period });
     this.add('TrainingErrors', `${stage}: a training run failed (see the train log group and reports/)`, {
       metric: train.metricErrors({ period, statistic: 'Sum' }),
       threshold: 1,
@@ -59,6 +114,12 @@ export class Monitoring extends Construct {
       metric: train.metricDuration({ period, statistic: 'Maximum' }),
       threshold: config.training.timeoutSeconds * 1000 * 0.9,
     });
+    // A refused upload ends the invocation normally (a report under reports/, no retry), so no Lambda error
+    // alarm sees it: the handler's own metric does (malformed, too large for the function's memory, …).
+    this.add('UploadsRejected', `${stage}: an upload was refused (malformed or too large); the reason is in reports/uploads/<key>.json`, {
+      metric: uploadsRejected,
+      threshold: config.alarms.uploadsRejectedPer5Min,
+    });
     this.add('Api5xx', `${stage}: the API returned 5xx responses`, {
       metric: api.restApi.metricServerError({ period, statistic: 'Sum' }),
       threshold: config.alarms.api5xxPer5Min,
@@ -69,9 +130,66 @@ export class Monitoring extends Construct {
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
     });
-    this.add('ApiThrottles', `${stage}: the API Lambda was throttled`, {
+    this.add('ApiThrottles', `${stage}: the API Lambda was throttled (account concurrency exhausted?)`, {
       metric: api.function.fn.metricThrottles({ period, statistic: 'Sum' }),
       threshold: config.alarms.apiThrottlesPer5Min,
+    });
+
+    this.dashboard = this.buildDashboard(config, training, api, uploadsRejected);
+    // CloudFormation accepts Tags on a dashboard since 2025, but cfn-lint 1.51's schema does not (E3002), and a
+    // dashboard costs nothing to find by name: untagged rather than a lint exception.
+    for (const key of ['Project', 'Stage']) Tags.of(this.dashboard).remove(key);
+  }
+
+  /** The few figures an operator watches: traffic, latency, errors, training runs and their outcome, model age. */
+  private buildDashboard(config: StageConfig, training: Training, api: Api, uploadsRejected: cloudwatch.Metric): cloudwatch.Dashboard {
+    const stage = config.stage;
+    const period = Duration.minutes(5);
+    const rest = api.restApi;
+    const train = training.function.fn;
+    const publishes = handlerMetric(stage, 'train', HANDLER_METRICS.publishSeconds, { statistic: 'SampleCount', period, label: 'models published' });
+    const modelAge = handlerMetric(stage, 'api', HANDLER_METRICS.modelAgeSeconds, { statistic: 'Maximum', period, label: 'model age (s)' });
+    const width = 8;
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
+      // dashboards are global in an account: the region keeps one stage in two regions apart
+      dashboardName: dashboardName(stage, Stack.of(this).region),
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({ title: 'API requests', width, left: [rest.metricCount({ period, statistic: 'Sum', label: 'requests' })] }),
+          new cloudwatch.GraphWidget({
+            title: 'API latency p99 (ms)',
+            width,
+            left: [rest.metricLatency({ period, statistic: 'p99', label: 'p99 API Gateway' }), rest.metricIntegrationLatency({ period, statistic: 'p99', label: 'p99 Lambda' })],
+            leftAnnotations: [{ value: config.alarms.apiP99LatencyMs, label: 'alarm' }],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'API errors',
+            width,
+            left: [rest.metricServerError({ period, statistic: 'Sum', label: '5xx' }), rest.metricClientError({ period, statistic: 'Sum', label: '4xx (incl. 403 key, 429 throttled)' })],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Training duration (s)',
+            width,
+            left: [new cloudwatch.MathExpression({ expression: 'd / 1000', usingMetrics: { d: train.metricDuration({ period, statistic: 'Maximum' }) }, label: 'longest run', period })],
+            leftAnnotations: [{ value: config.training.timeoutSeconds, label: 'timeout' }],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Training outcome',
+            width,
+            left: [
+              train.metricInvocations({ period, statistic: 'Sum', label: 'runs' }),
+              publishes,
+              uploadsRejected.with({ label: 'uploads refused' }),
+              train.metricErrors({ period, statistic: 'Sum', label: 'failed (retried, then DLQ)' }),
+            ],
+          }),
+          new cloudwatch.SingleValueWidget({ title: 'Active model age (s)', width, metrics: [modelAge] }),
+        ],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms })],
+      ],
     });
   }
 
@@ -81,7 +199,7 @@ export class Monitoring extends Construct {
     opts: { metric: cloudwatch.IMetric; threshold: number; evaluationPeriods?: number; datapointsToAlarm?: number },
   ): void {
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: resourceName(this.stage, id),
+      alarmName: `${alarmNamePrefix(this.stage)}${id}`,
       alarmDescription: description,
       metric: opts.metric,
       threshold: opts.threshold,

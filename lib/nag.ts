@@ -52,6 +52,30 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
     'AwsSolutions-SQS3',
     'This queue IS the on-failure destination (DLQ) of the training Lambda; a DLQ of a DLQ would only hide failed uploads further. Its depth raises an alarm.',
   );
+  ack(
+    training.deadLetterQueue,
+    'Serverless-SQSRedrivePolicy',
+    'Nothing consumes this queue: it holds failed upload events for an operator (alarm on depth, 14 days retention), so there is no consumer whose failures a redrive policy would catch.',
+  );
+  ack(
+    training.function.fn,
+    'Serverless-LambdaDLQ',
+    'Failed asynchronous runs go to an SQS on-failure destination (EventInvokeConfig), which records the event with the error and retry count; a DeadLetterConfig as well would deliver each failure twice.',
+  );
+  ack(
+    api.function.fn,
+    'Serverless-LambdaDLQ',
+    'Invoked synchronously by API Gateway only: Lambda never queues these events, so a dead-letter target could never receive one; the caller gets the error response.',
+  );
+
+  // --- the alarm topic's e-mail subscription (-c alarmEmail)
+  if (stack.monitoring.emailSubscription) {
+    ack(
+      stack.monitoring.emailSubscription,
+      'Serverless-SNSRedrivePolicy',
+      'An alarm e-mail that SNS cannot deliver is not worth keeping in a queue nobody reads: the alarm state and its history stay in CloudWatch, and the dashboard shows them.',
+    );
+  }
 
   // --- CDK's own S3 notification custom resource (a singleton Lambda at stack level)
   const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));

@@ -1,10 +1,12 @@
 // Data at rest: the uploads bucket (+ its access-log bucket) and the two DynamoDB tables.
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_KEYS, S3_PREFIXES, TABLE_KEYS, bucketName, tableNames } from '../functions/shared/resources';
+import { IDEMPOTENCY_KEYS, S3_PREFIXES, TABLE_KEYS, tableNames } from '../functions/shared/resources';
 import type { StageConfig } from './config';
+import { bucketNames } from './names';
+import { removalPolicy } from './removal';
 
 export class UploadsBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -12,23 +14,25 @@ export class UploadsBucket extends Construct {
 
   constructor(scope: Construct, id: string, config: StageConfig) {
     super(scope, id);
-    const destroy = config.removalPolicy === RemovalPolicy.DESTROY;
-    const name = bucketName(config.stage, Aws.ACCOUNT_ID);
+    const destroy = config.removal === 'destroy';
+    const stack = Stack.of(this);
+    // bucket names are global: account and region keep every stage of every account and region apart
+    const names = bucketNames(config.stage, stack.account, stack.region);
 
     // Server access logs must go to an SSE-S3 bucket in the same account and region.
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      bucketName: `${name}-access-logs`,
+      bucketName: names.accessLogs,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.lifecycle.accessLogsDays) }],
-      removalPolicy: config.removalPolicy,
+      removalPolicy: removalPolicy(config),
       autoDeleteObjects: destroy,
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: name,
+      bucketName: names.uploads,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -45,7 +49,7 @@ export class UploadsBucket extends Construct {
         },
         { id: 'expire-reports', prefix: S3_PREFIXES.reports, expiration: Duration.days(config.lifecycle.reportsDays) },
       ],
-      removalPolicy: config.removalPolicy,
+      removalPolicy: removalPolicy(config),
       autoDeleteObjects: destroy,
     });
   }
@@ -80,8 +84,10 @@ export class Tables extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
-      deletionProtection: config.removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy: config.removalPolicy,
+      // off by default: a protected table cannot be deleted by the rollback of a failed first create
+      // (config.ts `tableDeletionProtection`)
+      deletionProtection: config.tableDeletionProtection,
+      removalPolicy: removalPolicy(config),
     });
   }
 }

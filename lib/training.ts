@@ -1,7 +1,8 @@
 // The training Lambda: triggered by an object created under `uploads/`, it reads the upload, writes a
 // report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables.
-// Reserved concurrency 1 serialises training: a second upload waits in Lambda's async queue (up to
-// maxEventAge) instead of racing the first; failures after the retries land in an SQS DLQ.
+// Failures after the retries land in an SQS DLQ. There is no reserved concurrency (it cannot be set on a new
+// account: lib/function.ts): one training at a time is the handler's own lease item in the clusters table
+// (pk `lease`, sk `training`), written with the table-wide item writes below.
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { ENV, S3_PREFIXES } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
+import { removalPolicy } from './removal';
 import { Tables } from './storage';
 
 export const TRAIN_ENTRY = 'functions/handlers/train.ts';
@@ -26,6 +28,11 @@ export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:BatchWriteItem',
 ] as const;
+
+/** Partition key of the training lease (pk `lease`, sk `training`), which the training handler writes to run
+ * one training at a time and deletes when it is done. (Lead: when dynamo-layout.ts gets `keys.lease()`, take
+ * the value from there.) */
+export const TRAINING_LEASE_PK = 'lease';
 
 export interface TrainingProps {
   config: StageConfig;
@@ -46,7 +53,7 @@ export class Training extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      removalPolicy: config.removalPolicy,
+      removalPolicy: removalPolicy(config),
     });
 
     this.function = new MovierecFunction(this, 'Train', {
@@ -55,7 +62,6 @@ export class Training extends Construct {
       entry: TRAIN_ENTRY,
       description: 'Trains K-means user clusters from an uploaded ratings file and publishes a model version',
       sizing: config.training,
-      reservedConcurrency: 1,
       // runs for minutes, so cold start hardly matters: the SDK version the integration tests ran wins
       awsSdk: 'bundled',
       environment: {
@@ -89,6 +95,16 @@ export class Training extends Construct {
       }),
     );
     role.addToPolicy(tableStatement('WriteTables', TRAINING_TABLE_ACTIONS, tables.all));
+    // single-flight without reserved concurrency: the lease is put/updated with the item writes above and
+    // released with DeleteItem, which is allowed on that one partition key only
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReleaseTrainingLease',
+        actions: ['dynamodb:DeleteItem'],
+        resources: [tables.clusters.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TRAINING_LEASE_PK] } },
+      }),
+    );
 
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), {
       prefix: S3_PREFIXES.uploads,

@@ -153,7 +153,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   if (!opts.verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logLevel = opts.verbose ? 'INFO' : 'ERROR';
   // the handlers' own logger and metrics (names from the stage), at the local log level
-  const quiet = (fn: string) => {
+  const quiet = (fn: 'train' | 'api') => {
     const o = observability(fn, env);
     o.logger.setLogLevel(logLevel);
     return o;

@@ -2,10 +2,9 @@
 // of the route table (api/routes.ts) to one use case (functions/app/); zod validates the input, the JSON body
 // parser reads the POST body, Powertools makes a POST with an Idempotency-Key idempotent, and api/errors.ts
 // alone maps errors to statuses. Dependencies are built once per cold start.
-import { timingSafeEqual } from 'node:crypto';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler, { type Method } from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -18,6 +17,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo/store';
 import { EDGE, httpErrors, jsonResponse } from '../api/errors';
+import { jsonBody, requestMetrics, requireApiKey } from '../api/middlewares';
 import { ROUTES, type RouteName } from '../api/routes';
 import { FavouriteBody, IdempotencyHeaders, RecommendationsQuery, UserPath } from '../api/schemas';
 import { activeModel } from '../app/active-model';
@@ -37,6 +37,8 @@ export interface ApiDeps {
   idempotency: BasePersistenceLayer;
   /** when set, requests must carry this x-api-key (local stack; in AWS, API Gateway checks keys) */
   apiKey?: string;
+  /** browser origins allowed to read the answers (CORS; `*` for any); none by default */
+  corsOrigins?: string[];
   logger?: Logger;
   metrics?: Metrics;
   now?: () => number;
@@ -44,37 +46,6 @@ export interface ApiDeps {
 
 type Event = APIGatewayProxyEvent;
 type Route = (event: Event, context: Context) => Promise<APIGatewayProxyResult>;
-
-function requireApiKey(expected: string | undefined): MiddlewareObj<Event> {
-  return {
-    before: async ({ event }) => {
-      if (!expected) return;
-      const got = event.headers?.['x-api-key'];
-      if (!got) throw EDGE.missingKey();
-      const a = Buffer.from(got);
-      const b = Buffer.from(expected);
-      if (a.length !== b.length || !timingSafeEqual(a, b)) throw EDGE.badKey();
-    },
-  };
-}
-
-function latency(metrics: Metrics, now: () => number): MiddlewareObj<Event> {
-  const started = new WeakMap<object, number>();
-  return {
-    // (a middleware that returns a value ends the request with it: these return nothing)
-    before: async (request) => {
-      started.set(request, now());
-    },
-    after: async (request) => {
-      metrics.addMetric('latency', MetricUnit.Milliseconds, now() - (started.get(request) ?? now()));
-    },
-  };
-}
-
-// The body is parsed as JSON whatever its Content-Type says (clients often omit it, and curl -d sends a form
-// type): the parser's `disableContentTypeCheck` does that; 6.4's type declarations omit the option its code
-// reads, and the handler tests post without a Content-Type, so a parser that stopped honouring it fails them.
-const jsonBody = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]);
 
 export function makeHandler(deps: ApiDeps) {
   const { logger, metrics } = deps.logger && deps.metrics ? { logger: deps.logger, metrics: deps.metrics } : observability('api');
@@ -122,13 +93,16 @@ export function makeHandler(deps: ApiDeps) {
       throw EDGE.notFound(method, path);
     },
   });
-  return middy<Event, APIGatewayProxyResult>(router as unknown as Route)
+  const handler = middy<Event, APIGatewayProxyResult>(router as unknown as Route);
+  // before the error mapper: middy runs onError in reverse order, so CORS headers reach error answers too
+  if (deps.corsOrigins?.length) handler.use(httpCors({ origins: deps.corsOrigins }));
+  return handler
     .use(httpErrors(logger))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(requireApiKey(deps.apiKey))
-    .use(latency(metrics, now));
+    .use(requestMetrics(metrics, store, now));
 }
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
@@ -143,6 +117,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     }),
     idempotency: new DynamoDBPersistenceLayer({ tableName: env[ENV.idempotencyTable] ?? names.idempotency, awsSdkV3Client: client }),
     apiKey: env[ENV.apiKey] || undefined,
+    corsOrigins: (env[ENV.corsOrigins] ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }
 

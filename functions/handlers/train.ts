@@ -14,7 +14,7 @@ import { DynamoModelStore } from '../adapters/dynamo/store';
 import { S3RatingsSource, S3ReportStore } from '../adapters/s3';
 import { handleUpload, maxInputBytesFor, type UploadDeps, type UploadResult } from '../app/upload';
 import type { SourceRef } from '../ports';
-import { bucketName, ENV, tableNames } from '../shared/resources';
+import { bucketName, ENV, HANDLER_METRICS, tableNames } from '../shared/resources';
 import { observability } from './observability';
 
 export interface TrainDeps extends Omit<UploadDeps, 'log'> {
@@ -47,9 +47,9 @@ export function makeHandler(deps: TrainDeps) {
       try {
         const log = { info: (m: string, e?: object) => logger.info(m, { ...e }), warn: (m: string, e?: object) => logger.warn(m, { ...e }) };
         const r = await handleUpload({ ...deps, log }, sourceRefOf(record));
-        if (r.status === 'rejected') metrics.addMetric('uploadsRejected', MetricUnit.Count, 1);
+        if (r.status === 'rejected') metrics.addMetric(HANDLER_METRICS.uploadsRejected, MetricUnit.Count, 1);
         if (r.stats) {
-          metrics.addMetric('publishSeconds', MetricUnit.Seconds, r.stats.seconds);
+          metrics.addMetric(HANDLER_METRICS.publishSeconds, MetricUnit.Seconds, r.stats.seconds);
           metrics.addMetric('publishItems', MetricUnit.Count, r.stats.items);
         }
         results.push(r);

@@ -22,11 +22,27 @@ export const IDEMPOTENCY_KEYS = { partitionKey: 'id', ttl: 'expiration' } as con
 
 export const bucketName = (stage: string, account = 'local') => `movierec-${stage}-${account}`;
 
-/** CloudWatch metrics namespace of a stage (the stack sets it as POWERTOOLS_METRICS_NAMESPACE). */
-export const metricsNamespace = (stage: string) => `movierec-${stage}`;
+// The metrics contract between the handlers and the alarms and dashboard (lib/monitoring.ts). The handlers emit
+// with Powertools Metrics: the namespace comes from POWERTOOLS_METRICS_NAMESPACE and the one default dimension
+// `service` from POWERTOOLS_SERVICE_NAME, which lib/function.ts sets from these. An alarm only fires on a metric
+// whose namespace, name and full dimension set match exactly, so both sides take them from here.
 
-/** Powertools service name of a function (the stack sets it as POWERTOOLS_SERVICE_NAME: the function's name). */
-export const serviceName = (stage: string, fn: string) => `movierec-${stage}-${fn}`;
+/** CloudWatch metrics namespace, per stage so dev and prod metrics never mix. */
+export const metricsNamespace = (stage: string): string => `movierec-${stage}`;
+
+/** Powertools `service` (the default dimension of every custom metric), per function; not stage-qualified:
+ * the namespace already is. */
+export const SERVICE = { train: 'movierec-train', api: 'movierec-api' } as const;
+
+/** Custom metrics the handlers emit (Powertools `addMetric` names). */
+export const HANDLER_METRICS = {
+  /** training: one per refused upload (malformed, too large, below most-popular, …), Count */
+  uploadsRejected: 'uploadsRejected',
+  /** training: one per published model version, Seconds */
+  publishSeconds: 'publishSeconds',
+  /** API: age of the active model when a request read the pointer, Seconds */
+  modelAgeSeconds: 'modelAgeSeconds',
+} as const;
 
 /** Keys under `uploads/` trigger training; everything else never does. */
 export const S3_PREFIXES = {
@@ -48,4 +64,6 @@ export const ENV = {
   s3Endpoint: 'S3_ENDPOINT',
   /** local stack only: the API key the adapter checks (API Gateway does it in AWS) */
   apiKey: 'MOVIEREC_API_KEY',
+  /** browser origins the API answers with CORS headers (comma-separated; empty: none) */
+  corsOrigins: 'MOVIEREC_CORS_ORIGINS',
 } as const;

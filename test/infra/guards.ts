@@ -71,3 +71,57 @@ export function tablesWithoutPitr(template: Template): string[] {
     .filter(([, t]) => t.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled !== true)
     .map(([id]) => `${id}: no point-in-time recovery`);
 }
+
+const DYNAMODB_WRITES = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
+
+/** Statements letting the given role write DynamoDB items without a dynamodb:LeadingKeys condition. */
+export function unrestrictedTableWrites(template: Template, roleId: string, tableIds?: string[]): string[] {
+  const out: string[] = [];
+  const onTables = (s: Json) =>
+    !tableIds || asArray<Json | string>(s.Resource).some((r) => r === '*' || (typeof r === 'object' && tableIds.includes(r['Fn::GetAtt']?.[0])));
+  for (const [id, p] of Object.entries(template.findResources('AWS::IAM::Policy') as Record<string, Json>)) {
+    if (!asArray<Json>(p.Properties.Roles).some((r) => r.Ref === roleId)) continue;
+    for (const s of asArray<Json>(p.Properties.PolicyDocument.Statement)) {
+      if (s.Effect !== 'Allow' || !onTables(s)) continue;
+      const writes = asArray<string>(s.Action).filter((a) => DYNAMODB_WRITES.test(a));
+      const keys = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      if (writes.length && !keys) out.push(`${id}: ${writes.join(', ')} on any partition key`);
+    }
+  }
+  return out;
+}
+
+/** IAM StringLike: `*` any run of characters, `?` one character. */
+export function stringLike(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/** Whether the role's policies allow `action` on the table (its logical id) for an item with partition key
+ * `pk` — a small evaluator of what the templates use: Allow/Deny, exact or `*` actions, table ARNs by GetAtt,
+ * and the ForAllValues:StringLike dynamodb:LeadingKeys condition. Any other condition is refused. */
+export function allows(template: Template, roleId: string, action: string, tableId: string, pk: string): boolean {
+  let allowed = false;
+  for (const p of Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Json>)) {
+    if (!asArray<Json>(p.Properties.Roles).some((r) => r.Ref === roleId)) continue;
+    for (const s of asArray<Json>(p.Properties.PolicyDocument.Statement)) {
+      const actionMatch = asArray<string>(s.Action).some((a) => stringLike(a, action));
+      const resourceMatch = asArray<Json | string>(s.Resource).some(
+        (r) => r === '*' || (typeof r === 'object' && r['Fn::GetAtt']?.[0] === tableId && r['Fn::GetAtt'][1] === 'Arn'),
+      );
+      if (!actionMatch || !resourceMatch) continue;
+      let conditionMatch = true;
+      for (const [op, body] of Object.entries<Json>(s.Condition ?? {})) {
+        const keys = Object.keys(body);
+        if (op !== 'ForAllValues:StringLike' || keys.length !== 1 || keys[0] !== 'dynamodb:LeadingKeys') {
+          throw new Error(`allows() cannot evaluate condition ${op} ${keys.join(',')}`);
+        }
+        conditionMatch &&= asArray<string>(body['dynamodb:LeadingKeys']).some((pattern) => stringLike(pattern, pk));
+      }
+      if (!conditionMatch) continue;
+      if (s.Effect === 'Deny') return false;
+      allowed = true;
+    }
+  }
+  return allowed;
+}

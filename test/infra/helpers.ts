@@ -16,11 +16,12 @@ export interface Built {
   outdir: string;
 }
 
-/** A fresh app for `stage` (any string, to test unknown stages), bundling skipped. */
-export function build(stage: unknown, options: { nag?: boolean } = {}): Built {
+/** A fresh app for `stage` (any string, to test unknown stages) with extra context (`-c key=value` as the CLI
+ * passes it: strings), bundling skipped. */
+export function build(stage: unknown, options: { nag?: boolean; context?: Record<string, unknown> } = {}): Built {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'movierec-infra-'));
   outdirs.push(outdir);
-  const context: Record<string, unknown> = { 'aws:cdk:bundling-stacks': [] };
+  const context: Record<string, unknown> = { 'aws:cdk:bundling-stacks': [], ...options.context };
   if (stage !== undefined) context.stage = stage;
   const app = new App({ outdir, context });
   const stack = buildApp(app, options);

@@ -1,7 +1,8 @@
-// cdk-nag AwsSolutions: zero unacknowledged findings per stage, every acknowledgement specific and
-// reasoned, and a new finding anywhere makes synthesis fail.
+// cdk-nag AwsSolutions + Serverless: zero unacknowledged findings per stage, every acknowledgement specific
+// and reasoned, and a new finding of either pack anywhere makes synthesis fail.
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { build, cleanup, nagFindings } from './helpers';
@@ -17,7 +18,7 @@ function acknowledgements(root: IConstruct): Array<{ path: string; id: string; r
 }
 
 describe.each(['dev', 'prod'])('%s', (stage) => {
-  test('AwsSolutions reports zero unacknowledged findings', () => {
+  test('AwsSolutions and Serverless report zero unacknowledged findings', () => {
     expect(nagFindings(build(stage))).toEqual([]);
   });
 
@@ -39,6 +40,19 @@ describe.each(['dev', 'prod'])('%s', (stage) => {
       reasonsByRule.set(rule, (reasonsByRule.get(rule) ?? new Set()).add(a.reason));
     }
   });
+});
+
+test('prod with every opt-in (memory, provisioned concurrency, e-mail, CORS, keys, quota, protection) has zero findings too', () => {
+  const context = {
+    trainingMemory: '10240',
+    apiProvisioned: '2',
+    alarmEmail: 'ops@example.com',
+    corsOrigins: 'https://app.example.com',
+    apiKeys: 'web,batch,web:2',
+    apiQuotaPerDay: '9000000',
+    tableDeletionProtection: 'true',
+  };
+  expect(nagFindings(build('prod', { context }))).toEqual([]);
 });
 
 test('PITR is only acknowledged where it is off (dev), never in prod', () => {
@@ -66,4 +80,24 @@ test('a new wildcard action on an already-acknowledged policy still fails (ackno
     new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: [built.stack.tables.users.tableArn] }),
   );
   expect(nagFindings(built)).toEqual([{ rule: 'AwsSolutions-IAM5[Action::dynamodb:*]', path: 'movierec-prod/Api/Handler/Role/DefaultPolicy/Resource' }]);
+});
+
+test('the Serverless pack runs too: a new function without tracing, DLQ or log retention fails synthesis', () => {
+  const built = build('dev');
+  new lambda.Function(built.stack, 'Unchecked', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+  });
+  const rules = nagFindings(built).filter((f) => f.path.startsWith('movierec-dev/Unchecked/')).map((f) => f.rule);
+  expect(rules).toEqual(expect.arrayContaining(['Serverless-LambdaTracing', 'Serverless-LambdaDLQ']));
+});
+
+test('the Serverless acknowledgements are the three DLQ ones, each on its own construct', () => {
+  const acks = acknowledgements(build('prod').app).filter((a) => a.id.includes('Serverless-'));
+  expect(acks.map((a) => `${a.id.replace(/^Annotation::/, '')} ${a.path}`).sort()).toEqual([
+    'Serverless-LambdaDLQ movierec-prod/Api/Handler/Fn',
+    'Serverless-LambdaDLQ movierec-prod/Training/Train/Fn',
+    'Serverless-SQSRedrivePolicy movierec-prod/Training/Dlq',
+  ]);
 });

@@ -139,7 +139,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       expect(props.Environment.Variables).toEqual(
         expect.objectContaining({
           MOVIEREC_STAGE: stage,
-          POWERTOOLS_SERVICE_NAME: `movierec-${stage}-${name}`,
+          POWERTOOLS_SERVICE_NAME: `movierec-${name}`,
           POWERTOOLS_LOG_LEVEL: logLevel,
           POWERTOOLS_METRICS_NAMESPACE: `movierec-${stage}`,
           NODE_OPTIONS: '--enable-source-maps',
@@ -155,10 +155,10 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/movierec-${stage}-api` });
   });
 
-  test('training: reserved concurrency 1, async retries, on-failure DLQ, K-means params in env', () => {
+  test('training: no reserved concurrency, async retries, on-failure DLQ, K-means params in env', () => {
     const tpl = t(stage);
     const { id, props } = fnByName(tpl, `movierec-${stage}-train`);
-    expect(props.ReservedConcurrentExecutions).toBe(1);
+    expect(props.ReservedConcurrentExecutions).toBeUndefined();
     expect(props.Environment.Variables.BUCKET_NAME).toEqual({ Ref: uploadsBucketId(tpl) });
     const params = JSON.parse(props.Environment.Variables.TRAINING_PARAMS);
     expect(params).toEqual(STAGE_CONFIG[stage].training.params);
@@ -177,7 +177,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     });
   });
 
-  test('training role: read uploads/*, write reports/* and models/*, write both tables, nothing else', () => {
+  test('training role: read uploads/*, write reports/* and models/*, write both tables, delete only its lease', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-train`);
     const bucket = uploadsBucketId(tpl);
@@ -192,14 +192,22 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       }),
     ]);
     const ddb = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('dynamodb:')));
-    expect(ddb).toHaveLength(1);
+    expect(ddb).toHaveLength(2);
     expect(ddb[0].Resource).toHaveLength(2);
     expect(ddb[0].Action).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
     expect(actionsOf(statements)).not.toEqual(expect.arrayContaining(['dynamodb:Scan']));
-    expect(actionsOf(statements).filter((a: string) => /Delete/.test(a))).toEqual([]);
+    // the one delete: releasing the single-flight lease in the clusters table
+    const clustersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-clusters`);
+    expect(statements.filter((s) => actionsOf([s]).some((a: string) => /Delete/.test(a)))).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:DeleteItem',
+        Resource: { 'Fn::GetAtt': [clustersId, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lease'] } },
+      }),
+    ]);
   });
 
-  test('API role: item reads/writes on the model tables, idempotency records in their own table — no S3, no Scan, no deletes elsewhere', () => {
+  test('API role: reads on the model tables, writes only under listed partition keys, idempotency records in their own table — no S3, no Scan', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-api`);
     const statements = statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]);
@@ -208,9 +216,26 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     expect([...new Set(actions.filter((a: string) => a.startsWith('dynamodb:')))].sort()).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
+    const tableArn = (name: string) => ({ 'Fn::GetAtt': [ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-${name}`), 'Arn'] });
+    const writes = statements.filter((s) => actionsOf([s]).some((a: string) => /^dynamodb:.*(Put|Update|Delete|Write)/.test(a)));
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: tableArn('users'),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['fav#*', 'v#*#u#*'] } },
+      }),
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: tableArn('clusters'),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['v#*#d#*', 'v#*#manifest'] } },
+      }),
+      // Powertools' idempotency records: their own table, nothing else there
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: tableArn('idempotency'),
+      }),
+    ]);
     const idemId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-idempotency`);
-    const deletes = statements.filter((s) => actionsOf([s]).includes('dynamodb:DeleteItem'));
-    expect(deletes).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [idemId, 'Arn'] } })]);
     expect(props.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: idemId });
   });
 
@@ -295,10 +320,11 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
         Match.objectLike({ MetricsEnabled: true, DataTraceEnabled: false, ThrottlingRateLimit: th.rateLimit, ThrottlingBurstLimit: th.burstLimit }),
       ],
     });
+    // no daily quota by default: a quota below rate × 86,400 would run out before the day ends
     tpl.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       UsagePlanName: `movierec-${stage}-usage-plan`,
       Throttle: { RateLimit: th.rateLimit, BurstLimit: th.burstLimit },
-      Quota: { Limit: th.quotaPerDay, Period: 'DAY' },
+      Quota: Match.absent(),
     });
     tpl.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
     tpl.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: `movierec-${stage}-key`, Enabled: true });
@@ -362,13 +388,13 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
 
 // ------------------------------------------------------------------ where the stages differ
 describe('dev vs prod', () => {
-  test('prod training is sized for 25M ratings: 10,240 MB, 15 minutes; dev is smaller', () => {
+  test('both stages train within a new account’s 3,008 MB; prod gets the 15-minute timeout and room in /tmp', () => {
     const prod = fnByName(t('prod'), 'movierec-prod-train').props;
-    expect(prod.MemorySize).toBe(10240);
+    expect(prod.MemorySize).toBe(3008);
     expect(prod.Timeout).toBe(900);
     expect(prod.EphemeralStorage.Size).toBeGreaterThanOrEqual(2048);
     const dev = fnByName(t('dev'), 'movierec-dev-train').props;
-    expect(dev.MemorySize).toBeLessThan(10240);
+    expect(dev.MemorySize).toBe(3008);
     expect(dev.Timeout).toBeLessThan(900);
     expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS)).toEqual(
       expect.objectContaining({ algorithm: 'taste', randomState: 0 }),
@@ -378,25 +404,24 @@ describe('dev vs prod', () => {
     expect(JSON.parse(prod.Environment.Variables.TRAINING_PARAMS).nInit).toBeUndefined();
   });
 
-  test('PITR, retention and deletion protection in prod; destroyable tables and buckets in dev', () => {
+  test('PITR and retention (except on create) in prod; destroyable tables and buckets in dev', () => {
     expect(tablesWithoutPitr(t('prod'))).toEqual([]);
     expect(tablesWithoutPitr(t('dev'))).toHaveLength(3);
-    const policies = (stage: Stage, type: string) => Object.values(resourcesOf(t(stage), type)).map((r) => r.DeletionPolicy);
-    expect(policies('prod', 'AWS::DynamoDB::Table')).toEqual(['Retain', 'Retain', 'Retain']);
-    expect(policies('prod', 'AWS::S3::Bucket')).toEqual(['Retain', 'Retain']);
-    expect(policies('dev', 'AWS::DynamoDB::Table')).toEqual(['Delete', 'Delete', 'Delete']);
-    expect(policies('dev', 'AWS::S3::Bucket')).toEqual(['Delete', 'Delete']);
-    t('prod').resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
+    const policies = (stage: Stage, type: string) => Object.values(resourcesOf(t(stage), type)).map((r) => [r.DeletionPolicy, r.UpdateReplacePolicy]);
+    expect(policies('prod', 'AWS::DynamoDB::Table')).toEqual([['RetainExceptOnCreate', 'Retain'], ['RetainExceptOnCreate', 'Retain'], ['RetainExceptOnCreate', 'Retain']]);
+    expect(policies('prod', 'AWS::S3::Bucket')).toEqual([['RetainExceptOnCreate', 'Retain'], ['RetainExceptOnCreate', 'Retain']]);
+    expect(policies('dev', 'AWS::DynamoDB::Table')).toEqual([['Delete', 'Delete'], ['Delete', 'Delete'], ['Delete', 'Delete']]);
+    expect(policies('dev', 'AWS::S3::Bucket')).toEqual([['Delete', 'Delete'], ['Delete', 'Delete']]);
+    // deletion protection is opt-in (it would also stop the rollback of a failed first create)
+    t('prod').resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false }, 3);
     t('prod').resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     t('dev').resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   });
 
-  test('provisioned concurrency on the API alias in prod only', () => {
-    t('prod').hasResourceProperties('AWS::Lambda::Alias', {
-      Name: 'live',
-      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
-    });
-    t('dev').hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: Match.absent() });
+  test('no provisioned concurrency on the API alias by default, in either stage', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      t(stage).hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: Match.absent() });
+    }
   });
 
   test('an alarm e-mail in the stage config subscribes to the topic; none by default', () => {
@@ -407,10 +432,9 @@ describe('dev vs prod', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  test('prod throttles and quota are higher than dev, prod alarms are stricter', () => {
+  test('prod throttles are higher than dev, prod alarms are stricter', () => {
     const plan = (stage: Stage) => Object.values(resourcesOf(t(stage), 'AWS::ApiGateway::UsagePlan'))[0].Properties;
     expect(plan('prod').Throttle.RateLimit).toBeGreaterThan(plan('dev').Throttle.RateLimit);
-    expect(plan('prod').Quota.Limit).toBeGreaterThan(plan('dev').Quota.Limit);
     const latency = (stage: Stage) =>
       Object.values(resourcesOf(t(stage), 'AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'Latency')!.Properties.Threshold;
     expect(latency('prod')).toBeLessThan(latency('dev'));

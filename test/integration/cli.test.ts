@@ -141,4 +141,15 @@ describe('movierec CLI', () => {
     expect(r.stderr).toMatch(/line 3/);
     expect(() => readFileSync(out)).toThrow();
   });
+
+  it('doctor is a command: listed, with help, and a bad setting is one sentence and exit code 1 before any AWS call', async () => {
+    const usage = await run(['--help']);
+    expect(usage.stdout).toMatch(/^  doctor +before `cdk deploy`: what the stage would hit in your AWS account/m);
+    const help = await run(['doctor', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('movierec doctor [--stage dev|prod] [-c key=value ...]');
+    const bad = await run(['doctor', '--stage', 'prod', '-c', 'apiProvisioned=many']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('movierec doctor: apiProvisioned must be an integer from 0 to 1000, got "many".');
+  });
 });

@@ -5,11 +5,11 @@ import { FavouriteLimitError } from '../../functions/app/errors';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot } from '../support/model-fixtures';
 import { apiEvent, FakeStore, MemoryIdempotency, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
 
-function setup(opts: { apiKey?: string; published?: boolean } = {}) {
+function setup(opts: { apiKey?: string; published?: boolean; corsOrigins?: string[] } = {}) {
   const store = new FakeStore();
   if (opts.published !== false) store.load(makeSnapshot(EXAMPLE_USERS, exampleCluster).snapshot);
   const idempotency = new MemoryIdempotency();
-  const h = makeHandler({ store, idempotency, apiKey: opts.apiKey, logger: silentLogger(), metrics: quietMetrics() });
+  const h = makeHandler({ store, idempotency, apiKey: opts.apiKey, corsOrigins: opts.corsOrigins, logger: silentLogger(), metrics: quietMetrics() });
   const call = async (...args: Parameters<typeof apiEvent>) => {
     const res = await h(apiEvent(...args), lambdaContext);
     return { ...res, json: JSON.parse(res.body) };
@@ -190,5 +190,22 @@ describe('errors are JSON {error, message} with the right status', () => {
     expect(r.statusCode).toBe(500);
     errorShape(r.json);
     expect(r.body).not.toContain('secret internal detail');
+  });
+});
+
+describe('CORS', () => {
+  test('a listed origin gets Access-Control-Allow-Origin on answers and errors alike; others and no config get none', async () => {
+    const { call } = setup({ corsOrigins: ['https://app.example.com', 'https://admin.example.com'] });
+    const ok = await call('GET', '/users/3/recommendations', { headers: { Origin: 'https://app.example.com' } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+    expect(ok.headers?.Vary).toMatch(/Origin/);
+    const bad = await call('GET', '/users/abc/recommendations', { headers: { Origin: 'https://admin.example.com' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers?.['Access-Control-Allow-Origin']).toBe('https://admin.example.com');
+    const other = await call('GET', '/users/3/recommendations', { headers: { Origin: 'https://evil.example.com' } });
+    expect(other.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    const none = await setup().call('GET', '/users/3/recommendations', { headers: { Origin: 'https://app.example.com' } });
+    expect(none.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
   });
 });
