@@ -30,7 +30,7 @@ export async function uploadCommand(argv: string[]): Promise<void> {
     throw new InputError('bad_args', `${(e as Error).message.split('\n')[0]} (see: movierec upload --help).`);
   }
   const { values: a, positionals } = parsed;
-  if (positionals.length !== 1) throw new InputError('missing_arg', 'movierec upload needs exactly one FILE (see: movierec upload --help).');
+  if (positionals.length !== 1) throw new InputError('missing_arg', 'exactly one FILE is needed (see: movierec upload --help).');
   const file = positionals[0];
   await assertReadable(file, 'The ratings file');
   const key = a.key ?? uploadKeyFor(file);
