@@ -10,7 +10,7 @@ import type { Movie, ReadMoviesOptions } from '../core/movies';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';
 import type { Catalogue, PublishStats, RatingsSource, ReportStore, SourceRef } from '../ports';
-import { S3_PREFIXES } from '../shared/resources';
+import { hasDotSegment, S3_PREFIXES } from '../shared/resources';
 import { publishModel, type PublishStore } from './publish';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
@@ -83,6 +83,10 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
   const { key } = ref;
   if (!key.startsWith(S3_PREFIXES.uploads)) return { key, status: 'ignored' };
   const log = deps.log ?? quiet;
+  if (hasDotSegment(key)) {
+    log.warn('upload ignored: its key has a "." or ".." segment; upload it under a plain name', { key });
+    return { key, status: 'ignored', code: 'unsafe_key' };
+  }
   const version = versionIdOf(ref);
   const sourceName = `s3://${ref.bucket}/${ref.key}`;
 

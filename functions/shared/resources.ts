@@ -51,6 +51,13 @@ export const S3_PREFIXES = {
   models: 'models/',
 } as const;
 
+/** A key with a `.` or `..` path segment. S3 stores it literally, but a file-backed store (the local S3) would
+ * resolve it outside its directory, and the report key derived from it would hold the same segments: such an
+ * upload is never trained, and the local S3 refuses it. */
+export function hasDotSegment(key: string): boolean {
+  return key.split(/[/\\]/).some((s) => s === '.' || s === '..');
+}
+
 export const ENV = {
   stage: 'MOVIEREC_STAGE',
   usersTable: 'USERS_TABLE',
