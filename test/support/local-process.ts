@@ -1,10 +1,18 @@
 // `movierec local` as a user runs it, in a child process: start it, read what it prints, find its training
 // process, kill it. For the tests that crash the stack or watch it train.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const ROOT = join(__dirname, '..', '..');
+/** The repository root above this file (bench/hostile.ts runs it bundled from .build/, not from test/support). */
+function findRoot(from: string): string {
+  for (let d = from; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin', 'movierec.js'))) return d;
+    if (dirname(d) === d) throw new Error(`cannot find the movierec repository above ${from}`);
+  }
+}
+
+export const ROOT = findRoot(__dirname);
 const CLI = join(ROOT, 'bin', 'movierec.js');
 
 export interface Running {
@@ -40,7 +48,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /** Waits for `ready:`; the stack's stack.json and api key. */
 export async function ready(s: Running, dataDir: string, timeoutMs = 180_000) {
-  await waitFor('ready:', () => (/^ready: /m.test(s.out()) ? true : undefined), timeoutMs).catch((e) => {
+  await waitFor('ready:', () => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`movierec local ended before it was ready (${s.child.exitCode ?? s.child.signalCode})`);
+    return /^ready: /m.test(s.out()) ? true : undefined;
+  }, timeoutMs).catch((e) => {
     throw new Error(`${e.message}\nstdout:\n${s.out()}\nstderr:\n${s.err()}`);
   });
   const info = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { pid: number; apiUrl: string; s3Endpoint: string; dynamoEndpoint: string; bucket: string };
