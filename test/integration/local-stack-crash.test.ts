@@ -146,11 +146,11 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(stack.child.exitCode).toBeNull(); // the stack is still up
   });
 
-  test('started with --training-memory 200, a file whose distinct pairs need more is refused while reading, naming the --training-memory that accepts it; the stack stays up', async () => {
+  test('started with --training-memory 300, a file whose distinct pairs need more is refused while reading, naming the --training-memory that accepts it; the stack stays up', async () => {
     // after the tests above, the same data folder; alone, a fresh one with the sample model
     const alone = running.length === 0;
     if (!alone) await kill9(running[running.length - 1]);
-    const small = start(['--training-memory', '200', ...(alone ? ['--fresh', '--sample-users', '200'] : [])]);
+    const small = start(['--training-memory', '300', ...(alone ? ['--fresh', '--sample-users', '200'] : [])]);
     info = await ready(small, dataDir);
     const activeBefore = (await activeModel(info.apiUrl, info.key))!.version;
     // 3,000 users × 100 distinct movies: 300,000 pairs
@@ -158,9 +158,9 @@ describe('movierec local, killed with -9 and started again', () => {
     for (let u = 1; u <= 3000; u++) for (let j = 0; j < 100; j++) rows.push(`${u},${1 + ((u * 7 + j * 13) % 5000)}`);
     await putObject(info.s3Endpoint, info.bucket, 'uploads/wide.csv', Buffer.from(`userId,movieId\n${rows.join('\n')}\n`));
     await waitFor('the refusal', () => (/uploads\/wide\.csv was refused/.test(small.out()) ? true : undefined), 120_000);
-    const m = /uploads\/wide\.csv was refused, the active model is unchanged: .*wide\.csv: [\d,]+ distinct \(user, movie\) pairs of [\d,]+ users and [\d,]+ movies after \d+% of the file already need more memory than the local stack's training process \(200 MB\) can give training; the whole file needs about [\d,]+ MB: restart the stack with --training-memory (\d+)/.exec(small.out());
+    const m = /uploads\/wide\.csv was refused, the active model is unchanged: .*wide\.csv: [\d,]+ distinct \(user, movie\) pairs of [\d,]+ users and [\d,]+ movies after \d+% of the file already need more memory than the local stack's training process \(300 MB\) can give training; the whole file needs about [\d,]+ MB: restart the stack with --training-memory (\d+)/.exec(small.out());
     expect(m).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThan(200);
+    expect(Number(m![1])).toBeGreaterThan(300);
     const report = (await (await fetch(`${info.s3Endpoint}/${info.bucket}/reports/uploads/wide.csv.json`)).json()) as { reason: { code: string } };
     expect(report.reason.code).toBe('too_large');
     expect((await activeModel(info.apiUrl, info.key))!.version).toBe(activeBefore);
