@@ -11,6 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keys } from '../functions/adapters/dynamo/layout';
 import { ENV, S3_PREFIXES } from '../functions/shared/resources';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
@@ -29,10 +30,9 @@ export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
-/** Partition key of the training lease (pk `lease`, sk `training`), which the training handler writes to run
- * one training at a time and deletes when it is done. (Lead: when dynamo-layout.ts gets `keys.lease()`, take
- * the value from there.) */
-export const TRAINING_LEASE_PK = 'lease';
+/** Partition key of the training lease (functions/adapters/dynamo/layout.ts), which the training handler
+ * writes to run one training at a time and deletes when it is done. */
+export const TRAINING_LEASE_PK = keys.lease().pk;
 
 export interface TrainingProps {
   config: StageConfig;

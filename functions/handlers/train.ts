@@ -41,12 +41,12 @@ export function sourceRefOf(record: S3EventRecord): SourceRef {
 
 export function makeHandler(deps: TrainDeps) {
   const { logger, metrics } = deps.logger && deps.metrics ? { logger: deps.logger, metrics: deps.metrics } : observability('train');
-  const base = async (event: S3Event): Promise<{ results: UploadResult[] }> => {
+  const base = async (event: S3Event, context: Context): Promise<{ results: UploadResult[] }> => {
     const results: UploadResult[] = [];
     for (const record of event.Records ?? []) {
       try {
         const log = { info: (m: string, e?: object) => logger.info(m, { ...e }), warn: (m: string, e?: object) => logger.warn(m, { ...e }) };
-        const r = await handleUpload({ ...deps, log }, sourceRefOf(record));
+        const r = await handleUpload({ ...deps, log, remainingMs: () => context.getRemainingTimeInMillis() }, sourceRefOf(record));
         if (r.status === 'rejected') metrics.addMetric(HANDLER_METRICS.uploadsRejected, MetricUnit.Count, 1);
         if (r.stats) {
           metrics.addMetric(HANDLER_METRICS.publishSeconds, MetricUnit.Seconds, r.stats.seconds);
@@ -91,15 +91,17 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
   const s3 = makeS3Client(awsConfigFromEnv(ENV.s3Endpoint, env));
   const doc = makeDocClient(makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env)));
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const store = new DynamoModelStore({
+    doc,
+    usersTable: env[ENV.usersTable] ?? names.users,
+    clustersTable: env[ENV.clustersTable] ?? names.clusters,
+    pointerTtlMs: 0,
+  });
   return {
     source: new S3RatingsSource(s3),
     reports: new S3ReportStore(s3, env[ENV.bucket] ?? bucketName(stage)),
-    store: new DynamoModelStore({
-      doc,
-      usersTable: env[ENV.usersTable] ?? names.users,
-      clustersTable: env[ENV.clustersTable] ?? names.clusters,
-      pointerTtlMs: 0,
-    }),
+    store,
+    lease: store.lease,
     params: paramsFromEnv(env),
     // set by Lambda; absent locally (the reader's own limit applies)
     maxInputBytes: memoryMb > 0 ? maxInputBytesFor(memoryMb) : undefined,

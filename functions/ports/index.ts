@@ -206,5 +206,15 @@ export interface Catalogue {
   getMovies(): Promise<Map<number, MovieInfo>>;
 }
 
+/** One training at a time, across every Lambda instance: a lease with an expiry, so a holder that dies
+ * (a timeout, a crash) cannot hold it forever. */
+export interface TrainingLease {
+  /** Take the lease for `holder` until `untilMs` (epoch ms) unless someone else holds an unexpired one; true
+   * when taken (or already ours). */
+  acquire(holder: string, untilMs: number): Promise<boolean>;
+  /** Give it back (only if still ours). */
+  release(holder: string): Promise<void>;
+}
+
 /** Everything the use cases need from the model tables. */
 export interface ModelStore extends ModelVersions, UserStore, ClusterLists, FavouriteLog, Catalogue {}

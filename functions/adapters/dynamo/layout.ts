@@ -12,6 +12,7 @@
 //   v#<ver>#manifest / u#<page>        ids of the version's users (to delete the version later)
 //   v#<ver>#manifest / new#<user>      users created by the API in this version
 //   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
+//   lease / training                   single-flight training: {holder, leaseUntil (ms)}; deleted when released
 // users table
 //   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set);
 //                                      taste model: mix clusters x (base36) and weights w (shortest round-trip decimals)
@@ -52,6 +53,7 @@ export const keys = {
   fav: (u: number, m: number) => ({ pk: `fav#${u % FAV_SHARDS}`, sk: `u#${u}#m#${m}` }),
   favPk: (shard: number) => `fav#${shard}`,
   moviesPointer: () => ({ pk: 'movies', sk: 'active' }),
+  lease: () => ({ pk: 'lease', sk: 'training' }),
   moviesPk: (cat: string) => `movies#${cat}`,
 };
 

@@ -5,6 +5,7 @@
 //   lists.ts           cluster lists: immutable base lists (cached) + favourite counters
 //   favourite-log.ts   durable favourite records
 //   catalogue.ts       movie titles and genres
+//   lease.ts           one training at a time
 // The item layout is layout.ts; the protocols and their reasoning are in docs/ARCHITECTURE.md.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ModelStore } from '../../ports';
@@ -12,6 +13,7 @@ import type { BatchWriteOptions } from './batch-writer';
 import { DynamoCatalogue, type CatalogueConfig } from './catalogue';
 import { DynamoContext } from './context';
 import { DynamoFavouriteLog } from './favourite-log';
+import { DynamoTrainingLease } from './lease';
 import { DynamoLists, type ListsConfig } from './lists';
 import { DynamoUsers, type UsersConfig } from './users';
 import { DynamoVersions, type VersionsConfig } from './versions';
@@ -31,6 +33,7 @@ export class DynamoModelStore implements ModelStore {
   readonly lists: DynamoLists;
   readonly favourites: DynamoFavouriteLog;
   readonly catalogue: DynamoCatalogue;
+  readonly lease: DynamoTrainingLease;
 
   constructor(cfg: DynamoModelStoreConfig) {
     this.db = new DynamoContext(cfg.doc, cfg.usersTable, cfg.clustersTable, cfg.now ?? Date.now);
@@ -39,6 +42,7 @@ export class DynamoModelStore implements ModelStore {
     this.lists = new DynamoLists(this.db, cfg);
     this.favourites = new DynamoFavouriteLog(this.db);
     this.catalogue = new DynamoCatalogue(this.db, cfg);
+    this.lease = new DynamoTrainingLease(this.db);
   }
 
   /** requests sent, by command name (for measurements and tests) */
