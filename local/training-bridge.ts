@@ -1,6 +1,6 @@
 // The S3 → training Lambda wiring of the CDK stack, in-process: s3rver's ObjectCreated events become real-S3
 // events (local/s3-events.ts) queued for the training handler one at a time (in AWS the
-// training lease makes AWS do the same) with Lambda's async-invocation retries after a thrown error.
+// training lease does the same) with Lambda's async-invocation retries after a thrown error.
 import type { Context, S3Event } from 'aws-lambda';
 import type { UploadResult as RecordResult } from '../functions/app/upload';
 import { decodeS3Key } from '../functions/handlers/train';
