@@ -26,10 +26,10 @@ export function registerCommand(name: string, summary: string, run: () => Promis
   HELP[name] = help;
 }
 
-// the local stack (issue 4): loaded only when run
+// the local stack: loaded only when run
 registerCommand('local', LOCAL_SUMMARY, async () => (await import('./cli/local')).localCommand, LOCAL_HELP);
 registerCommand('upload', UPLOAD_SUMMARY, async () => (await import('./cli/upload')).uploadCommand, UPLOAD_HELP);
-// before a deploy to AWS (issue 14): loaded only when run
+// before a deploy to AWS: loaded only when run
 registerCommand('doctor', DOCTOR_SUMMARY, async () => (await import('./cli/doctor')).doctorCommand, DOCTOR_HELP);
 
 function usage(): string {

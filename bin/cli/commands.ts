@@ -1,4 +1,4 @@
-// The CLI commands of issue 2: train, recommend, inspect, generate, elbow.
+// The CLI commands: train, recommend, inspect, generate, elbow.
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
