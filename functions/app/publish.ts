@@ -7,10 +7,10 @@
 //   4. delete versions nobody can roll back to.
 // Steps, failure cases and the "every favourite exactly once" argument: docs/ARCHITECTURE.md.
 import { addFavourite, type ClusterModel } from '../core/model';
-import type { PublishResult, SourceRef } from '../ports';
+import type { ModelVersions, PublishResult, SourceRef } from '../ports';
 import { countFavourite, type FavouriteStore } from './favourites';
 
-export type PublishStore = FavouriteStore & Pick<import('../ports').ModelVersions, 'checkPublishable' | 'writeVersion' | 'cleanup'>;
+export type PublishStore = FavouriteStore & Pick<ModelVersions, 'checkPublishable' | 'writeVersion' | 'cleanup'>;
 
 export interface PublishOptions {
   sourceOrder: string;
