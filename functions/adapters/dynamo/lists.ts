@@ -4,7 +4,7 @@
 // with core mergeDeltas; the read path's budget (≤ 2 requests per recommendation) is in docs/ARCHITECTURE.md.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mergeDeltas, type RankedList } from '../../core/ranked';
-import type { ClusterLists, SizedList } from '../../ports';
+import type { ClusterLists, ClusterListView, SizedList } from '../../ports';
 import { batchGet } from './batch-reader';
 import type { DynamoContext, Item } from './context';
 import { DELTA_SHARDS, estimateItemBytes, FULL_SHARD_BYTES, keys, unpackInts } from './layout';
@@ -21,6 +21,8 @@ interface CachedList {
   countOf: Map<number, number>;
   /** users in the cluster at publish time (page 0's `s`; absent for the popular list and older versions) */
   size?: number;
+  /** the cluster's typical movies (page 0's `t`; absent for the popular list and older versions) */
+  typical?: number[];
 }
 
 type Partition = number | 'pop';
@@ -34,9 +36,10 @@ export class DynamoLists implements ClusterLists {
     private readonly cfg: ListsConfig = {},
   ) {}
 
-  async getClusterList(version: string, clusterId: number): Promise<RankedList> {
+  async getClusterList(version: string, clusterId: number): Promise<ClusterListView> {
     const [base, d] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.deltas(version, clusterId)]);
-    return mergeDeltas(base.list, d);
+    const merged = mergeDeltas(base.list, d); // the cached list itself when there are no favourites: not mutated
+    return base.typical ? { ...merged, typical: base.typical } : merged;
   }
 
   async getPopularList(version: string): Promise<RankedList> {
@@ -70,7 +73,9 @@ export class DynamoLists implements ClusterLists {
         const { deltas, sizeDelta } = sumCounters(own);
         const base = bases[j];
         if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
-        return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+        const list: SizedList = { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+        if (base.typical) list.typical = base.typical;
+        return list;
       }),
     );
     const at = new Map(ids.map((c, j) => [c, merged[j]]));
@@ -164,6 +169,7 @@ export class DynamoLists implements ClusterLists {
     for (let i = 0; i < movieIds.length; i++) countOf.set(movieIds[i], counts[i]);
     const entry: CachedList = { list: { movieIds, counts }, countOf };
     if (typeof items[0]?.s === 'number') entry.size = items[0].s;
+    if (typeof items[0]?.t === 'string') entry.typical = unpackInts(items[0].t);
     this.cache.set(pk, entry);
     this.cachedEntries += movieIds.length;
     const max = this.cfg.listCacheSize ?? 512;
