@@ -5,7 +5,7 @@ import path from 'node:path';
 import { generateRatings } from '../../offline/generate';
 import { InputError } from '../../functions/core/types';
 import { rejectionReportKey, type UploadResult as RecordResult } from '../../functions/app/upload';
-import { paramsFromEnv } from '../../functions/handlers/train';
+import { exportTopNFromEnv, paramsFromEnv } from '../../functions/handlers/train';
 import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
 import type { BridgeEvent } from '../../local/training-bridge';
 import { type LocalStack, startLocalStack, uploadKeyFor } from '../../local/stack';
@@ -140,6 +140,8 @@ export async function localCommand(argv: string[]): Promise<void> {
   const { STAGE_CONFIG } = await import('../../lib/config');
   const training = STAGE_CONFIG[stage].training;
   const trainingParams = process.env[ENV.trainingParams] ? paramsFromEnv(process.env) : training.params;
+  // the stage's batch export (off in dev); EXPORT_TOP_N overrides it, as the stack's variable would
+  const exportTopN = process.env[ENV.exportTopN] ? exportTopNFromEnv(process.env) : STAGE_CONFIG[stage].exports.topN;
 
   let stack: LocalStack | null = null;
   let stopping = false;
@@ -171,6 +173,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     s3Port,
     stage,
     trainingParams,
+    exportTopN,
     retryAttempts: training.retryAttempts,
     verbose: a.verbose,
     onBridgeEvent: tc.onEvent,
