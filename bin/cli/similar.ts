@@ -29,7 +29,7 @@ export async function similarCommand(argv: string[]): Promise<void> {
     catalogue = await readMovies(a.movies);
   }
   const items = similarMovies(model, movieId, n);
-  if (!items) throw new InputError('unknown_movie', `Movie ${movieId} is in none of the cluster lists of ${path}, so it has no similar movies.`);
+  if (!items) throw new InputError('unknown_movie', `Movie ${movieId} is not among the movies the clusters of ${path} rank, so it has no similar movies.`);
   const describe = (id: number) => {
     const m = catalogue?.get(id);
     return m ? { movieId: id, title: m.title, genres: m.genres } : { movieId: id };

@@ -11,7 +11,7 @@ import { becauseOf } from '../core/explain';
 import { skipSet, type RecommendationFilter } from '../core/filters';
 import { takeUnseen } from '../core/model';
 import { mergeWeightedLists } from '../core/recommender/serve';
-import type { Catalogue, ClusterListView, ClusterLists, ModelVersions, MovieInfo, SizedList, UserRecord, UserStore } from '../ports';
+import type { Catalogue, ClusterLists, ModelVersions, MovieInfo, SizedList, UserRecord, UserStore } from '../ports';
 import { activeOrThrow } from './active';
 import { describeMovie } from './describe';
 
@@ -36,7 +36,8 @@ export async function recommendations(
   ]);
   const seen = user ? seenSet(user) : NOTHING_SEEN;
   const picked = takeUnseen(list, skipSet(seen, filter, movies), n, offset);
-  const watched = user ? watchedTitle(movies, (list as ClusterListView).typical, seen) : null;
+  // the typical movies come with the list just read (cached): no request
+  const watched = user && movies.size > 0 ? watchedTitle(movies, (await store.getTypical(version, [user.cluster]))[0], seen) : null;
   const items = picked.map(({ movieId, score }): Item => {
     const why = user ? `liked by ${score} user(s) in your cluster` : `liked by ${score} user(s) overall`;
     return watched
@@ -69,10 +70,12 @@ async function tasteRecommendations(
   const weighted = lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.movieIds, counts: l.counts }));
   const picked = mergeWeightedLists(weighted, skipSet(seen, filter, movies), n, offset);
   const contributors = whichClusters(lists, weights, picked.map((p) => p.movieId));
-  // per mix list, the typical movie the user watched (looked up once per list, only with a catalogue)
+  // per mix list, the typical movie the user watched (looked up once per list, only with a catalogue; the
+  // typical movies come with the lists just read, so this costs no request)
+  const typical = movies.size > 0 ? await store.getTypical(version, clusters) : [];
   const watchedIn = new Map<number, { movieId: number; title: string } | null>();
   const watchedFor = (k: number) => {
-    if (!watchedIn.has(k)) watchedIn.set(k, watchedTitle(movies, lists[k].typical, seen));
+    if (!watchedIn.has(k)) watchedIn.set(k, watchedTitle(movies, typical[k], seen));
     return watchedIn.get(k)!;
   };
   const items = picked.map(({ movieId, score }, j): Item => {

@@ -19,7 +19,7 @@ export async function similarMovies(store: SimilarUseCaseStore, movieId: number,
       movieId,
       meta && !meta.similar
         ? `has no similar movies: the active model (${version}) was published before similar movies were computed; upload the ratings again to retrain it.`
-        : `is not in the active model's cluster lists (${version}), so it has no similar movies.`,
+        : `is not among the movies the active model's clusters rank (${version}), so it has no similar movies.`,
     );
   }
   return {

@@ -8,10 +8,13 @@
 //
 //   sim(i, j) = Σ_c c_i·c_j / s_c  /  √(P_i · P_j)
 //
-// A cluster's list can be long (the seed algorithm keeps every movie of its users), so a movie's neighbours
-// are sought among the first NEIGHBOURS_PER_LIST entries of each list holding it; the taste model's lists are
-// that short already, so for it the sums are complete. Ranking: score desc, then movieId asc. The same scorer
-// answers the CLI (one movie) and the publish (every movie), so both give identical lists.
+// A cluster's list can be long (the seed algorithm keeps every movie of its users), so only the first
+// NEIGHBOURS_PER_LIST entries of each list take part: they are the movies that get similar movies and the
+// movies that can be one. That bounds the work (lists × NEIGHBOURS_PER_LIST² per publish) and the items a
+// publish writes (at most lists × NEIGHBOURS_PER_LIST, one per movie; 100,000 movies of a seed model's long
+// tails would otherwise be 100,000 items); the taste model's lists are that short already, so for it nothing
+// is left out. A movie's score still sums over every list that holds it. Ranking: score desc, then movieId
+// asc. The same scorer answers the CLI (one movie) and the publish (every movie), so both give identical lists.
 import type { ClusterList } from './model';
 
 /** Similar movies kept per movie (the API's `n` is at most this). */
@@ -46,8 +49,9 @@ export class SimilarScorer {
   private readonly postList: Int32Array;
   private readonly postCount: Float64Array;
   private readonly total: Float64Array;
-  // per list: its first NEIGHBOURS_PER_LIST entries as dense indices, and 1 / size
+  // per list: its first NEIGHBOURS_PER_LIST entries as dense indices, and 1 / size; which movies are among them
   private readonly candPtr: Int32Array;
+  private readonly candidate: Uint8Array;
   private readonly candIdx: Int32Array;
   private readonly candCount: Float64Array;
   private readonly invSize: Float64Array;
@@ -88,21 +92,30 @@ export class SimilarScorer {
     this.candIdx = new Int32Array(this.candPtr[lists.length]);
     this.candCount = new Float64Array(this.candPtr[lists.length]);
     this.invSize = new Float64Array(lists.length);
+    this.candidate = new Uint8Array(nm);
     lists.forEach((l, k) => {
       this.invSize[k] = live[k] ? 1 / l.size : 0;
       for (let e = 0, at = this.candPtr[k]; at < this.candPtr[k + 1]; e++, at++) {
         this.candIdx[at] = this.indexOf.get(l.movieIds[e])!;
         this.candCount[at] = l.counts[e];
+        this.candidate[this.candIdx[at]] = 1;
       }
     });
     this.acc = new Float64Array(nm);
     this.touched = new Int32Array(nm);
   }
 
-  /** The n movies most similar to `movieId`; null when no list holds it. */
+  /** The n movies most similar to `movieId`; null when it is not among the first entries of any list. */
   similar(movieId: number, n: number): SimilarItem[] | null {
     const i = this.indexOf.get(movieId);
-    return i === undefined ? null : this.row(i, n);
+    return i === undefined || !this.candidate[i] ? null : this.row(i, n);
+  }
+
+  /** Dense indices of the movies that get similar movies (ascending movie ids). */
+  sources(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.ids.length; i++) if (this.candidate[i]) out.push(i);
+    return out;
   }
 
   /** The n most similar movies of the movie at dense index i. */
@@ -144,16 +157,18 @@ export class SimilarScorer {
   }
 }
 
-/** The n movies most similar to one movie (null when the model's lists do not hold it). */
+/** The n movies most similar to one movie (null when it is not among the first entries of any list). */
 export function similarMovies(model: { clusters: Lists }, movieId: number, n = 10): SimilarItem[] | null {
   return new SimilarScorer(model.clusters).similar(movieId, Math.min(n, SIMILAR_MAX));
 }
 
-/** Every listed movie's SIMILAR_MAX most similar movies (what a publish stores, one item per movie). */
+/** The SIMILAR_MAX most similar movies of every movie among the first entries of a list (what a publish
+ * stores, one item per movie). */
 export function similarIndex(model: { clusters: Lists }, n = SIMILAR_MAX): SimilarIndex {
   const scorer = new SimilarScorer(model.clusters);
-  const out: SimilarIndex = { movieIds: scorer.ids.slice(), ptr: [0], neighbours: [], scores: [] };
-  for (let i = 0; i < scorer.ids.length; i++) {
+  const sources = scorer.sources();
+  const out: SimilarIndex = { movieIds: sources.map((i) => scorer.ids[i]), ptr: [0], neighbours: [], scores: [] };
+  for (const i of sources) {
     for (const it of scorer.row(i, n)) {
       out.neighbours.push(it.movieId);
       out.scores.push(it.score);

@@ -88,11 +88,9 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainOverri
 
 /** EXPORT_TOP_N → the batch export's top-N (0: none); a bad value fails the cold start loudly. */
 export function exportTopNFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[ENV.exportTopN];
-  if (raw === undefined || raw === '') return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new Error(`${ENV.exportTopN} must be an integer from 0 to 1000, got "${raw}".`);
-  return n;
+  const raw = env[ENV.exportTopN] || '0';
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) > 1000) throw new Error(`${ENV.exportTopN} must be an integer from 0 to 1000, got "${raw}".`);
+  return Number(raw);
 }
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {

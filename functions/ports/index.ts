@@ -165,14 +165,8 @@ export interface UserRecord {
   mix?: { clusters: number[]; weights: number[] };
 }
 
-/** A cluster's ranked list with favourites merged in, and its typical movies (core typicalMovies; absent in
- * versions published without them). */
-export interface ClusterListView extends RankedList {
-  typical?: number[];
-}
-
 /** A cluster's ranked list with favourites merged in, and its size (users) including users added since. */
-export interface SizedList extends ClusterListView {
+export interface SizedList extends RankedList {
   id: number;
   size: number;
 }
@@ -228,11 +222,14 @@ export interface UserStore {
 /** Cluster lists: immutable base lists per version plus the favourite counters counted into them. */
 export interface ClusterLists {
   /** The cluster's ranked list in this version with the favourites counted so far merged in. */
-  getClusterList(version: string, clusterId: number): Promise<ClusterListView>;
+  getClusterList(version: string, clusterId: number): Promise<RankedList>;
   getPopularList(version: string): Promise<RankedList>;
   /** Several clusters' lists (favourites merged, sizes) in the given order, their counters read in one
    * request (a taste user's mix). */
   getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]>;
+  /** Each cluster's typical movies (core typicalMovies, stored with its list; undefined in versions published
+   * without them). Kept with the cached base list: no request when the list was just read. */
+  getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>>;
   /** For each cluster: does its list (base or favourite counters) hold the movie? */
   listsHolding(version: string, clusterIds: number[], movieId: number): Promise<boolean[]>;
   /** Count one favourite into the cluster's and the popular counters (and one more user into the cluster's

@@ -230,7 +230,7 @@ describe('similar movies', () => {
   test('an unknown movie is a 404 JSON; a bad id or n a 400', async () => {
     expect(await get('/movies/987654/similar')).toEqual({
       status: 404,
-      body: { error: 'unknown_movie', message: expect.stringMatching(/^Movie 987654 is not in the active model's cluster lists/) },
+      body: { error: 'unknown_movie', message: expect.stringMatching(/^Movie 987654 is not among the movies the active model's clusters rank/) },
     });
     expect((await get('/movies/1/similar?n=51')).status).toBe(400);
     expect((await get('/movies/x/similar')).status).toBe(400);

@@ -42,6 +42,7 @@ export class FakeStore implements ModelStore {
   failNext: Error | null = null;
   published: string[] = [];
   similar: SimilarIndex | null = null;
+  typical = new Map<number, number[]>();
   exports = new Map<string, ExportInfo>();
 
   private check() {
@@ -65,9 +66,9 @@ export class FakeStore implements ModelStore {
       });
     });
     // what a publish derives from the model (core), as the DynamoDB store serves it
-    const typical = typicalMovies(m);
+    this.typical = typicalMovies(m);
     this.similar = similarIndex(m);
-    this.lists = new Map(m.clusters.map((c) => [c.id, { id: c.id, size: c.size, movieIds: c.movieIds, counts: c.counts, typical: typical.get(c.id) }]));
+    this.lists = new Map(m.clusters.map((c) => [c.id, { id: c.id, size: c.size, movieIds: c.movieIds, counts: c.counts }]));
     this.popular = m.popular;
     this.pointer = { version, sourceOrder: '0', source: { bucket: 'b', key: 'uploads/r.csv' }, previous: null, activatedAt: '2026-01-01T00:00:00.000Z' };
   }
@@ -151,6 +152,9 @@ export class FakeStore implements ModelStore {
   async getClusterLists(_v: string, clusterIds: number[]): Promise<SizedList[]> {
     this.check();
     return clusterIds.map((id) => this.list(id));
+  }
+  async getTypical(_v: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
+    return clusterIds.map((id) => this.typical.get(id));
   }
   async getPopularList(): Promise<RankedList> {
     this.check();

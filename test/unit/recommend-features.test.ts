@@ -131,13 +131,18 @@ describe('similar movies', () => {
     expect(MAX_SIMILAR_N).toBe(SIMILAR_MAX);
   });
 
-  test('neighbours come from the first NEIGHBOURS_PER_LIST entries of each list; the movie itself never', () => {
-    const long = { id: 0, size: 10, movieIds: Array.from({ length: NEIGHBOURS_PER_LIST + 5 }, (_, i) => i + 1), counts: Array.from({ length: NEIGHBOURS_PER_LIST + 5 }, () => 1) };
-    const tail = NEIGHBOURS_PER_LIST + 3;
-    const got = similarMovies({ clusters: [long] }, tail, SIMILAR_MAX)!;
+  test('only the first NEIGHBOURS_PER_LIST entries of each list get or are similar movies; the movie itself never', () => {
+    const len = NEIGHBOURS_PER_LIST + 5;
+    const long = { id: 0, size: 10, movieIds: Array.from({ length: len }, (_, i) => i + 1), counts: Array.from({ length: len }, () => 1) };
+    // the tail movie 503 is also at the top of a short list: there it counts
+    const short = { id: 1, size: 3, movieIds: [NEIGHBOURS_PER_LIST + 3, 7], counts: [2, 1] };
+    const got = similarMovies({ clusters: [long, short] }, 7, SIMILAR_MAX)!;
     expect(got).toHaveLength(SIMILAR_MAX);
-    expect(got.every((it) => it.movieId <= NEIGHBOURS_PER_LIST && it.movieId !== tail)).toBe(true);
-    expect(similarMovies({ clusters: [long] }, 1, SIMILAR_MAX)!.some((it) => it.movieId === 1)).toBe(false);
+    expect(got[0].movieId).toBe(NEIGHBOURS_PER_LIST + 3); // shares the short list with 7
+    expect(got.every((it) => it.movieId !== 7 && (it.movieId <= NEIGHBOURS_PER_LIST || it.movieId === NEIGHBOURS_PER_LIST + 3))).toBe(true);
+    expect(similarMovies({ clusters: [long, short] }, NEIGHBOURS_PER_LIST + 4, 5)).toBeNull(); // only in a tail
+    const idx = similarIndex({ clusters: [long, short] });
+    expect(idx.movieIds).toEqual([...Array.from({ length: NEIGHBOURS_PER_LIST }, (_, i) => i + 1), NEIGHBOURS_PER_LIST + 3]);
   });
 
   test('the stored index holds each movie’s top SIMILAR_MAX, and its first n are the one-movie answer for any n', () => {
@@ -165,6 +170,11 @@ describe('similar movies', () => {
         const P = (m: number) => live.reduce((a, l) => a + count(l, m), 0);
         const scorer = new SimilarScorer(lists);
         for (const i of scorer.ids) {
+          // (every list here is shorter than NEIGHBOURS_PER_LIST: each movie of a live list gets a row)
+          if (!live.some((l) => l.movieIds.includes(i))) {
+            expect(scorer.similar(i, 100)).toBeNull();
+            continue;
+          }
           const got = scorer.similar(i, 100)!;
           const want = scorer.ids
             .filter((j) => j !== i)

@@ -4,7 +4,7 @@
 // with core mergeDeltas; the read path's budget (≤ 2 requests per recommendation) is in docs/ARCHITECTURE.md.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mergeDeltas, type RankedList } from '../../core/ranked';
-import type { ClusterLists, ClusterListView, SizedList } from '../../ports';
+import type { ClusterLists, SizedList } from '../../ports';
 import { batchGet } from './batch-reader';
 import type { DynamoContext, Item } from './context';
 import { DELTA_SHARDS, estimateItemBytes, FULL_SHARD_BYTES, keys, unpackInts } from './layout';
@@ -36,10 +36,13 @@ export class DynamoLists implements ClusterLists {
     private readonly cfg: ListsConfig = {},
   ) {}
 
-  async getClusterList(version: string, clusterId: number): Promise<ClusterListView> {
+  async getClusterList(version: string, clusterId: number): Promise<RankedList> {
     const [base, d] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.deltas(version, clusterId)]);
-    const merged = mergeDeltas(base.list, d); // the cached list itself when there are no favourites: not mutated
-    return base.typical ? { ...merged, typical: base.typical } : merged;
+    return mergeDeltas(base.list, d);
+  }
+
+  async getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
+    return (await Promise.all(clusterIds.map((c) => this.baseList(keys.clusterPk(version, c))))).map((b) => b.typical);
   }
 
   async getPopularList(version: string): Promise<RankedList> {
@@ -73,9 +76,7 @@ export class DynamoLists implements ClusterLists {
         const { deltas, sizeDelta } = sumCounters(own);
         const base = bases[j];
         if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
-        const list: SizedList = { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
-        if (base.typical) list.typical = base.typical;
-        return list;
+        return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
       }),
     );
     const at = new Map(ids.map((c, j) => [c, merged[j]]));

@@ -72,6 +72,7 @@ export class DynamoModelStore implements ModelStore {
   getClusterList: ModelStore['getClusterList'] = (v, c) => this.lists.getClusterList(v, c);
   getPopularList: ModelStore['getPopularList'] = (v) => this.lists.getPopularList(v);
   getClusterLists: ModelStore['getClusterLists'] = (v, c) => this.lists.getClusterLists(v, c);
+  getTypical: ModelStore['getTypical'] = (v, c) => this.lists.getTypical(v, c);
   listsHolding: ModelStore['listsHolding'] = (v, c, m) => this.lists.listsHolding(v, c, m);
   countFavourite: ModelStore['countFavourite'] = (v, c, m, o) => this.lists.countFavourite(v, c, m, o);
   movieCount: ModelStore['movieCount'] = (v, c, m) => this.lists.movieCount(v, c, m);

@@ -67,16 +67,18 @@ export function clusterItems(model: ClusterModel, version: string, extras: Versi
   }
   const sim = extras.similar;
   if (sim) {
+    // the manifest of the similar-movies items before them: batches go out in order (a few in flight), so a
+    // publish that dies part-way has named the items it wrote, and a later cleanup finds them
+    for (let p = 0; p * MANIFEST_PAGE_MOVIES < sim.movieIds.length; p++) {
+      const s = packInts(sim.movieIds, p * MANIFEST_PAGE_MOVIES, Math.min(sim.movieIds.length, (p + 1) * MANIFEST_PAGE_MOVIES));
+      out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: keys.similarManifestSk(p), s } } });
+    }
     for (let i = 0; i < sim.movieIds.length; i++) {
       const from = sim.ptr[i];
       const to = sim.ptr[i + 1];
       // ≤ SIMILAR_MAX pairs: about 1 KB
       const item: Item = { ...keys.similar(version, sim.movieIds[i]), m: packInts(sim.neighbours, from, to), w: packFloats(sim.scores.slice(from, to)) };
       out.push({ PutRequest: { Item: item } });
-    }
-    for (let p = 0; p * MANIFEST_PAGE_MOVIES < sim.movieIds.length; p++) {
-      const s = packInts(sim.movieIds, p * MANIFEST_PAGE_MOVIES, Math.min(sim.movieIds.length, (p + 1) * MANIFEST_PAGE_MOVIES));
-      out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: keys.similarManifestSk(p), s } } });
     }
   }
   return out;
