@@ -96,6 +96,8 @@ function printExamples(s: LocalStack): void {
       '',
       'Try it (any user id works; users the model does not know get the most popular movies):',
       `  curl ${h} '${url}/users/1/recommendations?n=5'`,
+      `  curl ${h} '${url}/users/1/recommendations?n=5&exclude=1,2,3'   (genre=…, excludeGenre=… once movies.csv is uploaded)`,
+      `  curl ${h} '${url}/movies/1/similar?n=5'`,
       `  curl ${h} ${url}/users/1/movies`,
       `  curl ${h} -H 'content-type: application/json' -d '{"movieId": 318}' ${url}/users/1/movies`,
       `  curl ${h} ${url}/models/active`,
