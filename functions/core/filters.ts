@@ -19,11 +19,20 @@ export interface RecommendationFilter {
 /** What the filter needs of the catalogue: each movie's genres. */
 export type GenreCatalogue = ReadonlyMap<number, { genres: readonly string[] }>;
 
-/** The catalogue's genres: display names (sorted) and, per lower-cased name, the movies that have it. */
+/** The catalogue's genres: display names (sorted) and, per lower-cased name, the movies that have it; with at
+ * most 31 genres (MovieLens has 20) also one bit per genre and each movie's genres as a bit mask, so a filter
+ * costs one array read per movie however many genres it names. */
 export interface GenreIndex {
   names: string[];
   movies: Map<string, Set<number>>;
+  /** lower-cased name → its bit (null with more than 31 genres) */
+  bits: Map<string, number> | null;
+  /** movieId → mask: an array indexed by id when the ids are small enough (≤ MAX_DENSE_ID), else a Map */
+  masks: Uint32Array | Map<number, number> | null;
 }
+
+/** Largest movie id for the dense mask array (8 MB); MovieLens ids stay below 300,000. */
+const MAX_DENSE_ID = 1 << 21;
 
 // One index per catalogue object: the API's catalogue is one cached Map for minutes, so the index is built once
 // per catalogue load, not per request.
@@ -45,7 +54,21 @@ export function genreIndex(catalogue: GenreCatalogue): GenreIndex {
       movies.get(key)!.add(movieId);
     }
   }
-  idx = { names: [...names.values()].sort((a, b) => a.localeCompare(b)), movies };
+  idx = { names: [...names.values()].sort((a, b) => a.localeCompare(b)), movies, bits: null, masks: null };
+  if (movies.size <= 31) {
+    const bits = new Map([...movies.keys()].map((key, b) => [key, 1 << b]));
+    let maxId = 0;
+    for (const id of catalogue.keys()) maxId = Math.max(maxId, id);
+    const masks = maxId <= MAX_DENSE_ID ? new Uint32Array(maxId + 1) : new Map<number, number>();
+    for (const [key, set] of movies) {
+      const bit = bits.get(key)!;
+      for (const m of set) {
+        if (masks instanceof Uint32Array) masks[m] |= bit;
+        else masks.set(m, (masks.get(m) ?? 0) | bit);
+      }
+    }
+    Object.assign(idx, { bits, masks });
+  }
   indexes.set(catalogue, idx);
   return idx;
 }
@@ -77,8 +100,38 @@ export function skipSet(
       names?.length ? names.map((g) => genreSet(idx, g, param)) : null;
     include = sets(f.genres, 'genre');
     drop = sets(f.excludeGenres, 'excludeGenre');
+    if (idx.bits && idx.masks) {
+      const mask = (names: readonly string[] | undefined) => (names ?? []).reduce((m, g) => m | idx.bits!.get(g.trim().toLowerCase())!, 0);
+      return new MaskSkip(seen, f.exclude?.length ? new Set(f.exclude) : null, idx.masks, mask(f.genres), mask(f.excludeGenres));
+    }
   }
   return new Skip(seen, f.exclude?.length ? new Set(f.exclude) : null, include, drop);
+}
+
+/** The same set as Skip, decided on the catalogue's genre masks. */
+class MaskSkip {
+  private readonly dense: Uint32Array | null;
+  private readonly sparse: Map<number, number> | null;
+
+  constructor(
+    private readonly seen: { has(m: number): boolean },
+    private readonly ids: Set<number> | null,
+    masks: Uint32Array | Map<number, number>,
+    /** 0: no genre wanted in particular */
+    private readonly include: number,
+    private readonly drop: number,
+  ) {
+    this.dense = masks instanceof Uint32Array ? masks : null;
+    this.sparse = masks instanceof Uint32Array ? null : masks;
+  }
+
+  has(m: number): boolean {
+    if (this.seen.has(m)) return true;
+    if (this.ids !== null && this.ids.has(m)) return true;
+    const g = this.dense !== null ? (m < this.dense.length ? this.dense[m] : 0) : (this.sparse!.get(m) ?? 0);
+    if (this.include !== 0 && (g & this.include) === 0) return true;
+    return (g & this.drop) !== 0;
+  }
 }
 
 function genreSet(idx: GenreIndex, name: string, param: string): Set<number> {

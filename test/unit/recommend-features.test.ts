@@ -67,14 +67,24 @@ describe('filters (skipSet)', () => {
     expect(genreIndex(CATALOGUE).names).toEqual(['Comedy', 'Drama', 'Horror', 'Romance']);
   });
 
-  test('property: a filtered merge = the full unfiltered ranking, filtered, then paged', () => {
-    const movie = fc.integer({ min: 1, max: 30 });
+  // the three ways a filter is decided: genre bit masks in an array (small ids), in a Map (ids beyond the
+  // array), and the genre sets themselves (a catalogue of more than 31 genres)
+  test.each([
+    ['genre masks, dense', 0, 0],
+    ['genre masks, sparse', 2 ** 40, 0],
+    ['genre sets (40 genres)', 0, 40],
+  ])('property (%s): a filtered merge = the full unfiltered ranking, filtered, then paged', (_name, base, extraGenres) => {
+    const movie = fc.integer({ min: 1, max: 30 }).map((m) => base + m);
     const wl = fc.record({
       weight: fc.constantFrom(0.2, 0.5, 1),
       size: fc.integer({ min: 1, max: 9 }),
       pairs: fc.uniqueArray(fc.tuple(movie, fc.integer({ min: 1, max: 6 })), { selector: (p) => p[0], maxLength: 25 }),
     });
-    const catalogue = new Map(Array.from({ length: 30 }, (_, i) => [i + 1, { genres: [['A'], ['B'], ['A', 'B'], []][i % 4] }]));
+    const catalogue = new Map(Array.from({ length: 30 }, (_, i) => [base + i + 1, { genres: [['A'], ['B'], ['A', 'B'], []][i % 4] }]));
+    for (let g = 0; g < extraGenres; g++) catalogue.set(base + 100 + g, { genres: [`G${g}`] });
+    const idx = genreIndex(catalogue);
+    expect(idx.masks === null).toBe(extraGenres > 0);
+    expect(idx.masks instanceof Map).toBe(base > 0 && extraGenres === 0);
     fc.assert(
       fc.property(
         fc.array(wl, { maxLength: 5 }),
