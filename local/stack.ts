@@ -37,6 +37,8 @@ export interface LocalStackOptions {
   apiKey?: string;
   /** TRAINING_PARAMS given to the training handler (the stage config's, as the CDK stack sets them) */
   trainingParams?: TrainOverrides;
+  /** top-N per user of the batch export after each publish (the stage's `exports.topN`; default 0: none) */
+  exportTopN?: number;
   /** retries after a thrown training error (the stage's async-invoke retryAttempts; default 2) */
   retryAttempts?: number;
   /** Lambda-style JSON logs and metrics of the handlers on stdout */
@@ -142,6 +144,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     [ENV.idempotencyTable]: emu.tables.idempotency,
     [ENV.bucket]: emu.bucket,
     [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
+    [ENV.exportTopN]: String(opts.exportTopN ?? 0),
     [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
     [ENV.s3Endpoint]: emu.s3Endpoint,
     [ENV.apiKey]: apiKey,

@@ -2,15 +2,18 @@
 // A ratings file is trained and published as one new model version; movies.csv loads the movie catalogue.
 // A file refused for its content (InputError: malformed, too large, below most-popular on its hold-out)
 // publishes nothing and leaves reports/<key>.json — the working model keeps serving; anything else throws,
-// so Lambda retries (every step is idempotent per object version).
+// so Lambda retries (every step is idempotent per object version). When the stage asks for it, a published
+// version's batch export follows the flip (app/export.ts); its failure never unpublishes the model.
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TrainingParams } from '../core/snapshot';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';
-import type { Catalogue, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
+import type { ClusterModel } from '../core/model';
+import type { Catalogue, ExportInfo, ExportStore, ModelVersions, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
 import { S3_PREFIXES } from '../shared/resources';
+import { deleteExports, exportRecommendations } from './export';
 import { publishModel, type PublishStore } from './publish';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
@@ -28,8 +31,12 @@ export interface Log {
 
 export interface UploadDeps {
   source: RatingsSource;
-  store: PublishStore & Pick<Catalogue, 'putMovies'>;
+  store: PublishStore & Pick<Catalogue, 'putMovies'> & Pick<ModelVersions, 'recordExport'>;
   reports: ReportStore;
+  /** where a published version's batch export goes; with exportTopN > 0, every publish writes one */
+  exports?: ExportStore;
+  /** top-N per user of the batch export (0 or unset: none) */
+  exportTopN?: number;
   params?: TrainOverrides;
   train?: TrainFn;
   readMovies?: ReadMoviesFn;
@@ -68,6 +75,8 @@ export interface UploadResult {
   code?: string;
   /** a publish's write statistics */
   stats?: PublishStats;
+  /** the batch export written after the publish (when the stage writes one) */
+  export?: ExportInfo;
 }
 
 /** The model version id of an object: a hash of its identity, so a redelivered event maps to the same version. */
@@ -208,7 +217,24 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
   };
   const res = await publishModel(deps.store, model, version, ref, { sourceOrder, summary, replayMarginMs: deps.replayMarginMs });
   log.info('publish finished', { key, version, status: res.status, active: res.active, stats: res.stats });
-  return { key, status: res.status, version, reportKey, stats: res.stats };
+  const exported = res.status === 'published' ? await exportAfterPublish(deps, log, model, version, res.expired ?? []) : undefined;
+  return { key, status: res.status, version, reportKey, stats: res.stats, ...(exported ? { export: exported } : {}) };
+}
+
+/** The stage's batch export of a version that just went live, and the removal of the exports of versions the
+ * publish deleted. Never throws: the model is live whatever happens here. */
+async function exportAfterPublish(deps: UploadDeps, log: Log, model: ClusterModel, version: string, expired: string[]): Promise<ExportInfo | undefined> {
+  const topN = deps.exportTopN ?? 0;
+  if (!deps.exports || !(topN > 0)) return undefined;
+  const info = await exportRecommendations({ exports: deps.exports, store: deps.store }, model, version, topN);
+  if (info.state === 'failed') log.warn('batch export failed; the model stays live', { version, key: info.key, reason: info.message });
+  else log.info('batch export written', { version, key: info.key, users: info.users, rows: info.rows, bytes: info.bytes });
+  try {
+    await deleteExports(deps.exports, expired);
+  } catch (e) {
+    log.warn('could not delete the exports of deleted versions', { versions: expired, reason: (e as Error)?.message });
+  }
+  return info;
 }
 
 async function rejectUpload(deps: UploadDeps, ref: SourceRef, version: string, e: InputError, log: Log): Promise<UploadResult> {

@@ -68,7 +68,7 @@ describe('movierec CLI', () => {
     const recs = join(dir, 'recs.csv');
     expect((await run(['recommend', '--model', model, '--all', '--n', '10', '--out', recs])).code).toBe(0);
     const rows = readFileSync(recs, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('userId,rank,movieId');
+    expect(rows[0]).toBe('userId,rank,movieId,score');
     const byUser = new Map<number, number[]>();
     for (const row of rows.slice(1)) {
       const [user, rank, movie] = row.split(',').map(Number);
