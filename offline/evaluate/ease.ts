@@ -140,13 +140,20 @@ export function recencyWeights(x: EaseRows, halfLifeDays: number): Float64Array 
 
 export type EaseForm = 'primal' | 'dual';
 
-/** EASE^R fitted for one λ: scores any weighted row of the matrix it was fitted on. */
+/** EASE^R fitted for one λ: scores weighted rows of the matrix it was fitted on. */
 export interface EaseModel {
   form: EaseForm;
   lambda: number;
-  /** out[j] = w·B[:, j] for every column j that is NOT among `cols` (values at `cols` are meaningless) */
-  score(cols: ArrayLike<number>, start: number, end: number, weights: ArrayLike<number>, out: Float64Array): void;
+  /** For the row whose non-zeros are cols[start..end) and each weighting h (several at once, so the
+   * grid's half-lives share one pass over the fitted matrix): outs[h][j] = w_h·B[:, j] for every column
+   * j NOT among those cols (values at them are meaningless). The result for one weighting does not
+   * depend on which others are scored with it. */
+  score(cols: Int32Array, start: number, end: number, weights: readonly Float64Array[], outs: readonly Float64Array[]): void;
 }
+
+/** Columns per chunk when one row of the fitted matrix is applied to several weightings: the chunk
+ * (8 KiB) stays in L1 while every weighting uses it. */
+const CHUNK = 1024;
 
 /** Fits EASE^R on the binary matrix `x` (its times are not used here). `form` defaults to the cheaper
  * one: 'dual' (an m × m inverse) when there are fewer rows than columns, else 'primal' (n × n). */
@@ -184,14 +191,21 @@ function fitPrimal(x: EaseRows, lambda: number): EaseModel {
   return {
     form: 'primal',
     lambda,
-    score(cols, start, end, weights, out) {
-      out.fill(0, 0, n);
-      for (let q = start; q < end; q++) {
-        const w = weights[q];
-        const ri = cols[q] * n;
-        for (let j = 0; j < n; j++) out[j] += w * p[ri + j];
+    score(cols, start, end, weights, outs) {
+      for (const out of outs) out.fill(0, 0, n);
+      // the sum over the row's columns runs in ascending q for every j, whatever the chunking
+      for (let j0 = 0; j0 < n; j0 += CHUNK) {
+        const j1 = Math.min(n, j0 + CHUNK);
+        for (let q = start; q < end; q++) {
+          const ri = cols[q] * n;
+          for (let h = 0; h < outs.length; h++) {
+            const w = weights[h][q];
+            const out = outs[h];
+            for (let j = j0; j < j1; j++) out[j] += w * p[ri + j];
+          }
+        }
       }
-      for (let j = 0; j < n; j++) out[j] = -out[j] / diag[j];
+      for (const out of outs) for (let j = 0; j < n; j++) out[j] = -out[j] / diag[j];
     },
   };
 }
@@ -224,23 +238,31 @@ function fitDual(x: EaseRows, lambda: number): EaseModel {
     for (let a = cptr[j]; a < cptr[j + 1]; a++) s += qt[rj + crows[a]];
     den[j] = 1 - s;
   }
-  const rrow = new Float64Array(m);
+  const rrows: Float64Array[] = [];
   return {
     form: 'dual',
     lambda,
-    score(cols, start, end, weights, out) {
-      // R = w·Xᵀ·K⁻¹ = Σ_i w_i·Qᵀ[i, ·]
-      rrow.fill(0);
+    score(cols, start, end, weights, outs) {
+      while (rrows.length < outs.length) rrows.push(new Float64Array(m));
+      // R_h = w_h·Xᵀ·K⁻¹ = Σ_i w_h,i·Qᵀ[i, ·] (each Qᵀ row read once for every weighting)
+      for (let h = 0; h < outs.length; h++) rrows[h].fill(0);
       for (let q = start; q < end; q++) {
-        const w = weights[q];
         const ri = cols[q] * m;
-        for (let v = 0; v < m; v++) rrow[v] += w * qt[ri + v];
+        for (let h = 0; h < outs.length; h++) {
+          const w = weights[h][q];
+          const r = rrows[h];
+          for (let v = 0; v < m; v++) r[v] += w * qt[ri + v];
+        }
       }
       // w·B[:, j] = (R·X)[j] / (1 − x_jᵀK⁻¹x_j) for j unseen (the 1/λ factors cancel)
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let a = cptr[j]; a < cptr[j + 1]; a++) s += rrow[crows[a]];
-        out[j] = s / den[j];
+      for (let h = 0; h < outs.length; h++) {
+        const r = rrows[h];
+        const out = outs[h];
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let a = cptr[j]; a < cptr[j + 1]; a++) s += r[crows[a]];
+          out[j] = s / den[j];
+        }
       }
     },
   };
@@ -270,22 +292,35 @@ export function easeRecommend(
   k: number = K,
   users?: ReadonlySet<number>,
 ): Recommendations {
+  return easeRecommendEach(model, x, [weights], k, users)[0];
+}
+
+/** easeRecommend for several weightings of the same rows in one pass (one list set per weighting). */
+export function easeRecommendEach(
+  model: EaseModel,
+  x: EaseRows,
+  weights: readonly Float64Array[],
+  k: number = K,
+  users?: ReadonlySet<number>,
+): Recommendations[] {
   const n = x.colIds.length;
-  const s = new Float64Array(n);
+  const scores = weights.map(() => new Float64Array(n));
   const top = new TopK(k);
-  const recs: Recommendations = new Map();
+  const recs: Map<number, readonly number[]>[] = weights.map(() => new Map());
   for (let r = 0; r < x.rowIds.length; r++) {
     if (users && !users.has(x.rowIds[r])) continue;
     const start = x.indptr[r];
     const end = x.indptr[r + 1];
-    model.score(x.indices, start, end, weights, s);
-    for (let p = start; p < end; p++) s[x.indices[p]] = -Infinity;
-    top.reset();
-    for (let j = 0; j < n; j++) top.offer(s, j);
-    recs.set(
-      x.rowIds[r],
-      top.result(s).map((c) => x.colIds[c]),
-    );
+    model.score(x.indices, start, end, weights, scores);
+    scores.forEach((s, h) => {
+      for (let p = start; p < end; p++) s[x.indices[p]] = -Infinity;
+      top.reset();
+      for (let j = 0; j < n; j++) top.offer(s, j);
+      recs[h].set(
+        x.rowIds[r],
+        top.result(s).map((c) => x.colIds[c]),
+      );
+    });
   }
   return recs;
 }
@@ -363,15 +398,15 @@ export function selectEase(split: EvalSplit, opts: EaseOptions = {}, k: number =
   if (lambdas.length === 0 || halfLives.length === 0) throw new InputError('bad_arg', 'EASE^R needs at least one λ and one half-life.');
   const { fit, held } = validationCarve(split, opts.validationFraction);
   const users = new Set(held.keys());
-  const weights = new Map(halfLives.map((hl) => [hl, recencyWeights(fit, hl)] as const));
+  const weights = halfLives.map((hl) => recencyWeights(fit, hl));
   const grid: EaseGridPoint[] = [];
   for (const lambda of lambdas) {
-    const model = fitEase(fit, lambda, opts.form);
-    for (const hl of halfLives) {
-      const point = { lambda, halfLifeDays: hl, ndcg: heldOutNdcg(easeRecommend(model, fit, weights.get(hl)!, k, users), held, k) };
+    const lists = easeRecommendEach(fitEase(fit, lambda, opts.form), fit, weights, k, users);
+    halfLives.forEach((hl, h) => {
+      const point = { lambda, halfLifeDays: hl, ndcg: heldOutNdcg(lists[h], held, k) };
       grid.push(point);
       opts.onGridPoint?.(point);
-    }
+    });
   }
   const plainPoints = grid.filter((p) => p.halfLifeDays === 0);
   if (plainPoints.length === 0) throw new InputError('bad_arg', 'EASE^R needs half-life 0 in its grid (the plain variant).');

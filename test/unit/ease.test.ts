@@ -85,7 +85,7 @@ function naiveScores(x: EaseRows, lambda: number, w: Float64Array): number[][] {
 }
 
 describe('spdInverseInPlace', () => {
-  it.each([1, 2, 7, 40])('inverts a random SPD matrix of order %i (A·A⁻¹ = I, result symmetric)', (n) => {
+  it.each([1, 2, 6, 7, 13, 40])('inverts a random SPD matrix of order %i (A·A⁻¹ = I, result symmetric)', (n) => {
     const rnd = mulberry32(n);
     const b = Array.from({ length: n }, () => Array.from({ length: n }, () => rnd() - 0.5));
     const a = new Float64Array(n * n);
@@ -130,7 +130,7 @@ describe('fitEase', () => {
         const model = fitEase(x, lambda, form);
         const out = new Float64Array(n);
         for (let r = 0; r < m; r++) {
-          model.score(x.indices, x.indptr[r], x.indptr[r + 1], w, out);
+          model.score(x.indices, x.indptr[r], x.indptr[r + 1], [w], [out]);
           const seen = new Set(x.indices.subarray(x.indptr[r], x.indptr[r + 1]));
           for (let j = 0; j < n; j++) {
             if (seen.has(j)) continue;
@@ -138,6 +138,23 @@ describe('fitEase', () => {
           }
         }
       }
+    }
+  });
+
+  it.each(['primal', 'dual'] as const)('%s: several weightings in one pass give exactly the scores of one at a time', (form) => {
+    // wider than one column chunk, so the chunked primal pass is exercised
+    const x = randomRows(9, 30, 1100, 0.02);
+    const ws = [recencyWeights(x, 0), recencyWeights(x, 30), recencyWeights(x, 365)];
+    const model = fitEase(x, 20, form);
+    for (const r of [0, 7, 29]) {
+      const together = ws.map(() => new Float64Array(1100));
+      model.score(x.indices, x.indptr[r], x.indptr[r + 1], ws, together);
+      ws.forEach((w, h) => {
+        const alone = new Float64Array(1100);
+        model.score(x.indices, x.indptr[r], x.indptr[r + 1], [w], [alone]);
+        expect(together[h]).toEqual(alone);
+      });
+      expect(together[0]).not.toEqual(together[1]);
     }
   });
 
@@ -162,7 +179,7 @@ describe('easeRecommend', () => {
     // user 3 has not seen 5 and 9: tied, so 5 first; then its own movies 11, 20 at −∞ in id order
     expect(recs.get(3)).toEqual([5, 9, 11, 20]);
     const s = new Float64Array(4);
-    model.score(x.indices, 6, 8, w, s);
+    model.score(x.indices, 6, 8, [w], [s]);
     expect(s[0]).toBe(s[1]);
     // user 1 has one unseen movie, then its three own movies in movieId order
     expect(recs.get(1)).toEqual([20, 5, 9, 11]);
