@@ -244,18 +244,50 @@ function fitDual(x: EaseRows, lambda: number): EaseModel {
     lambda,
     score(cols, start, end, weights, outs) {
       while (rrows.length < outs.length) rrows.push(new Float64Array(m));
-      // R_h = w_h·Xᵀ·K⁻¹ = Σ_i w_h,i·Qᵀ[i, ·] (each Qᵀ row read once for every weighting)
-      for (let h = 0; h < outs.length; h++) rrows[h].fill(0);
+      // R_h = w_h·Xᵀ·K⁻¹ = Σ_i w_h,i·Qᵀ[i, ·]; weightings go in pairs so each Qᵀ row is read once per
+      // pair and the two sums are independent (each still summed in ascending q, as when alone)
+      const H = outs.length;
+      for (let h = 0; h < H; h++) rrows[h].fill(0);
       for (let q = start; q < end; q++) {
         const ri = cols[q] * m;
-        for (let h = 0; h < outs.length; h++) {
+        let h = 0;
+        for (; h + 1 < H; h += 2) {
+          const w0 = weights[h][q];
+          const w1 = weights[h + 1][q];
+          const r0 = rrows[h];
+          const r1 = rrows[h + 1];
+          for (let v = 0; v < m; v++) {
+            const x = qt[ri + v];
+            r0[v] += w0 * x;
+            r1[v] += w1 * x;
+          }
+        }
+        if (h < H) {
           const w = weights[h][q];
           const r = rrows[h];
           for (let v = 0; v < m; v++) r[v] += w * qt[ri + v];
         }
       }
       // w·B[:, j] = (R·X)[j] / (1 − x_jᵀK⁻¹x_j) for j unseen (the 1/λ factors cancel)
-      for (let h = 0; h < outs.length; h++) {
+      let h = 0;
+      for (; h + 1 < H; h += 2) {
+        const r0 = rrows[h];
+        const r1 = rrows[h + 1];
+        const out0 = outs[h];
+        const out1 = outs[h + 1];
+        for (let j = 0; j < n; j++) {
+          let s0 = 0;
+          let s1 = 0;
+          for (let a = cptr[j]; a < cptr[j + 1]; a++) {
+            const v = crows[a];
+            s0 += r0[v];
+            s1 += r1[v];
+          }
+          out0[j] = s0 / den[j];
+          out1[j] = s1 / den[j];
+        }
+      }
+      if (h < H) {
         const r = rrows[h];
         const out = outs[h];
         for (let j = 0; j < n; j++) {
