@@ -104,16 +104,23 @@ function py(script: string, args: string[]): void {
   execFileSync(PYTHON, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Runs strong_baselines.py on a split directory; lists go to `${outPrefix}_<variant>.csv`. */
-export function runStrongBaselines(splitDir: string, outPrefix: string): Pick<EaseFixtureReference, 'grid' | 'models'> {
-  const r = spawnSync(PYTHON, [STRONG_BASELINES_PY, '--split', splitDir, '--out', outPrefix], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`strong_baselines.py failed (${r.status}): ${r.stderr}`);
-  const grid = [...r.stderr.matchAll(/^val lam=([\d.e+]+) hl=([\d.e+]+) ndcg=([\d.]+)$/gm)].map((m) => ({
+/** Runs strong_baselines.py on a split directory; lists go to `${outPrefix}_<variant>.csv`, its stdout and
+ * stderr to `${outPrefix}.stdout` / `.stderr`. With `reuse`, a previous run's files there are read
+ * instead (the script needs about an hour on ml-latest-small on a busy 2-core machine). */
+export function runStrongBaselines(splitDir: string, outPrefix: string, reuse = false): Pick<EaseFixtureReference, 'grid' | 'models'> {
+  const files = [`${outPrefix}.stdout`, `${outPrefix}.stderr`, `${outPrefix}_ease.csv`, `${outPrefix}_ease_recency.csv`];
+  if (!(reuse && files.every((f) => existsSync(f)))) {
+    const r = spawnSync(PYTHON, [STRONG_BASELINES_PY, '--split', splitDir, '--out', outPrefix], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`strong_baselines.py failed (${r.status}): ${r.stderr}`);
+    writeFileSync(files[0], r.stdout);
+    writeFileSync(files[1], r.stderr);
+  }
+  const grid = [...readFileSync(files[1], 'utf8').matchAll(/^val lam=([\d.e+]+) hl=([\d.e+]+) ndcg=([\d.]+)$/gm)].map((m) => ({
     lambda: Number(m[1]),
     half_life_days: Number(m[2]),
     ndcg: Number(m[3]),
   }));
-  return { grid, models: JSON.parse(r.stdout.trim().split('\n').pop()!) };
+  return { grid, models: JSON.parse(readFileSync(files[0], 'utf8').trim().split('\n').pop()!) };
 }
 
 /** quality.py --score of the two lists on the split (all five metrics per variant). */

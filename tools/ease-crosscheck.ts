@@ -5,13 +5,14 @@
 //   node bin/run-ts.js tools/ease-crosscheck.ts --ratings ../shared/datasets/ml-latest-small/ratings.csv [--keep DIR]
 //       quality.py's split of the file, strong_baselines.py on it, ease.ts on the same split; prints both
 //       grids, the chosen settings, how many users' lists differ, and quality.py's scores of both sides'
-//       lists. Exit code 1 when a metric differs at 4 decimals.
+//       lists. Exit code 1 when a metric differs at 4 decimals. With --keep DIR the work files stay in
+//       DIR, and a second run with the same DIR reuses strong_baselines.py's outputs found there.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { easeRecommender, EaseGridPoint, readRecsCsv, readSplit, scoreRecommendations, writeRecsCsv } from '../offline/evaluate';
-import { METRICS, PYTHON, QUALITY_PY } from './eval-crosscheck-lib';
+import { METRICS, PYTHON, QUALITY_PY, sha256 } from './eval-crosscheck-lib';
 import {
   EASE_REFERENCE_JSON,
   PyVariant,
@@ -24,13 +25,13 @@ import {
 } from './ease-crosscheck-lib';
 import { execFileSync } from 'node:child_process';
 
-async function compareOnFile(ratings: string, dir: string): Promise<number> {
+async function compareOnFile(ratings: string, dir: string, reuse: boolean): Promise<number> {
   const split = join(dir, 'split');
   execFileSync(PYTHON, [QUALITY_PY, '--ratings', ratings, '--emit-split', split, '--models', ''], { stdio: 'ignore' });
   let t0 = performance.now();
-  const py = runStrongBaselines(split, join(dir, 'py'));
+  const py = runStrongBaselines(split, join(dir, 'py'), reuse);
   const pySecs = (performance.now() - t0) / 1000;
-  console.log(`strong_baselines.py: ${pySecs.toFixed(1)} s wall; ${JSON.stringify(py.models)}`);
+  console.log(`strong_baselines.py: ${pySecs.toFixed(1)} s wall${reuse ? ' (0 when its outputs in --keep were reused)' : ''}; ${JSON.stringify(py.models)}`);
 
   const s = readSplit(split);
   const grid: EaseGridPoint[] = [];
@@ -44,7 +45,7 @@ async function compareOnFile(ratings: string, dir: string): Promise<number> {
     writeRecsCsv(await rec(s, 10), join(dir, `ts_${v}.csv`));
   }
   const tsSecs = (performance.now() - t0) / 1000;
-  console.log(`ease.ts: ${tsSecs.toFixed(1)} s wall (grid + both variants)\n`);
+  console.log(`ease.ts: ${tsSecs.toFixed(1)} s wall (grid + both variants), process CPU ${(process.cpuUsage().user / 1e6).toFixed(1)} s\n`);
 
   console.log('validation NDCG@10   λ  half-life  strong_baselines.py  ease.ts');
   grid.forEach((p, i) => {
@@ -69,7 +70,8 @@ async function compareOnFile(ratings: string, dir: string): Promise<number> {
       if (l.join() !== o.join()) lists++;
       if ([...l].sort().join() !== [...o].sort().join()) sets++;
     }
-    console.log(`  lists differing: ${lists} of ${a.size} users (${sets} as sets)`);
+    const same = sha256(join(dir, `py_${v}.csv`)) === sha256(join(dir, `ts_${v}.csv`));
+    console.log(`  lists differing: ${lists} of ${a.size} users (${sets} as sets); files ${same ? 'byte-identical' : 'differ'}`);
     const mine = scoreRecommendations(b, s);
     for (const k of METRICS) {
       const same = pyScored[v][k].toFixed(4) === tsScored[v][k].toFixed(4) && mine[k].toFixed(4) === tsScored[v][k].toFixed(4);
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   const dir = a.keep ?? mkdtempSync(join(tmpdir(), 'ease-crosscheck-'));
   try {
     if (a.ratings) {
-      const bad = await compareOnFile(a.ratings, dir);
+      const bad = await compareOnFile(a.ratings, dir, a.keep !== undefined);
       if (bad) {
         console.error(`\n${bad} metric(s) differ at 4 decimals.`);
         process.exitCode = 1;
