@@ -13,6 +13,7 @@ import { recommendFor } from '../../functions/core/recommender';
 import { readRatings } from '../../functions/core/ratings';
 import { loadEngine, trainModel, TrainOverrides } from '../../functions/core/train';
 import { DataReport, InputError, RatingsFormat } from '../../functions/core/types';
+import { cliTrainingBudget, machineMemoryMb } from '../../local/memory';
 import { trainProgress } from './progress';
 import {
   assertReadable,
@@ -57,6 +58,9 @@ export const HELP: Record<string, string> = {
   --engine default|ml-kmeans     clustering engine (ml-kmeans: the slow reference, small data only)
   --assignments-out FILE         also write userId,cluster
   --max-rejected 0.01            refuse the file when more than this share of rows is malformed
+  --memory MB                    memory training may plan with (default: what this machine has free); a file
+                                 whose distinct (user, movie) pairs, users and movies need more is refused early,
+                                 naming what it needs (duplicate rows cost nothing)
   --threads N                    worker threads (default: all cores)
   --quiet                        no progress output`,
   recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv[.gz]) [--n 10] [--offset 0]
@@ -102,9 +106,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'assignments-out': { type: 'string' },
     'max-rejected': { type: 'string' },
     threads: { type: 'string' },
+    memory: { type: 'string' },
     quiet: { type: 'boolean' },
   });
   const ratings = requireOpt(a.ratings, '--ratings FILE', 'train');
+  const memory = cliTrainingBudget(intOpt(a.memory, '--memory', machineMemoryMb(), 64, 1_048_576), a.memory !== undefined);
   const out = requireOpt(a.out, '--out model.json', 'train');
   await assertReadable(ratings, 'ratings file');
   const engine = (a.engine ?? 'default') as TrainingParams['engine'];
@@ -137,6 +143,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
       check: !a['skip-check'],
       allowBelowPopular: a['allow-below-popular'],
+      memory,
       onProgress: progress.onProgress,
     });
   } finally {

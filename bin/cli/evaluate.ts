@@ -106,7 +106,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   } else if (a.split) {
     split = readSplit(a.split);
   } else {
-    throw new InputError('missing_arg', 'movierec evaluate needs --ratings FILE or --split DIR (see: movierec evaluate --help).');
+    throw new InputError('missing_arg', '--ratings FILE or --split DIR is needed (see: movierec evaluate --help).');
   }
   console.log('split: ' + Object.entries(split.stats).map(([k, v]) => `${k}=${v}`).join(', '));
   out.split = split.stats;

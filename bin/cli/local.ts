@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { generateRatings } from '../../offline/generate';
 import { InputError } from '../../functions/core/types';
+import { carriedNote } from '../../functions/app/active-model';
 import { rejectionReportKey, type UploadResult as RecordResult } from '../../functions/app/upload';
 import { exportTopNFromEnv, paramsFromEnv } from '../../functions/handlers/train';
 import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
@@ -44,6 +45,8 @@ function trainingConsole(getStack: () => LocalStack | null) {
       const what = meta ? `${fmtInt(meta.users)} users in ${meta.clusters.length} clusters` : '';
       const note = r.status === 'already-published' ? ' (this file was already trained; nothing new to publish)' : '';
       console.log(`model ${r.version} is live: ${what}, from ${r.key} in ${fmtSeconds(seconds)}${note}`);
+      const carried = meta?.summary?.favouritesCarriedOver as { count: number; users: number } | undefined;
+      if (carried?.count) console.log(`  ${carriedNote(carried)}`);
     } else if (r.status === 'rejected') {
       const report = await stack.readReport(r.reportKey ?? rejectionReportKey(r.key));
       const reason = (report?.reason as { message?: string } | undefined)?.message ?? 'see the report';
@@ -58,6 +61,10 @@ function trainingConsole(getStack: () => LocalStack | null) {
     }
   };
   const onEvent = (e: BridgeEvent) => {
+    if (e.type === 'replayed') {
+      console.log(`${e.keys.length === 1 ? 'an upload' : `${e.keys.length} uploads`} interrupted by the last stop, trained again now: ${e.keys.join(', ')}`);
+      return;
+    }
     if (e.type === 'start') {
       const what = /^movies\.csv(\.gz)?$/i.test(path.posix.basename(e.key)) ? 'reading the movie catalogue' : 'training';
       console.log(e.attempt ? `${what} ${e.key} again (retry ${e.attempt})` : `${what} ${e.key} …`);
@@ -130,6 +137,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     'sample-users': { type: 'string' },
     'data-dir': { type: 'string' },
     stage: { type: 'string' },
+    'training-memory': { type: 'string' },
     verbose: { type: 'boolean' },
   });
   const port = intOpt(a.port ?? process.env.PORT, '--port', 3000, 0, 65535);
@@ -144,6 +152,7 @@ export async function localCommand(argv: string[]): Promise<void> {
   const trainingParams = process.env[ENV.trainingParams] ? paramsFromEnv(process.env) : training.params;
   // the stage's batch export (off in dev); EXPORT_TOP_N overrides it, as the stack's variable would
   const exportTopN = process.env[ENV.exportTopN] ? exportTopNFromEnv(process.env) : STAGE_CONFIG[stage].exports.topN;
+  const trainingMemoryMb = intOpt(a['training-memory'], '--training-memory', training.memorySize, 128, 1_048_576);
 
   let stack: LocalStack | null = null;
   let stopping = false;
@@ -177,6 +186,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     trainingParams,
     exportTopN,
     retryAttempts: training.retryAttempts,
+    trainingMemoryMb,
     verbose: a.verbose,
     onBridgeEvent: tc.onEvent,
     onTrainProgress: tc.onProgress,
@@ -197,6 +207,7 @@ export async function localCommand(argv: string[]): Promise<void> {
       `  DynamoDB (dynalite)  tables ${s.tables.users}, ${s.tables.clusters}`,
       `  API                  ${s.apiUrl}`,
       `  API key              ${s.apiKey}${keyNote}`,
+      `  training             a process per upload, ${fmtInt(s.trainingMemoryMb)} MB${s.trainingMemoryMb < trainingMemoryMb ? ` (all this machine has free; --training-memory asked ${fmtInt(trainingMemoryMb)})` : ''}`,
     ].join('\n'),
   );
 

@@ -19,7 +19,7 @@ export function parse<O extends Options>(command: string, argv: string[], option
 
 export function requireOpt<T>(value: T | undefined, flag: string, command: string): T {
   if (value === undefined || value === '') {
-    throw new InputError('missing_arg', `movierec ${command} needs ${flag} (see: movierec ${command} --help).`);
+    throw new InputError('missing_arg', `${flag} is needed (see: movierec ${command} --help).`);
   }
   return value;
 }

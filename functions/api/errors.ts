@@ -38,7 +38,10 @@ export const EDGE = {
   badKey: () => new HttpError(403, 'forbidden', 'The x-api-key header is not valid.'),
   badPath: () => new HttpError(400, 'bad_path', 'The request path is not valid URL encoding (a stray "%"?); send ids as plain digits.'),
   bodyTooLarge: (limit: number) => new HttpError(413, 'payload_too_large', `The request body exceeds ${limit} bytes.`),
-  headersTooLarge: () => new HttpError(431, 'headers_too_large', 'The request headers are too large.'),
+  headersTooLarge: (limit: number) => new HttpError(431, 'headers_too_large', `The request line and headers exceed ${limit} bytes.`),
+  /** the bytes on the connection are not an HTTP request the adapter can read */
+  badRequest: () => new HttpError(400, 'bad_request', 'The request is not valid HTTP/1.1 (request line, headers or framing).'),
+  requestTimeout: () => new HttpError(408, 'request_timeout', 'The request was not received in time.'),
   starting: () => new HttpError(503, 'starting', 'The local stack is still starting; retry in a moment.', { 'Retry-After': '1' }),
   /** the handler threw outside its error middleware (a proxy integration answers 502) */
   badGateway: () => new HttpError(502, 'bad_gateway', 'Internal server error.'),

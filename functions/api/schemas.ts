@@ -162,6 +162,12 @@ export const ActiveModel = z
     source: z.object({ bucket: z.string(), key: z.string(), versionId: z.string().optional(), etag: z.string().optional() }),
     users: z.number().int(),
     clusters: z.array(z.object({ id: z.number().int(), size: z.number().int(), movies: z.number().int() })),
+    /** favourites added through the API before this version was published, which it took over from earlier
+     * versions (absent for versions published before this was recorded) */
+    favourites: z
+      .object({ carriedOver: z.number().int(), users: z.number().int(), note: z.string() })
+      .optional()
+      .meta({ description: 'Favourites added through the API before this version was published and carried into it from earlier versions, whatever file those were trained on.' }),
     summary: z.record(z.string(), z.unknown()),
     export: z
       .object({

@@ -47,7 +47,13 @@ export async function publishModel(
   const extras: VersionExtras = { similar: similarIndex(model), typical: typicalMovies(model) };
   const extrasSeconds = (now() - t1) / 1000;
 
-  const written = await store.writeVersion(model, version, source, { sourceOrder: opts.sourceOrder, summary: opts.summary, extras });
+  // favourites are kept across versions whatever file a version is trained from: the version says how many it
+  // took over, so whoever reads it (GET /models/active, the upload's output) sees that they came along
+  const favouritesCarriedOver = { count: favourites.length, users: new Set(favourites.map((f) => f.userId)).size };
+  const written = await store.writeVersion(model, version, source, {
+    sourceOrder: opts.sourceOrder,
+    summary: { ...opts.summary, favouritesCarriedOver },
+  });
   if (written.status !== 'published') return { status: written.status, version, active: written.active };
 
   const since = new Date(foldStartedAt - (opts.replayMarginMs ?? 300_000)).toISOString();

@@ -12,7 +12,7 @@ import type { TrainOverrides } from '../core/train';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient, makeS3Client } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo/store';
 import { S3ExportStore, S3RatingsSource, S3ReportStore } from '../adapters/s3';
-import { handleUpload, maxInputBytesFor, type UploadDeps, type UploadResult } from '../app/upload';
+import { handleUpload, lambdaMemoryBudget, type UploadDeps, type UploadResult } from '../app/upload';
 import type { SourceRef } from '../ports';
 import { bucketName, ENV, HANDLER_METRICS, tableNames } from '../shared/resources';
 import { observability } from './observability';
@@ -114,8 +114,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
     store,
     lease: store.lease,
     params: paramsFromEnv(env),
-    // set by Lambda; absent locally (the reader's own limit applies)
-    maxInputBytes: memoryMb > 0 ? maxInputBytesFor(memoryMb) : undefined,
+    // set by Lambda (the local stack sets it too, to the memory its training process has)
+    memory: memoryMb > 0 ? lambdaMemoryBudget(memoryMb, stage) : undefined,
   };
 }
 

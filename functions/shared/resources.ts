@@ -55,6 +55,22 @@ export const S3_PREFIXES = {
   exports: 'exports/',
 } as const;
 
+/** S3 user metadata that forces an upload to replace the active model although it has far fewer users or scores
+ * below most-popular on its hold-out: `aws s3 cp FILE s3://BUCKET/uploads/NAME --metadata movierec-force=true`
+ * (the request header x-amz-meta-movierec-force: true; `movierec upload --force` locally). */
+export const FORCE_METADATA = 'movierec-force';
+export const FORCE_HINT = `upload the file again with the S3 metadata ${FORCE_METADATA}=true`;
+
+/** The most memory a Lambda function can have (lib/config.ts MAX_MEMORY_MB is the same limit). */
+export const LAMBDA_MAX_MEMORY_MB = 10_240;
+
+/** A key with a `.` or `..` path segment. S3 stores it literally, but a file-backed store (the local S3) would
+ * resolve it outside its directory, and the report key derived from it would hold the same segments: such an
+ * upload is never trained, and the local S3 refuses it. */
+export function hasDotSegment(key: string): boolean {
+  return key.split(/[/\\]/).some((s) => s === '.' || s === '..');
+}
+
 export const ENV = {
   stage: 'MOVIEREC_STAGE',
   usersTable: 'USERS_TABLE',
