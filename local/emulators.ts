@@ -90,6 +90,15 @@ export interface EmulatorOptions {
 export const EMULATOR_REGION = 'us-east-1';
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+// s3rver may still be writing an object's metadata file when it has answered the PUT and been closed; removing
+// its folder then makes that write fail with an 'error' no one can listen to, which ends the process. Temporary
+// folders are therefore removed when the process exits, not when the emulators stop.
+const toRemove = new Set<string>();
+function removeAtExit(dir: string): void {
+  if (toRemove.size === 0) process.once('exit', () => toRemove.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  toRemove.add(dir);
+}
+
 export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
   const tempDir = opts.persistDir ? null : mkdtempSync(path.join(tmpdir(), 'movierec-emu-'));
   const root = opts.persistDir ?? tempDir!;
@@ -100,7 +109,7 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     ...(opts.persistDir ? { path: path.join(root, 'dynamodb') } : {}),
   });
   const closeDyn = () => new Promise<void>((resolve) => dyn.close(() => resolve()));
-  const dropTemp = () => tempDir && rmSync(tempDir, { recursive: true, force: true });
+  const dropTemp = () => tempDir && removeAtExit(tempDir);
   try {
     await new Promise<void>((resolve, reject) => {
       dyn.once('error', reject);

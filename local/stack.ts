@@ -42,6 +42,8 @@ export interface LocalStackOptions {
   apiKey?: string;
   /** TRAINING_PARAMS given to the training handler (the stage config's, as the CDK stack sets them) */
   trainingParams?: TrainOverrides;
+  /** top-N per user of the batch export after each publish (the stage's `exports.topN`; default 0: none) */
+  exportTopN?: number;
   /** retries after a thrown training error (the stage's async-invoke retryAttempts; default 2) */
   retryAttempts?: number;
   /** memory (MB) of the training process, as the stage's training Lambda has (default 3,008); at most what
@@ -152,6 +154,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     [ENV.idempotencyTable]: emu.tables.idempotency,
     [ENV.bucket]: emu.bucket,
     [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
+    [ENV.exportTopN]: String(opts.exportTopN ?? 0),
     [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
     [ENV.s3Endpoint]: emu.s3Endpoint,
     [ENV.apiKey]: apiKey,

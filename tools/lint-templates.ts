@@ -9,22 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/stack';
+import { VARIANTS } from './lint-variants';
 
-/** The variants linted: name → context (as `-c key=value` passes it). */
-export const VARIANTS: Record<string, Record<string, string>> = {
-  dev: { stage: 'dev' },
-  prod: { stage: 'prod' },
-  'prod-opted-in': {
-    stage: 'prod',
-    trainingMemory: '10240',
-    apiProvisioned: '2',
-    alarmEmail: 'ops@example.com',
-    corsOrigins: 'https://app.example.com',
-    apiKeys: 'web,batch,web:2',
-    apiQuotaPerDay: '9000000',
-    tableDeletionProtection: 'true',
-  },
-};
 
 interface LintResult {
   template: string;

@@ -1,4 +1,4 @@
-// The CLI commands of issue 2: train, recommend, inspect, generate, elbow.
+// The CLI commands: train, recommend, inspect, generate, elbow.
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { elbow, ELBOW_DEFAULTS, elbowSvg, elbowTable } from '../../offline/elbow
 import { generateRatings } from '../../offline/generate';
 import { buildMatrix, fillReport, movieCounts, window as matrixWindow } from '../../functions/core/matrix';
 import { userIndex } from '../../functions/core/model';
+import { recommendationRows } from '../../functions/core/export-rows';
 import { fromSnapshot, SEED_PARAMS, TrainingParams } from '../../functions/core/snapshot';
 import { recommendFor } from '../../functions/core/recommender';
 import { readRatings } from '../../functions/core/ratings';
@@ -22,6 +23,7 @@ import {
   parse,
   readJsonFile,
   requireOpt,
+  writeChunksAtomic,
   writeFileAtomic,
   writeLinesAtomic,
 } from './util';
@@ -61,9 +63,11 @@ export const HELP: Record<string, string> = {
                                  naming what it needs (duplicate rows cost nothing)
   --threads N                    worker threads (default: all cores)
   --quiet                        no progress output`,
-  recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv) [--n 10] [--offset 0]
+  recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv[.gz]) [--n 10] [--offset 0]
   --user ID      JSON recommendations for one user (unknown users get the most popular movies)
-  --all          userId,rank,movieId for every user of the model, never a user's own movies`,
+  --all          userId,rank,movieId,score for every user of the model, never a user's own movies: the format
+                 (and, for the same model, the rows) of the batch export a publish writes to
+                 exports/<version>/recommendations.csv.gz; gzipped when --out ends in .gz`,
   inspect: `movierec inspect --ratings FILE [--users 10] [--movies 10] [--format auto]
   The data-quality report and a window of the user × movie matrix (the seed's showSparseMatrix):
   the first users by id across the most popular movies.`,
@@ -201,15 +205,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   const offset = intOpt(a.offset, '--offset', 0, 0);
   if (a.all) {
     const out = requireOpt(a.out, '--out recs.csv (with --all)', 'recommend');
-    const lines = function* () {
-      yield 'userId,rank,movieId';
-      for (const u of model.userIds) {
-        const r = recommendFor(model, u, { n, offset });
-        let rank = offset;
-        for (const it of r.items) yield `${u},${++rank},${it.movieId}`;
-      }
-    };
-    await writeLinesAtomic(out, lines());
+    await writeChunksAtomic(out, recommendationRows(model, { n, offset }), out.endsWith('.gz'));
     console.error(`wrote top-${n} lists of ${fmtInt(model.userIds.length)} users to ${out}`);
     return;
   }

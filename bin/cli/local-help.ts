@@ -22,7 +22,9 @@ export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fres
   API); upload events are queued under DATA_DIR/queue until trained, so an upload interrupted by a stop or a
   crash is trained again on the next start.
   The API key is MOVIEREC_API_KEY if set, else one generated on first start and saved in DATA_DIR/api-key.
-  TRAINING_PARAMS (JSON, as in the stack) replaces the stage's training parameters, e.g. '{"algorithm":"seed"}'.`;
+  TRAINING_PARAMS (JSON, as in the stack) replaces the stage's training parameters, e.g. '{"algorithm":"seed"}'.
+  EXPORT_TOP_N=10 writes every user's top 10 to exports/<version>/recommendations.csv.gz after each publish
+  (the stage's setting otherwise: off in dev).`;
 
 export const UPLOAD_HELP = `movierec upload FILE [--key uploads/NAME] [--data-dir .local] [--no-wait] [--force] [--timeout 600]
   Upload a ratings file to the running local stack (npm start) as s3://BUCKET/uploads/<file name>.

@@ -6,7 +6,7 @@ import { generateRatings } from '../../offline/generate';
 import { InputError } from '../../functions/core/types';
 import { carriedNote } from '../../functions/app/active-model';
 import { rejectionReportKey, type UploadResult as RecordResult } from '../../functions/app/upload';
-import { paramsFromEnv } from '../../functions/handlers/train';
+import { exportTopNFromEnv, paramsFromEnv } from '../../functions/handlers/train';
 import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
 import type { BridgeEvent } from '../../local/training-bridge';
 import { type LocalStack, startLocalStack, uploadKeyFor } from '../../local/stack';
@@ -103,6 +103,8 @@ function printExamples(s: LocalStack): void {
       '',
       'Try it (any user id works; users the model does not know get the most popular movies):',
       `  curl ${h} '${url}/users/1/recommendations?n=5'`,
+      `  curl ${h} '${url}/users/1/recommendations?n=5&exclude=1,2,3'   (genre=…, excludeGenre=… once movies.csv is uploaded)`,
+      `  curl ${h} '${url}/movies/1/similar?n=5'`,
       `  curl ${h} ${url}/users/1/movies`,
       `  curl ${h} -H 'content-type: application/json' -d '{"movieId": 318}' ${url}/users/1/movies`,
       `  curl ${h} ${url}/models/active`,
@@ -148,6 +150,8 @@ export async function localCommand(argv: string[]): Promise<void> {
   const { STAGE_CONFIG } = await import('../../lib/config');
   const training = STAGE_CONFIG[stage].training;
   const trainingParams = process.env[ENV.trainingParams] ? paramsFromEnv(process.env) : training.params;
+  // the stage's batch export (off in dev); EXPORT_TOP_N overrides it, as the stack's variable would
+  const exportTopN = process.env[ENV.exportTopN] ? exportTopNFromEnv(process.env) : STAGE_CONFIG[stage].exports.topN;
   const trainingMemoryMb = intOpt(a['training-memory'], '--training-memory', training.memorySize, 128, 1_048_576);
 
   let stack: LocalStack | null = null;
@@ -180,6 +184,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     s3Port,
     stage,
     trainingParams,
+    exportTopN,
     retryAttempts: training.retryAttempts,
     trainingMemoryMb,
     verbose: a.verbose,

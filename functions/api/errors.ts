@@ -5,7 +5,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { FavouriteLimitError, NoModelError } from '../app/errors';
+import { FavouriteLimitError, NoModelError, UnknownMovieError } from '../app/errors';
 import { InputError } from '../core/types';
 import { isThrottle } from '../shared/aws-errors';
 
@@ -82,6 +82,7 @@ export function toErrorResponse(e: unknown, log?: ErrorLog): APIGatewayProxyResu
   if (e instanceof URIError) return toErrorResponse(EDGE.badPath());
   if (e instanceof NoModelError) return errorResponse(503, e.code, e.message, { 'Retry-After': '30' });
   if (e instanceof FavouriteLimitError) return errorResponse(409, e.code, e.message);
+  if (e instanceof UnknownMovieError) return errorResponse(404, e.code, e.message);
   const name = (e as { name?: string } | null)?.name;
   // Powertools idempotency: the same key reused for another request, or its first request still running
   if (name === 'IdempotencyValidationError') {

@@ -1,4 +1,5 @@
-// Use case: the active model version's metadata (GET /models/active).
+// Use case: the active model version's metadata (GET /models/active), including where its batch export is:
+// the metadata is read fresh, since the export's state changes after the version went live.
 import type { ActiveModelT } from '../api/schemas';
 import type { ModelVersions } from '../ports';
 import { activeOrThrow } from './active';
@@ -6,7 +7,7 @@ import { NoModelError } from './errors';
 
 export async function activeModel(store: Pick<ModelVersions, 'activeVersion' | 'versionMeta'>): Promise<ActiveModelT> {
   const ptr = await activeOrThrow(store);
-  const meta = await store.versionMeta(ptr.version);
+  const meta = await store.versionMeta(ptr.version, { fresh: true });
   if (!meta) throw new NoModelError();
   const carried = meta.summary?.favouritesCarriedOver as { count: number; users: number } | undefined;
   return {
@@ -19,6 +20,7 @@ export async function activeModel(store: Pick<ModelVersions, 'activeVersion' | '
     clusters: meta.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.length })),
     ...(carried ? { favourites: { carriedOver: carried.count, users: carried.users, note: carriedNote(carried) } } : {}),
     summary: meta.summary,
+    ...(meta.export ? { export: meta.export } : {}),
   };
 }
 

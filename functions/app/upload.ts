@@ -2,16 +2,19 @@
 // A ratings file is trained and published as one new model version; movies.csv loads the movie catalogue.
 // A file refused for its content (InputError: malformed, too large, below most-popular on its hold-out)
 // publishes nothing and leaves reports/<key>.json — the working model keeps serving; anything else throws,
-// so Lambda retries (every step is idempotent per object version).
-import { createHash } from 'node:crypto';
+// so Lambda retries (every step is idempotent per object version). When the stage asks for it, a published
+// version's batch export follows the flip (app/export.ts); its failure never unpublishes the model.
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TrainingParams } from '../core/snapshot';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
 import type { MemoryBudget } from '../core/memory';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';
-import type { Catalogue, PublishStats, RatingsSource, ReportStore, SourceRef } from '../ports';
+import type { ClusterModel } from '../core/model';
+import type { Catalogue, ExportInfo, ExportStore, ModelVersions, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
 import { FORCE_HINT, FORCE_METADATA, hasDotSegment, LAMBDA_MAX_MEMORY_MB, S3_PREFIXES } from '../shared/resources';
+import { deleteExports, exportRecommendations } from './export';
 import { publishModel, type PublishStore } from './publish';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
@@ -29,8 +32,12 @@ export interface Log {
 
 export interface UploadDeps {
   source: RatingsSource;
-  store: PublishStore & Pick<Catalogue, 'putMovies'>;
+  store: PublishStore & Pick<Catalogue, 'putMovies'> & Pick<ModelVersions, 'recordExport'>;
   reports: ReportStore;
+  /** where a published version's batch export goes; with exportTopN > 0, every publish writes one */
+  exports?: ExportStore;
+  /** top-N per user of the batch export (0 or unset: none) */
+  exportTopN?: number;
   params?: TrainOverrides;
   train?: TrainFn;
   readMovies?: ReadMoviesFn;
@@ -39,7 +46,23 @@ export interface UploadDeps {
   memory?: MemoryBudget;
   /** favourites recorded this long before a publish's fold are replayed after its flip (default 5 min) */
   replayMarginMs?: number;
+  /** one training at a time across instances (absent: no coordination, as in the CLI) */
+  lease?: TrainingLease;
+  /** ms left in this invocation (Lambda's context.getRemainingTimeInMillis): the lease lasts that long */
+  remainingMs?: () => number;
+  /** between two tries of a busy lease (default 2 s) */
+  leasePollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
   log?: Log;
+}
+
+/** Another training held the lease for longer than this invocation can wait: thrown, so that Lambda delivers
+ * the event again later (async retries, then the DLQ and its alarm). */
+export class TrainingBusyError extends Error {
+  constructor(waitedMs: number) {
+    super(`Another training held the training lease for ${Math.round(waitedMs / 1000)} s, longer than this invocation can wait; the event will be retried.`);
+    this.name = 'TrainingBusyError';
+  }
 }
 
 export type UploadStatus = 'published' | 'already-published' | 'stale' | 'rejected' | 'ignored' | 'superseded' | 'movies-loaded';
@@ -53,6 +76,8 @@ export interface UploadResult {
   code?: string;
   /** a publish's write statistics */
   stats?: PublishStats;
+  /** the batch export written after the publish (when the stage writes one) */
+  export?: ExportInfo;
 }
 
 /** The model version id of an object: a hash of its identity, so a redelivered event maps to the same version. */
@@ -95,19 +120,7 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
   const version = versionIdOf(ref);
   const sourceName = `s3://${ref.bucket}/${ref.key}`;
 
-  const reject = async (e: InputError): Promise<UploadResult> => {
-    const reportKey = rejectionReportKey(key);
-    await deps.reports.putJson(reportKey, {
-      status: 'rejected',
-      source: ref,
-      version,
-      reason: { code: e.code, message: e.message },
-      report: (e.details as { report?: unknown } | undefined)?.report ?? null,
-      at: new Date().toISOString(),
-    });
-    log.warn('upload refused', { key, code: e.code, reason: e.message, reportKey });
-    return { key, status: 'rejected', version, reportKey, code: e.code };
-  };
+  const reject = (e: InputError) => rejectUpload(deps, ref, version, e, log);
 
   if (isMoviesFile(key)) {
     const obj = await deps.source.open(ref);
@@ -126,6 +139,40 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
     return { key, status: 'movies-loaded', version };
   }
 
+  const holder = `${version}#${randomUUID()}`;
+  await takeLease(deps, holder, key, log);
+  try {
+    return await trainAndPublish(deps, ref, version, sourceName, log);
+  } finally {
+    await deps.lease?.release(holder);
+  }
+}
+
+/**
+ * Single flight: wait for the lease while another training holds it (a second upload queues behind the first,
+ * as reserved concurrency 1 used to make it), for at most half of what is left of this invocation, then give
+ * the event back to Lambda. The lease lasts until this invocation's deadline, so a holder that dies frees it.
+ */
+async function takeLease(deps: UploadDeps, holder: string, key: string, log: Log): Promise<void> {
+  if (!deps.lease) return;
+  const remaining = deps.remainingMs ?? (() => 15 * 60_000);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = Date.now();
+  const giveUpAfter = remaining() / 2;
+  for (let tries = 0; ; tries++) {
+    if (await deps.lease.acquire(holder, Date.now() + remaining() + 5_000)) {
+      if (tries > 0) log.info('training lease taken after waiting', { key, waitedMs: Date.now() - started });
+      return;
+    }
+    if (tries === 0) log.info('another training is running; waiting for the training lease', { key });
+    if (Date.now() - started >= giveUpAfter) throw new TrainingBusyError(Date.now() - started);
+    await sleep(deps.leasePollMs ?? 2_000);
+  }
+}
+
+async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string, sourceName: string, log: Log): Promise<UploadResult> {
+  const { key } = ref;
+  const reject = (e: InputError) => rejectUpload(deps, ref, version, e, log);
   // decided before training (cheap) and again right before anything is written (publishModel)
   const sourceOrder = sourceOrderOf(ref);
   const pre = await deps.store.checkPublishable(version, sourceOrder);
@@ -187,5 +234,36 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
   };
   const res = await publishModel(deps.store, model, version, ref, { sourceOrder, summary, replayMarginMs: deps.replayMarginMs });
   log.info('publish finished', { key, version, status: res.status, active: res.active, stats: res.stats });
-  return { key, status: res.status, version, reportKey, stats: res.stats };
+  const exported = res.status === 'published' ? await exportAfterPublish(deps, log, model, version, res.expired ?? []) : undefined;
+  return { key, status: res.status, version, reportKey, stats: res.stats, ...(exported ? { export: exported } : {}) };
+}
+
+/** The stage's batch export of a version that just went live, and the removal of the exports of versions the
+ * publish deleted. Never throws: the model is live whatever happens here. */
+async function exportAfterPublish(deps: UploadDeps, log: Log, model: ClusterModel, version: string, expired: string[]): Promise<ExportInfo | undefined> {
+  const topN = deps.exportTopN ?? 0;
+  if (!deps.exports || !(topN > 0)) return undefined;
+  const info = await exportRecommendations({ exports: deps.exports, store: deps.store }, model, version, topN);
+  if (info.state === 'failed') log.warn('batch export failed; the model stays live', { version, key: info.key, reason: info.message });
+  else log.info('batch export written', { version, key: info.key, users: info.users, rows: info.rows, bytes: info.bytes });
+  try {
+    await deleteExports(deps.exports, expired);
+  } catch (e) {
+    log.warn('could not delete the exports of deleted versions', { versions: expired, reason: (e as Error)?.message });
+  }
+  return info;
+}
+
+async function rejectUpload(deps: UploadDeps, ref: SourceRef, version: string, e: InputError, log: Log): Promise<UploadResult> {
+  const reportKey = rejectionReportKey(ref.key);
+  await deps.reports.putJson(reportKey, {
+    status: 'rejected',
+    source: ref,
+    version,
+    reason: { code: e.code, message: e.message },
+    report: (e.details as { report?: unknown } | undefined)?.report ?? null,
+    at: new Date().toISOString(),
+  });
+  log.warn('upload refused', { key: ref.key, code: e.code, reason: e.message, reportKey });
+  return { key: ref.key, status: 'rejected', version, reportKey, code: e.code };
 }

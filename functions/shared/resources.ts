@@ -42,6 +42,8 @@ export const HANDLER_METRICS = {
   publishSeconds: 'publishSeconds',
   /** API: age of the active model when a request read the pointer, Seconds */
   modelAgeSeconds: 'modelAgeSeconds',
+  /** training: one per batch export that failed after its version went live (the model stays), Count */
+  exportsFailed: 'exportsFailed',
 } as const;
 
 /** Keys under `uploads/` trigger training; everything else never does. */
@@ -49,6 +51,8 @@ export const S3_PREFIXES = {
   uploads: 'uploads/',
   reports: 'reports/',
   models: 'models/',
+  /** batch exports of each version's recommendations (exports/<version>/recommendations.csv.gz) */
+  exports: 'exports/',
 } as const;
 
 /** S3 user metadata that forces an upload to replace the active model although it has far fewer users or scores
@@ -75,6 +79,8 @@ export const ENV = {
   bucket: 'BUCKET_NAME',
   /** JSON of TrainingParams overrides, from the stage config */
   trainingParams: 'TRAINING_PARAMS',
+  /** top-N per user of the batch export written after each publish; 0 or unset = no export */
+  exportTopN: 'EXPORT_TOP_N',
   /** local stack only: endpoints of the emulators */
   dynamoEndpoint: 'DYNAMODB_ENDPOINT',
   s3Endpoint: 'S3_ENDPOINT',

@@ -2,23 +2,12 @@
 // is held as its distinct (user, movie) pairs and refused for what it really holds, and a file whose distinct
 // pairs need more memory than training may plan with is refused while reading, naming the flag and the number
 // that would accept it. Peak RSS of both (and of a 1 GiB bomb) is measured by bench/hostile.ts, not here.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { memoryNeededMb } from '../../functions/core/memory';
-
-const root = join(__dirname, '..', '..');
-const cli = join(root, 'bin', 'movierec.js');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runCli as run } from '../support/cli';
 
 let dir: string;
 beforeAll(() => {
