@@ -9,7 +9,9 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { TrainOverrides, TrainProgress } from '../functions/core/train';
 import { InputError } from '../functions/core/types';
 import { DynamoModelStore } from '../functions/adapters/dynamo/store';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
+import { keys } from '../functions/adapters/dynamo/layout';
 import * as apiHandler from '../functions/handlers/api';
 import { observability } from '../functions/handlers/observability';
 import { versionIdOf } from '../functions/app/upload';
@@ -189,6 +191,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     onEvent: opts.onBridgeEvent,
     journal: new EventJournal(path.join(dataDir, QUEUE_DIR)),
   });
+  // Every training of this stack runs in a child process that dies with it, so a training lease found now was
+  // left by an earlier run killed mid-training: it would hold the replayed upload until that dead invocation's
+  // deadline (15 min). Nothing else trains against these tables: free it.
+  await makeDocClient(emu.dynamo).send(new DeleteCommand({ TableName: emu.tables.clusters, Key: keys.lease() }));
   bridge.replay();
   const detach = bridge.attach(emu.s3rver);
 

@@ -20,6 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 let dir: string;
 let dataDir: string;
 const running: Running[] = [];
+// each test starts, trains and kills real processes: minutes on a loaded 2-core machine, beyond jest's default
 const start = (args: string[]) => {
   const s = startLocal(['--port', '0', '--s3-port', '0', '--data-dir', dataDir, ...args]);
   running.push(s);
@@ -88,7 +89,7 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(liveLines(again, version)).toHaveLength(1);
     expect(liveLines(again, version)[0]).toMatch(/ is live: 4,000 users in \d+ clusters, from uploads\/big-1\.csv in [^(]+$/);
     expect(again.out().match(/^training uploads\/big-1\.csv …$/gm)).toHaveLength(1);
-  });
+  }, 600_000);
 
   test('killed while publishing (the version half written): after a restart it is published, complete and live', async () => {
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: info.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
@@ -122,7 +123,7 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(liveLines(again, version)).toHaveLength(1);
     expect(liveLines(again, version)[0]).toMatch(/ is live: 6,000 users in \d+ clusters, from uploads\/big-2\.csv in [^(]+$/);
     expect(again.out().match(/^training uploads\/big-2\.csv …$/gm)).toHaveLength(1);
-  });
+  }, 600_000);
 
   test('a gzip row bomb (256 MiB of valid rows in 256 KB) through the local S3: refused with a report while the training process holds only its distinct pairs; that process ends, the stack and the active model are unchanged', async () => {
     // its peak RSS (and that of a 1 GiB bomb) is measured by bench/hostile.ts, not asserted here
@@ -132,7 +133,7 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(bomb.length).toBeLessThan(2 ** 20);
     const activeBefore = (await activeModel(info.apiUrl, info.key))!.version;
     await putObject(info.s3Endpoint, info.bucket, 'uploads/bomb.csv.gz', bomb);
-    await waitFor('the refusal', () => (/uploads\/bomb\.csv\.gz was refused/.test(stack.out()) ? true : undefined), 120_000);
+    await waitFor('the refusal', () => (/uploads\/bomb\.csv\.gz was refused/.test(stack.out()) ? true : undefined), 240_000);
     expect(stack.out()).toMatch(/uploads\/bomb\.csv\.gz was refused, the active model is unchanged: .*has 1 user, a model needs at least 12/);
     await waitFor('the training process to end', () => (trainingPids(dataDir).length === 0 ? true : undefined), 30_000);
     const report = (await (await fetch(`${info.s3Endpoint}/${info.bucket}/reports/uploads/bomb.csv.gz.json`)).json()) as { reason: { code: string }; report: { rowsAccepted: number; duplicatesCollapsed: number } };
@@ -144,7 +145,7 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(existsSync(join(dataDir, 'queue', 'failed')) ? readdirSync(join(dataDir, 'queue', 'failed')) : []).toEqual([]);
     expect(queued()).toEqual([]);
     expect(stack.child.exitCode).toBeNull(); // the stack is still up
-  });
+  }, 300_000);
 
   test('started with --training-memory 300, a file whose distinct pairs need more is refused while reading, naming the --training-memory that accepts it; the stack stays up', async () => {
     // after the tests above, the same data folder; alone, a fresh one with the sample model
@@ -165,5 +166,5 @@ describe('movierec local, killed with -9 and started again', () => {
     expect(report.reason.code).toBe('too_large');
     expect((await activeModel(info.apiUrl, info.key))!.version).toBe(activeBefore);
     expect(queued()).toEqual([]);
-  });
+  }, 300_000);
 });
