@@ -1,143 +1,82 @@
-// Dot products of every row of a sparse matrix with a few hundred dense centres (the large-data path's two
-// passes over all users: nearest K-means centroid, then each user's nearest cluster directions).
-//
-// The centres live transposed in groups of 16 (group-major: [group][column][16]), so a group's table is one
-// contiguous block the rows of a block all read, and the engine's WebAssembly SIMD kernels (simd.wat:
-// out[c] = Σ_p x_p · table[col_p · 16 + c], summed in ascending p, each product rounded before the add)
-// compute 16 dot products per pass over a row's non-zeros. Without WebAssembly SIMD the same sums are made
-// in JavaScript in the same order, so both give identical numbers (test/unit/dots.test.ts).
+// Many users' personal rows at once (validation and the publish check) on the engine's WebAssembly SIMD
+// kernel (simd.wat: out[c] = Σ_p x_p · table[idx_p · stride + c], summed in ascending p, each product
+// rounded before the add — personal.ts personalRow's arithmetic), 16 columns per pass. Without WebAssembly
+// SIMD, personalRow itself (test/unit/personal.property.test.ts checks that both give identical numbers).
 import { SIMD_WASM_BASE64 } from '../kmeans/simd-wasm';
 import { simdAvailable } from '../kmeans';
 import type { SimdExports } from '../kmeans/kernels';
-import { CsrMatrix } from '../types';
+import { personalRow } from './personal';
 
 const GROUP = 16;
-/** rows per block: the group tables are walked once per block */
-const BLOCK_ROWS = 1024;
 
-export class CentreTable {
-  readonly groups: number;
-  /** [group][column][16] */
-  readonly table: Float64Array;
-  private readonly wasm: { memory: WebAssembly.Memory; wx: SimdExports; scratchAt: number; scratchCap: number } | null;
+/**
+ * Personal rows of many users at once (validation and the publish check): the same sums as personal.ts
+ * personalRow — s = Σ_{list positions p in the history, ascending} ρ_p · B[p, ·], each product rounded
+ * before the add — computed by simd.wat's weighted kernel, 16 columns per pass over the user's positions.
+ * The lists' matrices are stored as float64 rows padded to a multiple of 16 columns. Without WebAssembly
+ * SIMD it falls back to personalRow itself.
+ */
+export class LocalRows {
+  private readonly wasm: { wx: SimdExports; idx: Int32Array; val: Float64Array; out: Float64Array; idxAt: number; valAt: number; outAt: number } | null;
+  private readonly at = new Map<number, { base: number; L: number; stride: number; b: Float32Array }>();
 
-  constructor(
-    readonly nCols: number,
-    readonly nCentres: number,
-    opts: { simd?: boolean; scratchEntries?: number } = {},
-  ) {
-    this.groups = Math.ceil(nCentres / GROUP);
-    const tableBytes = this.groups * nCols * GROUP * 8;
-    if ((opts.simd ?? true) && simdAvailable()) {
-      // table, then per block: indices (int32), values (f64), output (BLOCK_ROWS × groups × 16 f64)
-      const cap = Math.max(opts.scratchEntries ?? 1 << 20, 1);
-      const outBytes = BLOCK_ROWS * this.groups * GROUP * 8;
-      const bytes = tableBytes + cap * 4 + cap * 8 + outBytes + 256;
-      const pages = Math.ceil(bytes / 65_536) + 1;
-      if (pages <= 65_536) {
-        const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-        const module = new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
-        const wx = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as unknown as SimdExports;
-        this.wasm = { memory, wx, scratchAt: Math.ceil(tableBytes / 64) * 64, scratchCap: cap };
-        this.table = new Float64Array(memory.buffer, 0, tableBytes / 8);
-        return;
-      }
+  constructor(lists: ReadonlyArray<{ id: number; b: Float32Array; L: number }>, opts: { simd?: boolean } = {}) {
+    let maxL = 0;
+    let bytes = 0;
+    for (const l of lists) {
+      const stride = Math.ceil(l.L / GROUP) * GROUP;
+      maxL = Math.max(maxL, l.L);
+      this.at.set(l.id, { base: bytes, L: l.L, stride, b: l.b });
+      bytes += l.L * stride * 8;
     }
-    this.wasm = null;
-    this.table = new Float64Array(tableBytes / 8);
-  }
-
-  /** Centre `c`'s value at column `col`. */
-  set(c: number, col: number, v: number): void {
-    this.table[((c >> 4) * this.nCols + col) * GROUP + (c & 15)] = v;
-  }
-
-  get simd(): boolean {
-    return this.wasm !== null;
-  }
-
-  /**
-   * For each row r of x (all, in order, or `rows`), the dot products of the row with every centre:
-   * dots[c] = Σ_{p in row r, not skip[p]} w_p · centre_c[col_p], with w_p = weights[p] (or weightOf(p)), or
-   * 1 when neither is given. `visit` gets the row and a view it must not keep (reused for the next rows).
-   */
-  forEachRow(
-    x: CsrMatrix,
-    opts: { rows?: ArrayLike<number>; skip?: Uint8Array; weights?: Float64Array | null; weightOf?: (p: number) => number },
-    visit: (r: number, dots: Float64Array) => void,
-  ): void {
-    const n = opts.rows ? opts.rows.length : x.nRows;
-    const rowAt = (t: number) => (opts.rows ? opts.rows[t] : t);
-    const skip = opts.skip;
-    const array = opts.weights ?? null;
-    const weights: ((p: number) => number) | null = array ? (p) => array[p] : opts.weightOf ?? null;
-    const G = this.groups;
-    const width = G * GROUP;
-    if (this.wasm === null) {
-      const dots = new Float64Array(width);
-      for (let t = 0; t < n; t++) {
-        const r = rowAt(t);
-        dots.fill(0);
-        for (let g = 0; g < G; g++) {
-          const base = g * this.nCols * GROUP;
-          const o = g * GROUP;
-          for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
-            if (skip && skip[p]) continue;
-            const at = base + x.indices[p] * GROUP;
-            if (weights === null) for (let c = 0; c < GROUP; c++) dots[o + c] += this.table[at + c];
-            else {
-              const w = weights(p);
-              for (let c = 0; c < GROUP; c++) dots[o + c] += w * this.table[at + c];
-            }
-          }
-        }
-        visit(r, dots.subarray(0, this.nCentres));
-      }
+    const strideMax = Math.ceil(Math.max(1, maxL) / GROUP) * GROUP;
+    const total = bytes + maxL * 4 + 64 + maxL * 8 + 64 + strideMax * 8 + 256;
+    const pages = Math.ceil(total / 65_536) + 1;
+    if (!((opts.simd ?? true) && simdAvailable()) || pages > 65_536) {
+      this.wasm = null;
       return;
     }
-    const { memory, wx, scratchAt, scratchCap } = this.wasm;
-    const idxAt = scratchAt;
-    const valAt = idxAt + Math.ceil((scratchCap * 4) / 64) * 64;
-    const outAt = valAt + scratchCap * 8;
-    const idx = new Int32Array(memory.buffer, idxAt, scratchCap);
-    const val = new Float64Array(memory.buffer, valAt, scratchCap);
-    const out = new Float64Array(memory.buffer, outAt, BLOCK_ROWS * width);
-    const start = new Int32Array(BLOCK_ROWS + 1);
-    const blockRows = new Int32Array(BLOCK_ROWS);
-    const groupBytes = this.nCols * GROUP * 8;
-    let t = 0;
-    while (t < n) {
-      // fill a block: as many rows as fit in the scratch (at least one)
-      let m = 0;
-      let w = 0;
-      while (t < n && m < BLOCK_ROWS) {
-        const r = rowAt(t);
-        const len = x.indptr[r + 1] - x.indptr[r];
-        if (m > 0 && w + len > scratchCap) break;
-        if (len > scratchCap) throw new RangeError(`CentreTable: a row of ${len} entries exceeds the scratch of ${scratchCap}`);
-        start[m] = w;
-        for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
-          if (skip && skip[p]) continue;
-          idx[w] = x.indices[p];
-          if (weights !== null) val[w] = weights(p);
-          w++;
-        }
-        blockRows[m++] = r;
-        t++;
-      }
-      start[m] = w;
-      out.fill(0, 0, m * width);
-      for (let g = 0; g < G; g++) {
-        const ct = g * groupBytes;
-        for (let i = 0; i < m; i++) {
-          const ip = idxAt + start[i] * 4;
-          const ie = idxAt + start[i + 1] * 4;
-          const o = outAt + (i * width + g * GROUP) * 8;
-          if (weights === null) wx.b16(ip, ie, ct, GROUP * 8, o);
-          else wx.v16(ip, ie, valAt + start[i] * 8, ct, GROUP * 8, o);
-        }
-      }
-      for (let i = 0; i < m; i++) visit(blockRows[i], out.subarray(i * width, i * width + this.nCentres));
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const module = new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+    const wx = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as unknown as SimdExports;
+    const table = new Float64Array(memory.buffer, 0, bytes / 8);
+    for (const { base, L, stride, b } of this.at.values()) {
+      for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) table[base / 8 + i * stride + j] = b[i * L + j];
     }
+    const idxAt = Math.ceil(bytes / 64) * 64;
+    const valAt = Math.ceil((idxAt + maxL * 4) / 64) * 64;
+    const outAt = Math.ceil((valAt + maxL * 8) / 64) * 64;
+    this.wasm = {
+      wx,
+      idx: new Int32Array(memory.buffer, idxAt, maxL),
+      val: new Float64Array(memory.buffer, valAt, maxL),
+      out: new Float64Array(memory.buffer, outAt, strideMax),
+      idxAt,
+      valAt,
+      outAt,
+    };
+  }
+
+  /** The personal row of list `id` (its movies `movieIds`, in B's order, as columns) for weights `rho`
+   * (by column; NaN where the user has no weight); null when none of the list's movies has a weight. */
+  row(id: number, movieIds: ArrayLike<number>, rho: Float64Array): Float64Array | null {
+    const l = this.at.get(id);
+    if (!l) throw new Error(`LocalRows: no list ${id}`);
+    if (this.wasm === null) {
+      const map = new Map<number, number>();
+      for (let p = 0; p < l.L; p++) if (rho[movieIds[p]] === rho[movieIds[p]]) map.set(movieIds[p], rho[movieIds[p]]);
+      return personalRow({ movieIds, b: l.b }, map);
+    }
+    const { wx, idx, val, out, idxAt, valAt, outAt } = this.wasm;
+    let n = 0;
+    for (let p = 0; p < l.L; p++) {
+      const r = rho[movieIds[p]];
+      if (r !== r) continue;
+      idx[n] = p;
+      val[n++] = r;
+    }
+    if (n === 0) return null;
+    for (let g = 0; g < l.stride; g += GROUP) wx.v16(idxAt, idxAt + n * 4, valAt, l.base + g * 8, l.stride * 8, outAt + g * 8);
+    return out.slice(0, l.L);
   }
 }

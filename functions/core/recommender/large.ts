@@ -19,13 +19,13 @@
 // reduce over clusters), the rest works on samples.
 import { kmeans, releaseEngineMemory } from '../kmeans';
 import { Rng } from '../kmeans/prng';
-import { FixReport, MoveRecord } from '../cluster-lists';
 import { scoreRecommendations } from '../evaluate/score';
 import { EvalSplit } from '../evaluate/split';
 import { MIN_INTERACTIONS } from '../evaluate/protocol';
 import { CsrMatrix, InputError } from '../types';
 import { assembleClEase, fitLocals, gramSample, ListCols, unionOf, userHistories } from './cl-ease';
-import { CentreTable } from './dots';
+import { CentreTable } from './passes';
+import { clusterLists } from './large-lists';
 import { entryAges, unitRows } from './features';
 import { holdoutSplit } from './holdout';
 import { unionGram } from './local-ease';
@@ -65,10 +65,12 @@ export async function trainLarge(
   const carved = carveUsers(x, ages, tp.validationUsers, tp.checkUsers, p.randomState);
   lap('carve');
 
-  // 2. K-means on a sample of the other users
-  const pool = carved.others;
-  const kmRows = gramSample(x.nRows, tp.kmeansUsers, p.randomState + 17, pool) ?? Int32Array.from(pool);
-  const sample = unitRows(subRows(x, kmRows).x);
+  // 2. K-means on a sample of the other users (of everyone, held-out movies left out, when the others are
+  // fewer than the sample would take: small data sent down this path)
+  const enough = (n: number) => carved.others.length >= Math.min(n, x.nRows);
+  const kmPool = enough(tp.kmeansUsers) ? carved.others : undefined;
+  const kmRows = gramSample(x.nRows, tp.kmeansUsers, p.randomState + 17, kmPool) ?? allRows(x.nRows);
+  const sample = unitRows(subRows(x, kmRows, undefined, carved.skip).x);
   const engine = opts.engine ?? kmeans;
   const centroids: Float64Array[] = [];
   const inertias: number[] = [];
@@ -91,29 +93,33 @@ export async function trainLarge(
   releaseEngineMemory();
   lap('kmeans');
 
-  // 3. pass 1: labels and counts; fixClusters' moves; lists; directions
+  // 3. pass 1: labels; then, cluster by cluster, fixClusters' moves, the lists and the directions
   progress('assign every user');
-  const table = new CentreTable(x.nCols, E * k, { scratchEntries: longestRow(x) + (1 << 18) });
-  const assigned = assignAll(x, carved.skip, table, centroids, E, k);
+  const table = new CentreTable(x.nCols, E, k, longestBlock(x), { threads: opts.threads });
+  const flat = await table.assign(x, carved.skip, loadCentroids(table, centroids, k, x.nCols));
+  const labels = Array.from({ length: E }, (_, e) => flat.subarray(e * x.nRows, (e + 1) * x.nRows));
   centroids.length = 0;
-  const fixes = assigned.labels.map((labels, e) => fixLarge(x, carved.skip, labels, assigned.counts[e], k, e * k, p.minClusterSize));
-  const fitLists = fixes.flatMap((f, e) => topLists(assigned.counts[e], f.sizes, x.nCols, k, e * k, tp.listLength));
-  const popularity = columnTotals(assigned.counts[0], k, x.nCols);
-  for (let e = 0; e < E; e++) addHeld(x, carved.skip, assigned.labels[e], assigned.counts[e]);
-  const finalLists = fixes.flatMap((f, e) => topLists(assigned.counts[e], f.sizes, x.nCols, k, e * k, tp.listLength));
-  assigned.counts.length = 0;
-  directions(x, carved.skip, assigned.labels, table, E, k, fixes.map((f) => f.sizes));
+  lap('assign');
+  progress('lists and directions');
+  table.table.fill(0); // now the clusters' directions
+  const popularity = new Int32Array(x.nCols);
+  const clustered = labels.map((l, e) => clusterLists(x, carved.skip, l, k, e * k, p.minClusterSize, tp.listLength, table, e === 0 ? popularity : null));
+  const fitLists = clustered.flatMap((c) => c.fit);
+  const finalLists = clustered.flatMap((c) => c.final);
+  const fixes = clustered.map((c) => c.fix);
   lap('lists');
 
   // 4. co-occurrences on a sample of the other users, newest movies first
   progress('co-occurrences');
-  const gramRows = gramSample(x.nRows, tp.gramUsers, p.randomState + 1, pool) ?? Int32Array.from(pool);
-  const gram = unionGram(x, unionOf([...fitLists, ...finalLists]), gramRows, { cap: tp.gramRowCap, ages });
+  const gramPool = enough(tp.gramUsers) ? carved.others : undefined;
+  const gramRows = gramSample(x.nRows, tp.gramUsers, p.randomState + 1, gramPool) ?? allRows(x.nRows);
+  const gram = unionGram(x, unionOf([...fitLists, ...finalLists]), gramRows, { cap: tp.gramRowCap, ages, skip: carved.skip });
   lap('gram');
 
   // 5. selection on V (k fixed), 6. the check on C
-  const alive = fixes.map((f) => f.sizes.map((s) => s > 0));
-  const nearest = (member: CsrMatrix, m: number) => nearestAll(table, member, member.values, null, E, k, m, alive);
+  const alive = Uint8Array.from(clustered.flatMap((c) => c.sizes.map((n) => (n > 0 ? 1 : 0))));
+  // validation users' nearest directions, with the recency of the setting being scored
+  const nearest = (users: { x: CsrMatrix; ages?: Int32Array }, halfLife: number, m: number) => table.nearest(users.x, m, alive, recencyPow(users.ages, halfLife));
   const set: ClusteringSet = { lists: fitLists, gram, nearest };
   const clusteringsFor = async () => set;
   const space: SearchSpace = {
@@ -152,10 +158,10 @@ export async function trainLarge(
   // 7. pass 2: every user's mix; the final lists' local matrices; the model
   progress('mix every user');
   const bs = fitLocals(gram, finalLists, tp.lambdaRel);
-  const recency = recencyWeightsOf(x, ages, tp.halfLife);
-  const nears = nearestAll(table, x, recency.weight, recency.norm, E, k, tp.neighbours, alive);
+  const nears = await table.nearest(x, tp.neighbours, alive, recencyPow(ages, tp.halfLife));
+  progress('model');
   const mix = mixFromNearest(nears, x.nRows, tp.temperature);
-  const primary = assigned.labels[0];
+  const primary = Int32Array.from(labels[0], (j) => j);
   const model = assembleClEase(x, finalLists, bs, primary, mix, { beta: tp.beta, halfLife: tp.halfLife }, userHistories(x, ages, tp.halfLife, tp.recentMovies));
   lap('mix');
   const selection = { ...best, rows, mode: holdout.mode, users: carved.v.x.nRows };
@@ -167,18 +173,23 @@ export async function trainLarge(
       iterations: iterations[0],
       inertias,
       seconds,
-      fix: fixes[0].report,
+      fix: fixes[0],
       engine: 'taste',
       notes,
-      taste: tasteSummary(p, model, fixes.map((f) => f.report.dissolved.length), gram.users, selection),
+      taste: tasteSummary(p, model, fixes.map((f) => f.dissolved.length), gram.users, selection),
       holdout,
     },
     holdout,
   };
 }
 
-/** The rows of x given (ascending), as a matrix with the same columns, and their entries' ages. */
-function subRows(x: CsrMatrix, rows: ArrayLike<number>, ages?: Int32Array): { x: CsrMatrix; ages?: Int32Array } {
+function allRows(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/** The rows of x given (ascending), as a matrix with the same columns, and their entries' ages; entries
+ * marked in `skip` left out. */
+function subRows(x: CsrMatrix, rows: ArrayLike<number>, ages?: Int32Array, skip?: Uint8Array): { x: CsrMatrix; ages?: Int32Array } {
   let nnz = 0;
   for (let i = 0; i < rows.length; i++) nnz += x.indptr[rows[i] + 1] - x.indptr[rows[i]];
   const indptr = new Int32Array(rows.length + 1);
@@ -189,13 +200,16 @@ function subRows(x: CsrMatrix, rows: ArrayLike<number>, ages?: Int32Array): { x:
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     rowIds[i] = x.rowIds[r];
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++, w++) {
+    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
+      if (skip && skip[p]) continue;
       indices[w] = x.indices[p];
       if (subAges) subAges[w] = ages![p];
+      w++;
     }
     indptr[i + 1] = w;
   }
-  return { x: { nRows: rows.length, nCols: x.nCols, indptr, indices, values: null, rowIds, colIds: x.colIds }, ages: subAges };
+  const used = w === nnz ? indices : indices.slice(0, w);
+  return { x: { nRows: rows.length, nCols: x.nCols, indptr, indices: used, values: null, rowIds, colIds: x.colIds }, ages: subAges };
 }
 
 interface Carved {
@@ -272,28 +286,25 @@ function trainPartAges(sub: CsrMatrix, ages: Int32Array, split: EvalSplit): Int3
   return out;
 }
 
-function longestRow(x: CsrMatrix): number {
-  let m = 0;
-  for (let r = 0; r < x.nRows; r++) m = Math.max(m, x.indptr[r + 1] - x.indptr[r]);
+/** The most entries a block of rows (passes.ts) holds, for the passes' scratch. */
+function longestBlock(x: CsrMatrix): number {
+  let m = 1;
+  for (let r = 0; r < x.nRows; r += 256) m = Math.max(m, x.indptr[Math.min(x.nRows, r + 256)] - x.indptr[r]);
   return m;
 }
 
-/**
- * Pass 1: each row's (without its held-out entries, as a unit row) nearest centroid in each clustering,
- * and per clustering the members' movie counts, cluster-major (counts[e][label·nCols + col]).
- */
-function assignAll(
-  x: CsrMatrix,
-  skip: Uint8Array,
-  table: CentreTable,
-  centroids: Float64Array[],
-  E: number,
-  k: number,
-): { labels: Int32Array[]; counts: Int32Array[] } {
-  const d = x.nCols;
-  const cnorm = new Float64Array(E * k);
-  for (let e = 0; e < E; e++) {
-    const c = centroids[e];
+/** pow[age] = 0.5^(age / h) for every age in `ages` (null without recency: every entry weighs 1). */
+function recencyPow(ages: Int32Array | undefined, halfLife: number): { ages: Int32Array; pow: Float64Array } | null {
+  if (!ages || !(halfLife > 0)) return null;
+  let max = 0;
+  for (let p = 0; p < ages.length; p++) if (ages[p] > max) max = ages[p];
+  return { ages, pow: Float64Array.from({ length: max + 1 }, (_, a) => Math.pow(0.5, a / halfLife)) };
+}
+
+/** ‖c‖² of every centroid (k × nCols row-major per clustering), written into the table. */
+function loadCentroids(table: CentreTable, centroids: Float64Array[], k: number, d: number): Float64Array {
+  const cnorm = new Float64Array(centroids.length * k);
+  centroids.forEach((c, e) => {
     for (let j = 0; j < k; j++) {
       let s = 0;
       for (let col = 0; col < d; col++) {
@@ -303,242 +314,8 @@ function assignAll(
       }
       cnorm[e * k + j] = s;
     }
-  }
-  const labels = Array.from({ length: E }, () => new Int32Array(x.nRows));
-  const counts = Array.from({ length: E }, () => new Int32Array(k * d));
-  table.forEachRow(x, { skip }, (r, dots) => {
-    let n = 0;
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (!skip[p]) n++;
-    const v = n > 0 ? 1 / Math.sqrt(n) : 0;
-    const xn = n * v * v;
-    for (let e = 0; e < E; e++) {
-      let best = 0;
-      let bestD2 = Infinity;
-      for (let j = 0; j < k; j++) {
-        let d2 = xn - 2 * (v * dots[e * k + j]) + cnorm[e * k + j];
-        if (d2 < 0) d2 = 0;
-        if (d2 < bestD2) {
-          bestD2 = d2;
-          best = j;
-        }
-      }
-      labels[e][r] = best;
-      const row = counts[e];
-      const base = best * d;
-      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (!skip[p]) row[base + x.indices[p]]++;
-    }
   });
-  return { labels, counts };
-}
-
-/**
- * fixClusters on dense counts: clusters with fewer than minClusterSize members (but some) are dissolved in
- * ascending id, their members (ascending) moved to the remaining cluster whose original list holds the
- * largest share of their movies (ties: the lowest id); the moved users' movies are then counted in their new
- * cluster. Labels and counts are updated in place. Returns each cluster's final size (0 = no cluster).
- */
-function fixLarge(
-  x: CsrMatrix,
-  skip: Uint8Array,
-  labels: Int32Array,
-  counts: Int32Array,
-  k: number,
-  idOffset: number,
-  minClusterSize: number,
-): { sizes: number[]; report: FixReport } {
-  const d = x.nCols;
-  const sizes = new Array<number>(k).fill(0);
-  for (let r = 0; r < x.nRows; r++) sizes[labels[r]]++;
-  const sizesBefore: Record<number, number> = {};
-  for (let j = 0; j < k; j++) if (sizes[j] > 0) sizesBefore[idOffset + j] = sizes[j];
-  const small: number[] = [];
-  const keep: number[] = [];
-  for (let j = 0; j < k; j++) {
-    if (sizes[j] === 0) continue;
-    (sizes[j] < minClusterSize ? small : keep).push(j);
-  }
-  const report: FixReport = { minClusterSize, sizesBefore, sizesAfter: { ...sizesBefore }, dissolved: [], moves: [] };
-  if (small.length === 0 || keep.length === 0) return { sizes, report };
-  const original = keep.map((j) => ({ has: (col: number) => counts[j * d + col] > 0 }));
-  const moved: Array<[number, number]> = [];
-  const moves: MoveRecord[] = [];
-  for (const j of small) {
-    for (let r = 0; r < x.nRows; r++) {
-      if (labels[r] !== j) continue;
-      let n = 0;
-      const hits = new Array<number>(keep.length).fill(0);
-      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
-        if (skip[p]) continue;
-        n++;
-        for (let t = 0; t < keep.length; t++) if (original[t].has(x.indices[p])) hits[t]++;
-      }
-      let bestT = 0;
-      let bestShare = -1;
-      for (let t = 0; t < keep.length; t++) {
-        const share = n ? hits[t] / n : 0;
-        if (share > bestShare) {
-          bestShare = share;
-          bestT = t;
-        }
-      }
-      moved.push([r, keep[bestT]]);
-      moves.push({ userId: x.rowIds[r], from: idOffset + j, to: idOffset + keep[bestT], share: bestShare });
-    }
-    report.dissolved.push(idOffset + j);
-  }
-  for (const [r, to] of moved) {
-    labels[r] = to;
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (!skip[p]) counts[to * d + x.indices[p]]++;
-    sizes[to]++;
-  }
-  for (const j of small) sizes[j] = 0;
-  report.moves = moves;
-  report.sizesAfter = {};
-  for (let j = 0; j < k; j++) if (sizes[j] > 0) report.sizesAfter[idOffset + j] = sizes[j];
-  return { sizes, report };
-}
-
-/** The held-out entries counted in their users' clusters. */
-function addHeld(x: CsrMatrix, skip: Uint8Array, labels: Int32Array, counts: Int32Array): void {
-  const d = x.nCols;
-  for (let r = 0; r < x.nRows; r++) {
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (skip[p]) counts[labels[r] * d + x.indices[p]]++;
-  }
-}
-
-/** Each live cluster's top L movies by count (desc, then column = movieId asc), from a dense count table. */
-function topLists(counts: Int32Array, sizes: number[], d: number, k: number, idOffset: number, L: number): ListCols[] {
-  const out: ListCols[] = [];
-  for (let j = 0; j < k; j++) {
-    if (sizes[j] === 0) continue;
-    const row = counts.subarray(j * d, (j + 1) * d);
-    let max = 0;
-    for (let c = 0; c < d; c++) if (row[c] > max) max = row[c];
-    // the L-th largest count: a histogram walked from the top
-    const hist = new Int32Array(max + 1);
-    for (let c = 0; c < d; c++) if (row[c] > 0) hist[row[c]]++;
-    let threshold = 1;
-    let above = 0;
-    for (let v = max; v >= 1; v--) {
-      if (above + hist[v] >= L) {
-        threshold = v;
-        break;
-      }
-      above += hist[v];
-    }
-    const cols: number[] = [];
-    for (let c = 0; c < d; c++) if (row[c] > threshold) cols.push(c);
-    for (let c = 0; c < d && cols.length < L; c++) if (row[c] === threshold) cols.push(c);
-    cols.sort((a, b) => row[b] - row[a] || a - b);
-    out.push({ id: idOffset + j, size: sizes[j], cols: Int32Array.from(cols), counts: Float64Array.from(cols, (c) => row[c]) });
-  }
-  return out;
-}
-
-/** Users per movie over a partition's count table (every user is in exactly one cluster of it). */
-function columnTotals(counts: Int32Array, k: number, d: number): Int32Array {
-  const out = new Int32Array(d);
-  for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) out[c] += counts[j * d + c];
-  return out;
-}
-
-/** Each live cluster's direction: the sum of its final members' unit rows (held-out entries left out),
- * scaled to unit length, written into the table (which the centroids no longer need). */
-function directions(x: CsrMatrix, skip: Uint8Array, labels: Int32Array[], table: CentreTable, E: number, k: number, sizes: number[][]): void {
-  table.table.fill(0);
-  const d = x.nCols;
-  const t = table.table;
-  for (let r = 0; r < x.nRows; r++) {
-    let n = 0;
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (!skip[p]) n++;
-    if (n === 0) continue;
-    const v = 1 / Math.sqrt(n);
-    for (let e = 0; e < E; e++) {
-      const c = e * k + labels[e][r];
-      const base = (c >> 4) * d * 16 + (c & 15);
-      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (!skip[p]) t[base + x.indices[p] * 16] += v;
-    }
-  }
-  for (let e = 0; e < E; e++) {
-    for (let j = 0; j < k; j++) {
-      const c = e * k + j;
-      const base = (c >> 4) * d * 16 + (c & 15);
-      if (sizes[e][j] === 0) {
-        for (let col = 0; col < d; col++) t[base + col * 16] = 0;
-        continue;
-      }
-      let ss = 0;
-      for (let col = 0; col < d; col++) ss += t[base + col * 16] ** 2;
-      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-      for (let col = 0; col < d; col++) t[base + col * 16] *= inv;
-    }
-  }
-}
-
-/** Recency weights of every entry, 0.5^(age/h) (1 without recency), and each row's norm of them. */
-function recencyWeightsOf(x: CsrMatrix, ages: Int32Array | undefined, halfLife: number): { weight: (p: number) => number; norm: Float64Array } {
-  const pow: number[] = [];
-  const weight = ages && halfLife > 0 ? (p: number) => pow[ages[p]] ?? (pow[ages[p]] = Math.pow(0.5, ages[p] / halfLife)) : () => 1;
-  const norm = new Float64Array(x.nRows);
-  for (let r = 0; r < x.nRows; r++) {
-    let ss = 0;
-    for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
-      const w = weight(p);
-      ss += w * w;
-    }
-    norm[r] = Math.sqrt(ss);
-  }
-  return { weight, norm };
-}
-
-/**
- * Each row's `m` nearest live clusters per clustering by cosine (desc, then id asc). `weights` are the
- * rows' values (or a function of the entry), `norm` their rows' lengths (null: the values are unit rows).
- */
-function nearestAll(
-  table: CentreTable,
-  x: CsrMatrix,
-  weights: Float64Array | ((p: number) => number) | null,
-  norm: Float64Array | null,
-  E: number,
-  k: number,
-  neighbours: number,
-  alive: boolean[][],
-): Nearest[] {
-  const out: Nearest[] = [];
-  for (let e = 0; e < E; e++) {
-    const live = alive[e].filter(Boolean).length;
-    const m = Math.min(neighbours, live);
-    out.push({ m, near: new Int32Array(x.nRows * m), cos: new Float64Array(x.nRows * m) });
-  }
-  const top = new Int32Array(neighbours);
-  const val = new Float64Array(neighbours);
-  table.forEachRow(x, { weights: typeof weights === 'function' ? null : weights, weightOf: typeof weights === 'function' ? weights : undefined }, (r, dots) => {
-    const inv = norm ? (norm[r] > 0 ? 1 / norm[r] : 0) : 1;
-    for (let e = 0; e < E; e++) {
-      const nb = out[e];
-      const m = nb.m;
-      let len = 0;
-      for (let j = 0; j < k; j++) {
-        if (!alive[e][j]) continue;
-        const cos = dots[e * k + j] * inv;
-        if (len === m && !(cos > val[m - 1])) continue;
-        let i = len < m ? len++ : m - 1;
-        while (i > 0 && val[i - 1] < cos) {
-          top[i] = top[i - 1];
-          val[i] = val[i - 1];
-          i--;
-        }
-        top[i] = j;
-        val[i] = cos;
-      }
-      for (let t = 0; t < m; t++) {
-        nb.near[r * m + t] = e * k + top[t];
-        nb.cos[r * m + t] = val[t];
-      }
-    }
-  });
-  return out;
+  return cnorm;
 }
 
 /** Most-popular lists for the rows of `users` (their own movies left out), popularity by column. */

@@ -21,14 +21,15 @@ export interface UnionGram {
 }
 
 /**
- * Co-occurrences of the `cols` columns over `rows` of x (all rows when null). With `cap` and `ages`
- * (each entry's age in its row, 0 = newest), a row contributes only its `cap` newest entries.
+ * Co-occurrences of the `cols` columns over `rows` of x (all rows when null), entries marked in `skip` left
+ * out. With `cap` and `ages` (each entry's age in its row, 0 = newest), a row contributes only its `cap`
+ * newest entries (by age: with held-out entries skipped, a few fewer).
  */
 export function unionGram(
   x: CsrMatrix,
   cols: Iterable<number>,
   rows: ArrayLike<number> | null = null,
-  opts: { cap?: number; ages?: Int32Array } = {},
+  opts: { cap?: number; ages?: Int32Array; skip?: Uint8Array } = {},
 ): UnionGram {
   const pos = new Int32Array(x.nCols).fill(-1);
   const inUnion = new Uint8Array(x.nCols);
@@ -38,6 +39,7 @@ export function unionGram(
   const g = new Uint32Array(U * U);
   const cap = opts.cap ?? Infinity;
   const ages = Number.isFinite(cap) ? opts.ages : undefined;
+  const skip = opts.skip;
   const nRows = rows ? rows.length : x.nRows;
   const hit = new Int32Array(Math.max(1, U));
   for (let t = 0; t < nRows; t++) {
@@ -46,7 +48,7 @@ export function unionGram(
     let m = 0;
     for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) {
       const q = pos[x.indices[p]];
-      if (q < 0 || (ages && ages[p] >= cap)) continue;
+      if (q < 0 || (ages && ages[p] >= cap) || (skip && skip[p])) continue;
       hit[m++] = q;
     }
     for (let a = 0; a < m; a++) {

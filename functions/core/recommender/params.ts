@@ -81,7 +81,7 @@ export const TASTE_DEFAULTS: TasteParams = {
   recentMovies: 32,
   largeDataNnz: 5_000_000,
   kmeansUsers: 10_000,
-  kmeansMaxIter: 20,
+  kmeansMaxIter: 10,
   gramRowCap: 300,
   validationUsers: 2_000,
   checkUsers: 2_000,

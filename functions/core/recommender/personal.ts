@@ -75,52 +75,120 @@ export function rankMix(
   n: number,
   offset: number,
 ): ScoredItem[] {
-  const score = new Map<number, number>();
-  for (let c = 0; c < lists.length; c++) {
-    const l = lists[c];
-    const w = l.weight;
-    const size = l.size;
-    const ids = l.movieIds;
-    const counts = l.counts;
-    const s = rows[c];
-    for (let j = 0; j < ids.length; j++) {
-      const m = ids[j];
-      if (seen.has(m)) continue;
-      const x = w * (beta * counts[j] / size + (s === null ? 0 : s[j]));
-      const prev = score.get(m);
-      score.set(m, prev === undefined ? 0 + x : prev + x);
+  let entries = 0;
+  for (const l of lists) entries += l.movieIds.length;
+  const table = ScoreTable.take(entries);
+  try {
+    for (let c = 0; c < lists.length; c++) {
+      const l = lists[c];
+      const w = l.weight;
+      const size = l.size;
+      const ids = l.movieIds;
+      const counts = l.counts;
+      const s = rows[c];
+      for (let j = 0; j < ids.length; j++) {
+        const m = ids[j];
+        if (seen.has(m)) continue;
+        table.add(m, w * (beta * counts[j] / size + (s === null ? 0 : s[j])));
+      }
     }
+    return table.top(n, offset);
+  } finally {
+    table.release();
   }
-  return topOf(score, n, offset);
 }
 
-/** Items [offset, offset + n) of the scores ranked by score desc, then movieId asc. */
-function topOf(score: Map<number, number>, n: number, offset: number): ScoredItem[] {
-  const want = offset + n;
-  if (!(want >= 1) || n < 1) return [];
-  const better = (sa: number, ma: number, sb: number, mb: number) => sa > sb || (sa === sb && ma < mb);
-  // a bounded insertion: a page is small next to the ≤ 15 × L candidates
-  const ids: number[] = [];
-  const scores: number[] = [];
-  for (const [m, sc] of score) {
-    if (ids.length === want && !better(sc, m, scores[want - 1], ids[want - 1])) continue;
-    let i = want - 1;
-    if (ids.length < want) {
-      ids.push(m);
-      scores.push(sc);
-      i = ids.length - 1;
-    }
-    while (i > 0 && better(sc, m, scores[i - 1], ids[i - 1])) {
-      ids[i] = ids[i - 1];
-      scores[i] = scores[i - 1];
-      i--;
-    }
-    ids[i] = m;
-    scores[i] = sc;
+/**
+ * Candidate scores: open addressing on typed arrays (a free slot's key is NaN, never a movie id), reused
+ * between calls — this runs on every request and thousands of times per validated setting. A movie's first
+ * score is 0 + x, later ones are added in call order, exactly as a Map's get/set would sum them.
+ */
+class ScoreTable {
+  private static shared: ScoreTable | null = null;
+  private readonly keys: Float64Array;
+  private readonly scores: Float64Array;
+  private readonly used: Int32Array;
+  private readonly mask: number;
+  private count = 0;
+  private busy = false;
+
+  private constructor(capacity: number) {
+    this.keys = new Float64Array(capacity).fill(NaN);
+    this.scores = new Float64Array(capacity);
+    this.used = new Int32Array(capacity >>> 1);
+    this.mask = capacity - 1;
   }
-  const out: ScoredItem[] = [];
-  for (let i = offset; i < ids.length; i++) out.push({ movieId: ids[i], score: scores[i] });
-  return out;
+
+  /** A table for up to `entries` distinct movies: the shared one unless it is in use (a nested call from
+   * `seen.has`) or too small; only tables up to 2^16 slots are kept between calls. */
+  static take(entries: number): ScoreTable {
+    let capacity = 64;
+    while (capacity < 2 * entries) capacity *= 2;
+    const s = ScoreTable.shared;
+    if (s && !s.busy && s.keys.length >= capacity) {
+      s.busy = true;
+      return s;
+    }
+    const t = new ScoreTable(capacity);
+    t.busy = true;
+    if ((!s || !s.busy) && capacity <= 1 << 16) ScoreTable.shared = t;
+    return t;
+  }
+
+  release(): void {
+    for (let j = 0; j < this.count; j++) this.keys[this.used[j]] = NaN;
+    this.count = 0;
+    this.busy = false;
+  }
+
+  add(m: number, x: number): void {
+    const keys = this.keys;
+    // both 32-bit halves of the id mixed (murmur3's finaliser), then masked
+    let h = (m | 0) ^ Math.imul((m / 4294967296) | 0, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    let slot = (h ^ (h >>> 16)) & this.mask;
+    for (;;) {
+      const k = keys[slot];
+      if (k === m) {
+        this.scores[slot] += x;
+        return;
+      }
+      if (k !== k) {
+        keys[slot] = m;
+        this.scores[slot] = 0 + x;
+        this.used[this.count++] = slot;
+        return;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** Items [offset, offset + n) ranked by score desc, then movieId asc (a bounded insertion). */
+  top(n: number, offset: number): ScoredItem[] {
+    const want = offset + n;
+    if (!(want >= 1) || n < 1) return [];
+    const { keys, scores, used } = this;
+    const best: number[] = [];
+    const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && keys[a] < keys[b]);
+    for (let j = 0; j < this.count; j++) {
+      const slot = used[j];
+      if (best.length === want && !better(slot, best[want - 1])) continue;
+      let i = want - 1;
+      if (best.length < want) {
+        best.push(slot);
+        i = best.length - 1;
+      }
+      while (i > 0 && better(slot, best[i - 1])) {
+        best[i] = best[i - 1];
+        i--;
+      }
+      best[i] = slot;
+    }
+    const out: ScoredItem[] = [];
+    for (let i = offset; i < best.length; i++) out.push({ movieId: keys[best[i]], score: scores[best[i]] });
+    return out;
+  }
 }
 
 /** The user's ranked recommendations, items [offset, offset + n): personal rows from `history` (the user's

@@ -18,7 +18,8 @@ import { gramSample, ListCols, publishedLists, unionOf } from './cl-ease';
 import { Holdout, holdoutSplit } from './holdout';
 import { localB, unionGram, UnionGram } from './local-ease';
 import { RecommenderParams, TASTE_DEFAULTS } from './params';
-import { MixList, personalRow, rankMix, recencyWeights } from './personal';
+import { LocalRows } from './dots';
+import { MixList, rankMix, recencyWeights } from './personal';
 import { mixFromNearest, Nearest, nearestClusters, TasteClustering } from './taste';
 
 export type Axis = 'halfLife' | 'k' | 'temperature' | 'lambdaRel' | 'beta';
@@ -103,17 +104,25 @@ export async function searchSettings(
 }
 
 /** One k's clusterings as validation needs them: their published lists, the co-occurrence table of the
- * lists' movies, and each clustering's nearest clusters for unit rows (cosine desc, then id asc). */
+ * lists' movies, and each clustering's `m` nearest clusters (cosine desc, then id asc) of users' rows
+ * weighted by recency with a half-life. */
 export interface ClusteringSet {
   lists: ListCols[];
   gram: UnionGram;
-  nearest: (member: CsrMatrix, neighbours: number) => Nearest[];
+  nearest: (users: { x: CsrMatrix; ages?: Int32Array }, halfLife: number, m: number) => Nearest[] | Promise<Nearest[]>;
 }
 
 /** A ClusteringSet of clusterings trained on `x` (their centre directions are the members' mean). */
 export function clusteringSet(x: CsrMatrix, parts: readonly TasteClustering[], listLength: number, gramRows: Int32Array | null): ClusteringSet {
   const lists = publishedLists(x, parts, listLength);
-  return { lists, gram: unionGram(x, unionOf(lists), gramRows), nearest: (member, m) => parts.map((q) => nearestClusters(q, member, m)) };
+  return {
+    lists,
+    gram: unionGram(x, unionOf(lists), gramRows),
+    nearest: (users, halfLife, m) => {
+      const member = recencyRowsFromAges(users.x, users.ages, halfLife);
+      return parts.map((q) => nearestClusters(q, member, m));
+    },
+  };
 }
 
 /** The users a setting is scored on: their TRAIN rows (the held-out movies removed), the entry ages of
@@ -131,12 +140,13 @@ export interface ValidationUsers {
  */
 export class SettingScorer {
   private readonly sets = new Map<number, ClusteringSet>();
-  private readonly locals = new Map<string, Map<number, Float32Array>>();
+  private readonly locals = new Map<string, { bs: Map<number, Float32Array>; rows: LocalRows }>();
   private readonly nears = new Map<string, Nearest[]>();
-  private rowsKey = '';
-  /** per validation user: cluster id → its personal row (for the current (k, λ, h)) */
-  private rows: Array<Map<number, Float64Array | null>> = [];
-  private readonly seen: Array<Set<number>>;
+  /** per (k, λ, h), the latest few: per validation user, cluster id → its personal row */
+  private readonly rowSets = new Map<string, Array<Map<number, Float64Array | null>>>();
+  /** the validation user being ranked: its movies' columns are marked */
+  private readonly mark: Uint8Array;
+  private readonly seen: { has(c: number): boolean };
 
   constructor(
     private readonly users: ValidationUsers,
@@ -144,8 +154,9 @@ export class SettingScorer {
     private readonly clusteringsFor: (k: number) => Promise<ClusteringSet>,
     private readonly onProgress?: (step: string) => void,
   ) {
-    const x = users.x;
-    this.seen = Array.from({ length: x.nRows }, (_, r) => new Set(x.indices.subarray(x.indptr[r], x.indptr[r + 1])));
+    const mark = new Uint8Array(users.x.nCols);
+    this.mark = mark;
+    this.seen = { has: (c: number) => mark[c] === 1 };
   }
 
   private async set(k: number): Promise<ClusteringSet> {
@@ -157,12 +168,13 @@ export class SettingScorer {
     return s;
   }
 
-  /** each cluster's local matrix for (k, λ) */
-  private localsFor(k: number, set: ClusteringSet, lambdaRel: number): Map<number, Float32Array> {
+  /** each cluster's local matrix for (k, λ), and the same on the SIMD kernel's layout */
+  private localsFor(k: number, set: ClusteringSet, lambdaRel: number): { bs: Map<number, Float32Array>; rows: LocalRows } {
     const key = `${k}|${lambdaRel}`;
     let m = this.locals.get(key);
     if (!m) {
-      m = new Map(set.lists.map((l) => [l.id, localB(set.gram, l.cols, lambdaRel)]));
+      const bs = new Map(set.lists.map((l) => [l.id, localB(set.gram, l.cols, lambdaRel)]));
+      m = { bs, rows: new LocalRows(set.lists.map((l) => ({ id: l.id, b: bs.get(l.id)!, L: l.cols.length }))) };
       // one k at a time: the coordinate walk never returns to an earlier k's matrices often enough to keep them
       for (const old of this.locals.keys()) if (!old.startsWith(`${k}|`)) this.locals.delete(old);
       this.locals.set(key, m);
@@ -170,11 +182,11 @@ export class SettingScorer {
     return m;
   }
 
-  private nearestFor(k: number, set: ClusteringSet, halfLife: number): Nearest[] {
+  private async nearestFor(k: number, set: ClusteringSet, halfLife: number): Promise<Nearest[]> {
     const key = `${k}|${halfLife}`;
     let n = this.nears.get(key);
     if (!n) {
-      n = set.nearest(recencyRowsFromAges(this.users.x, this.users.ages, halfLife), this.p.taste.neighbours);
+      n = await set.nearest(this.users, halfLife, this.p.taste.neighbours);
       this.nears.set(key, n);
     }
     return n;
@@ -202,25 +214,32 @@ export class SettingScorer {
     const { k, halfLife, temperature, lambdaRel, beta } = s;
     const set = await this.set(k);
     this.onProgress?.(`validate k=${k} h=${halfLife} T=${temperature} λ=${lambdaRel} β=${beta}`);
-    const locals = this.localsFor(k, set, lambdaRel);
-    const nears = this.nearestFor(k, set, halfLife);
+    const { bs: locals, rows: localRows } = this.localsFor(k, set, lambdaRel);
+    const nears = await this.nearestFor(k, set, halfLife);
     const listOf = new Map(set.lists.map((l) => [l.id, l]));
     const x = this.users.x;
     const rowsKey = `${k}|${lambdaRel}|${halfLife}`;
-    if (rowsKey !== this.rowsKey) {
-      this.rows = [];
+    let rowSet = this.rowSets.get(rowsKey);
+    if (!rowSet) {
+      rowSet = [];
+      // ρ by column (NaN: not in the history), the weights recencyWeights gives
+      const rho = new Float64Array(x.nCols).fill(NaN);
       for (let r = 0; r < x.nRows; r++) {
-        const rho = recencyWeights(this.history(r, halfLife), halfLife);
+        const history = this.history(r, halfLife);
+        for (const [c, w] of recencyWeights(history, halfLife)) rho[c] = w;
         const own = new Map<number, Float64Array | null>();
         for (const nb of nears) {
           for (let t = 0; t < nb.m; t++) {
             const id = nb.near[r * nb.m + t];
-            own.set(id, personalRow({ movieIds: listOf.get(id)!.cols, b: locals.get(id)! }, rho));
+            own.set(id, localRows.row(id, listOf.get(id)!.cols, rho));
           }
         }
-        this.rows.push(own);
+        for (let i = 0; i < history.length; i++) rho[history[i]] = NaN;
+        rowSet.push(own);
       }
-      this.rowsKey = rowsKey;
+      // a round returns to the best (λ, h) after trying others: keep the last three
+      if (this.rowSets.size >= 3) this.rowSets.delete(this.rowSets.keys().next().value!);
+      this.rowSets.set(rowsKey, rowSet);
     }
     const mix = mixFromNearest(nears, x.nRows, temperature);
     const recs = new Map<number, number[]>();
@@ -230,9 +249,11 @@ export class SettingScorer {
       for (let q = mix.ptr[r]; q < mix.ptr[r + 1]; q++) {
         const l = listOf.get(mix.clusters[q])!;
         lists.push({ weight: mix.weights[q], size: l.size, movieIds: l.cols, counts: l.counts, b: locals.get(l.id)! });
-        rows.push(this.rows[r].get(l.id)!);
+        rows.push(rowSet[r].get(l.id)!);
       }
-      const items = rankMix(lists, rows, beta, this.seen[r], 10, 0);
+      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) this.mark[x.indices[p]] = 1;
+      const items = rankMix(lists, rows, beta, this.seen, 10, 0);
+      for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) this.mark[x.indices[p]] = 0;
       recs.set(x.rowIds[r], items.map((it) => x.colIds[it.movieId]));
     }
     return recs;
