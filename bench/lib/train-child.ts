@@ -2,8 +2,9 @@
 // once, in a fresh process, so its peak RSS is this run's alone. Prints one JSON line prefixed with
 // RESULT_MARK: the phase seconds, iterations and inertia from the command's own summary, wall seconds
 // and process.resourceUsage().maxRSS, and CPU seconds (all threads) per stretch: run without --quiet, the
-// command announces each phase on stderr ("cluster…"), and the model's JSON.stringify marks the end of
-// training (clustering, counts and, unless skipped, the hold-out check); process.cpuUsage() is read there.
+// command announces each phase on stderr ("cluster…", "write…"; the model's JSON.stringify marks the write
+// too), which ends training (clustering, counts and, unless skipped, the hold-out check); process.cpuUsage()
+// is read there.
 import { trainCommand } from '../../bin/cli/commands';
 import { ChildResult, parseSummary, RESULT_MARK } from './train-summary';
 
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   };
   const errWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const m = /^(parse|matrix|cluster)…$/m.exec(String(chunk));
+    const m = /^(parse|matrix|cluster|write)…$/m.exec(String(chunk));
     if (m) mark(m[1]);
     return (errWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
   let stringifySeconds = 0;
   JSON.stringify = ((value: unknown, ...rest: unknown[]) => {
     const isModel = !!value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'movierec-model';
-    if (!isModel) return (stringify as (...a: unknown[]) => string)(value, ...rest);
-    mark('write');
+    if (isModel) mark('write');
+    // the model is written in pieces (bin/cli/util.ts jsonChunks): every stringify from the write on counts
+    if (!marks.some(([n]) => n === 'write')) return (stringify as (...a: unknown[]) => string)(value, ...rest);
     const t0 = performance.now();
     const text = (stringify as (...a: unknown[]) => string)(value, ...rest);
     stringifySeconds += (performance.now() - t0) / 1000;

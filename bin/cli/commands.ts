@@ -18,9 +18,11 @@ import {
   fmtInt,
   fmtSeconds,
   intOpt,
+  jsonChunks,
   parse,
   readJsonFile,
   requireOpt,
+  writeChunksAtomic,
   writeFileAtomic,
   writeLinesAtomic,
 } from './util';
@@ -140,7 +142,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const { snapshot, model } = result;
   const t0 = performance.now();
-  await writeFileAtomic(out, JSON.stringify(snapshot));
+  if (!a.quiet) process.stderr.write('write…\n');
+  // the matrix is the model's input, no longer needed: let it go before the model's text is built
+  (result as { matrix?: unknown }).matrix = undefined;
+  await writeChunksAtomic(out, jsonChunks(snapshot));
   if (a['assignments-out']) {
     const lines = function* () {
       yield 'userId,cluster';
