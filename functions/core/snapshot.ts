@@ -75,11 +75,16 @@ export interface ModelSnapshot {
   scoring?: { beta: number; halfLife: number };
 }
 
-/** float32 values as base64 of their little-endian bytes, and back. */
+/** float32 values as their little-endian bytes (the stored form), as base64 of those, and back. */
+export function float32ToBytes(b: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(b.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < b.length; i++) view.setFloat32(i * 4, b[i], true);
+  return bytes;
+}
+
 export function float32ToBase64(b: Float32Array): string {
-  const bytes = Buffer.alloc(b.length * 4);
-  for (let i = 0; i < b.length; i++) bytes.writeFloatLE(b[i], i * 4);
-  return bytes.toString('base64');
+  return Buffer.from(float32ToBytes(b)).toString('base64');
 }
 
 export function float32FromBytes(bytes: Uint8Array): Float32Array {
