@@ -17,7 +17,7 @@ import { describeMachine, load, machine } from './lib/machine';
 import { ROOT, run } from './lib/proc';
 import { insertRun } from './lib/record';
 import { renderRun, Results } from './lib/report';
-import { benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
+import { benchFiltered, benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
 import { benchTraining, CONFIGS, modelFile, sklearnMissing } from './lib/training';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -164,6 +164,9 @@ async function main(): Promise<void> {
       if (o.sections.has('serving')) {
         log(`serving ${o.requests} requests in-process…`);
         results.inProcess = await benchInProcess(stack, snapshot, o.requests);
+        // after the plain phase, which therefore stays as before (no catalogue loaded)
+        log(`serving ${o.requests} users with and without filters, a catalogue loaded…`);
+        results.filtered = await benchFiltered(stack, snapshot, o.requests);
       }
       if (o.sections.has('coldstart')) {
         log('bundling the Lambda entries and timing cold starts…');

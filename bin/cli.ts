@@ -4,6 +4,7 @@ import { DOCTOR_HELP, DOCTOR_SUMMARY } from './cli/doctor-help';
 import { LOCAL_HELP, LOCAL_SUMMARY, UPLOAD_HELP, UPLOAD_SUMMARY } from './cli/local-help';
 import { elbowCommand, generateCommand, HELP, inspectCommand, recommendCommand, trainCommand } from './cli/commands';
 import { EVALUATE_HELP, evaluateCommand } from './cli/evaluate';
+import { SIMILAR_HELP, SIMILAR_SUMMARY } from './cli/similar';
 
 HELP.evaluate = EVALUATE_HELP;
 
@@ -29,6 +30,7 @@ export function registerCommand(name: string, summary: string, run: () => Promis
 // the local stack: loaded only when run
 registerCommand('local', LOCAL_SUMMARY, async () => (await import('./cli/local')).localCommand, LOCAL_HELP);
 registerCommand('upload', UPLOAD_SUMMARY, async () => (await import('./cli/upload')).uploadCommand, UPLOAD_HELP);
+registerCommand('similar', SIMILAR_SUMMARY, async () => (await import('./cli/similar')).similarCommand, SIMILAR_HELP);
 // before a deploy to AWS: loaded only when run
 registerCommand('doctor', DOCTOR_SUMMARY, async () => (await import('./cli/doctor')).doctorCommand, DOCTOR_HELP);
 

@@ -1,5 +1,6 @@
 // The training Lambda: triggered by an object created under `uploads/`, it reads the upload, writes a
-// report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables.
+// report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables; when
+// the stage exports (config `exports.topN` > 0) it then writes every user's top-N under `exports/`.
 // Failures after the retries land in an SQS DLQ. There is no reserved concurrency (it cannot be set on a new
 // account: lib/function.ts): one training at a time is the handler's own lease item in the clusters table
 // (pk `lease`, sk `training`), written with the table-wide item writes below.
@@ -29,6 +30,9 @@ export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:BatchWriteItem',
 ] as const;
+
+/** S3 actions on exports/* of a stage that exports (and none otherwise). */
+export const EXPORT_S3_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'] as const;
 
 /** Partition key of the training lease (functions/adapters/dynamo/layout.ts), which the training handler
  * writes to run one training at a time and deletes when it is done. */
@@ -69,6 +73,7 @@ export class Training extends Construct {
         [ENV.clustersTable]: tables.clusters.tableName,
         [ENV.bucket]: bucket.bucketName,
         [ENV.trainingParams]: JSON.stringify(config.training.params),
+        [ENV.exportTopN]: String(config.exports.topN),
       },
     });
     const fn = this.function.fn;
@@ -94,6 +99,16 @@ export class Training extends Construct {
         resources: [bucket.arnForObjects(`${S3_PREFIXES.reports}*`), bucket.arnForObjects(`${S3_PREFIXES.models}*`)],
       }),
     );
+    if (config.exports.topN > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteExports',
+          // streamed multipart uploads (aborted on failure), and the exports of versions a publish deletes
+          actions: [...EXPORT_S3_ACTIONS],
+          resources: [bucket.arnForObjects(`${S3_PREFIXES.exports}*`)],
+        }),
+      );
+    }
     role.addToPolicy(tableStatement('WriteTables', TRAINING_TABLE_ACTIONS, tables.all));
     // single-flight without reserved concurrency: the lease is put/updated with the item writes above and
     // released with DeleteItem, which is allowed on that one partition key only

@@ -6,12 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { trainModel, type TrainOverrides, type TrainProgress } from '../functions/core/train';
+import type { TrainOverrides, TrainProgress } from '../functions/core/train';
 import { InputError } from '../functions/core/types';
 import { DynamoModelStore } from '../functions/adapters/dynamo/store';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
 import * as apiHandler from '../functions/handlers/api';
-import * as trainHandler from '../functions/handlers/train';
 import { observability } from '../functions/handlers/observability';
 import { versionIdOf } from '../functions/app/upload';
 import type { VersionMeta } from '../functions/ports';
@@ -19,9 +18,15 @@ import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
 import { createApiServer } from './http-adapter';
 import { API_KEY_FILE, readSavedApiKey, readStackInfo, STACK_FILE, type StackInfo } from './stack-info';
+import { EventJournal } from './event-journal';
+import { machineMemoryMb } from './memory';
 import { type BridgeEvent, TrainingBridge } from './training-bridge';
+import { childProcessRunner } from './training-runner';
 
 export { readStackInfo, type StackInfo, uploadKeyFor } from './stack-info';
+
+/** The durable event queue, under the data folder (local/event-journal.ts). */
+export const QUEUE_DIR = 'queue';
 
 export interface LocalStackOptions {
   /** emulator data, the API key and stack.json live here (default `.local`) */
@@ -37,8 +42,13 @@ export interface LocalStackOptions {
   apiKey?: string;
   /** TRAINING_PARAMS given to the training handler (the stage config's, as the CDK stack sets them) */
   trainingParams?: TrainOverrides;
+  /** top-N per user of the batch export after each publish (the stage's `exports.topN`; default 0: none) */
+  exportTopN?: number;
   /** retries after a thrown training error (the stage's async-invoke retryAttempts; default 2) */
   retryAttempts?: number;
+  /** memory (MB) of the training process, as the stage's training Lambda has (default 3,008); at most what
+   * the machine has free at start. Sizes the input bound: a bigger file is refused naming what it needs. */
+  trainingMemoryMb?: number;
   /** Lambda-style JSON logs and metrics of the handlers on stdout */
   verbose?: boolean;
   onBridgeEvent?: (e: BridgeEvent) => void;
@@ -56,6 +66,8 @@ export interface LocalStack extends StackInfo {
   tables: { users: string; clusters: string; idempotency: string };
   dataDir: string;
   bridge: TrainingBridge;
+  /** the memory the training process plans with (MB) */
+  trainingMemoryMb: number;
   s3: S3Client;
   /** the active model version, read fresh (null before the first publish) */
   activeVersion(): Promise<string | null>;
@@ -111,7 +123,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     );
   }
   if (opts.fresh) {
-    for (const sub of ['dynamodb', 's3', STACK_FILE]) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
+    for (const sub of ['dynamodb', 's3', QUEUE_DIR, STACK_FILE]) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
   }
   const { key: apiKey, source: apiKeySource } = resolveApiKey({ ...opts, dataDir });
 
@@ -142,6 +154,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     [ENV.idempotencyTable]: emu.tables.idempotency,
     [ENV.bucket]: emu.bucket,
     [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
+    [ENV.exportTopN]: String(opts.exportTopN ?? 0),
     [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
     [ENV.s3Endpoint]: emu.s3Endpoint,
     [ENV.apiKey]: apiKey,
@@ -158,12 +171,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     o.logger.setLogLevel(logLevel);
     return o;
   };
-  const train = trainHandler.makeHandler({
-    ...trainHandler.depsFromEnv(env),
-    ...quiet('train'),
-    train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
+  // Training runs in its own process per invocation, as the training Lambda runs apart from the API's: its
+  // CPU never holds a request, and running out of memory ends that invocation only.
+  const machineMb = machineMemoryMb();
+  const trainingMemoryMb = Math.min(opts.trainingMemoryMb ?? 3008, machineMb);
+  const runner = childProcessRunner({
+    env,
+    logLevel,
+    label: dataDir,
+    memory: { memoryMb: trainingMemoryMb, machineMb },
+    onProgress: opts.onTrainProgress,
   });
-  const bridge = new TrainingBridge({ handler: train, retryAttempts: opts.retryAttempts ?? 2, onEvent: opts.onBridgeEvent });
+  // S3 → Lambda is at-least-once: the queue is journalled under the data folder and replayed on start
+  const bridge = new TrainingBridge({
+    handler: runner.handler,
+    retryAttempts: opts.retryAttempts ?? 2,
+    onEvent: opts.onBridgeEvent,
+    journal: new EventJournal(path.join(dataDir, QUEUE_DIR)),
+  });
+  bridge.replay();
   const detach = bridge.attach(emu.s3rver);
 
   const apiDeps = apiHandler.depsFromEnv(env);
@@ -210,6 +236,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     tables: emu.tables,
     dataDir,
     bridge,
+    trainingMemoryMb,
     s3: emu.s3,
     activeVersion: async () => (await store.activeVersion({ fresh: true }))?.version ?? null,
     versionMeta: (v) => store.versionMeta(v),
@@ -234,6 +261,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       stopped = true;
       detach();
       bridge.stop();
+      runner.stop();
       await api.close();
       await emu.stop();
       const current = readStackInfo(dataDir);

@@ -1,6 +1,6 @@
 // Markdown for the console and BENCHMARKS.md: one table per section and the issue-7 bars.
 import type { ColdRow } from './coldstart';
-import type { HttpRow, InProcessRow, PublishRow } from './serving';
+import type { FilteredRow, HttpRow, InProcessRow, PublishRow } from './serving';
 import { CONFIGS, type TrainingRow } from './training';
 import { fx, kb, median, mib } from './stats';
 
@@ -9,6 +9,8 @@ export interface Results {
   sklearnNote: string | null;
   publish: PublishRow | null;
   inProcess: InProcessRow | null;
+  /** filters next to no filters, with a catalogue loaded (absent in runs before it was measured) */
+  filtered?: FilteredRow | null;
   http: HttpRow | null;
   cold: ColdRow[];
   /** sections that failed: their error, so one broken section does not lose the others' numbers */
@@ -99,6 +101,25 @@ export function servingTable(s: InProcessRow | null, h: HttpRow | null): string 
     ]);
   }
   return table(['path', 'requests', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'notes'], rows);
+}
+
+/** The bar of the filters: filtered p99 within 1.2 × the unfiltered p99 measured alongside. */
+export const FILTER_P99_RATIO = 1.2;
+
+export function filteredTable(f: FilteredRow): string {
+  const rows = [
+    ['API handler in-process, no filter', String(f.requests), fx(f.unfiltered.p50), fx(f.unfiltered.p99), fx(f.unfiltered.max), `${fx(f.readsUnfiltered)} reads/request`],
+    ['API handler in-process, with filters', String(f.requests), fx(f.filtered.p50), fx(f.filtered.p99), fx(f.filtered.max), `${fx(f.readsFiltered)} reads/request; ${(f.fullPages * 100).toFixed(0)}% full pages (10 items)`],
+    ['raw GetItem, same dynalite (floor)', String(f.getItem.n), fx(f.getItem.p50), fx(f.getItem.p99), fx(f.getItem.max), 'interleaved with both'],
+  ];
+  const ratio = f.filtered.p99 / f.unfiltered.p99;
+  return [
+    table(['path', 'requests', 'p50 ms', 'p99 ms', 'max ms', 'notes'], rows),
+    '',
+    `Catalogue of ${f.catalogue} movies loaded (generated movies.csv); filters in turn: ${f.queries.map((q) => `\`${q.length > 60 ? q.slice(0, 60) + '…' : q}\``).join(', ')}. ` +
+      `Filtered p99 / unfiltered p99 = **${fx(ratio)} ×** (bar ≤ ${FILTER_P99_RATIO} ×: ${ratio <= FILTER_P99_RATIO ? 'pass' : 'FAIL'}); ` +
+      `filtered p99 / GetItem p99 = ${fx(f.filtered.p99 / f.getItem.p99)} ×.`,
+  ].join('\n');
 }
 
 export function coldTable(rows: ColdRow[]): string {
@@ -223,6 +244,7 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
   if (r.publish) parts.push('### Publish of the 1M model to dynalite', '', publishTable(r.publish), '');
   if (r.inProcess || r.http) parts.push('### Serving GET /users/{id}/recommendations', '', servingTable(r.inProcess, r.http), '');
   if (r.http) parts.push(`local stack: \`${r.http.command}\``, '');
+  if (r.filtered) parts.push('### Serving with filters (genre, excluded genres, excluded ids)', '', filteredTable(r.filtered), '');
   if (r.cold.length) {
     parts.push('### Cold start (bundled as lib/ deploys them; medians of fresh Node processes, interleaved)', '', coldTable(r.cold), '');
     for (const c of r.cold.filter((x) => x.name !== 'minimal')) {

@@ -2,15 +2,19 @@
 // A ratings file is trained and published as one new model version; movies.csv loads the movie catalogue.
 // A file refused for its content (InputError: malformed, too large, below most-popular on its hold-out)
 // publishes nothing and leaves reports/<key>.json — the working model keeps serving; anything else throws,
-// so Lambda retries (every step is idempotent per object version).
+// so Lambda retries (every step is idempotent per object version). When the stage asks for it, a published
+// version's batch export follows the flip (app/export.ts); its failure never unpublishes the model.
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TrainingParams } from '../core/snapshot';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
+import type { MemoryBudget } from '../core/memory';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';
-import type { Catalogue, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
-import { S3_PREFIXES } from '../shared/resources';
+import type { ClusterModel } from '../core/model';
+import type { Catalogue, ExportInfo, ExportStore, ModelVersions, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
+import { FORCE_HINT, FORCE_METADATA, hasDotSegment, LAMBDA_MAX_MEMORY_MB, S3_PREFIXES } from '../shared/resources';
+import { deleteExports, exportRecommendations } from './export';
 import { publishModel, type PublishStore } from './publish';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
@@ -28,14 +32,18 @@ export interface Log {
 
 export interface UploadDeps {
   source: RatingsSource;
-  store: PublishStore & Pick<Catalogue, 'putMovies'>;
+  store: PublishStore & Pick<Catalogue, 'putMovies'> & Pick<ModelVersions, 'recordExport'>;
   reports: ReportStore;
+  /** where a published version's batch export goes; with exportTopN > 0, every publish writes one */
+  exports?: ExportStore;
+  /** top-N per user of the batch export (0 or unset: none) */
+  exportTopN?: number;
   params?: TrainOverrides;
   train?: TrainFn;
   readMovies?: ReadMoviesFn;
-  /** refuse uploads whose (decompressed) text exceeds this many bytes — a gzip bomb or a file too big for
-   * this function's memory gets a rejection report instead of an out-of-memory crash (see maxInputBytesFor) */
-  maxInputBytes?: number;
+  /** the memory training has here: a file whose distinct (user, movie) pairs, users and movies would not fit
+   * gets a rejection report naming the memory it needs, instead of an out-of-memory crash (core/memory.ts) */
+  memory?: MemoryBudget;
   /** favourites recorded this long before a publish's fold are replayed after its flip (default 5 min) */
   replayMarginMs?: number;
   /** one training at a time across instances (absent: no coordination, as in the CLI) */
@@ -68,6 +76,8 @@ export interface UploadResult {
   code?: string;
   /** a publish's write statistics */
   stats?: PublishStats;
+  /** the batch export written after the publish (when the stage writes one) */
+  export?: ExportInfo;
 }
 
 /** The model version id of an object: a hash of its identity, so a redelivered event maps to the same version. */
@@ -83,11 +93,15 @@ export function sourceOrderOf(ref: { eventTime?: string; sequencer?: string }, f
   return `${iso}#${(ref.sequencer ?? '').toUpperCase().padStart(32, '0')}`;
 }
 
-/** Parsing holds ≤ 8 bytes per accepted row and a row takes ≥ 4 bytes of text ("1,2\n"), so the reader's
- * arrays (with their growth) peak near 2.5× the text size, and the matrix and clustering need about as much
- * again: a function with M MB of memory is given M/6 MB of (decompressed) text. */
-export function maxInputBytesFor(memoryMb: number): number {
-  return Math.floor((memoryMb * 2 ** 20) / 6);
+/** The budget of a training Lambda with `memoryMb` of memory, in stage `stage`: a file too big for it is
+ * refused naming the deploy setting that would accept it. */
+export function lambdaMemoryBudget(memoryMb: number, stage: string): MemoryBudget {
+  return {
+    memoryMb,
+    holder: `this training function (${memoryMb.toLocaleString('en-US')} MB)`,
+    raise: (mb) => `deploy with -c ${stage}:trainingMemory=${mb}`,
+    maxMb: LAMBDA_MAX_MEMORY_MB,
+  };
 }
 
 export const rejectionReportKey = (key: string) => `${S3_PREFIXES.reports}${key}.json`;
@@ -99,6 +113,10 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
   const { key } = ref;
   if (!key.startsWith(S3_PREFIXES.uploads)) return { key, status: 'ignored' };
   const log = deps.log ?? quiet;
+  if (hasDotSegment(key)) {
+    log.warn('upload ignored: its key has a "." or ".." segment; upload it under a plain name', { key });
+    return { key, status: 'ignored', code: 'unsafe_key' };
+  }
   const version = versionIdOf(ref);
   const sourceName = `s3://${ref.bucket}/${ref.key}`;
 
@@ -168,17 +186,23 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
     return { key, status: 'superseded', version };
   }
   const t0 = Date.now();
+  // a file far smaller than the live model, or scoring below most-popular, replaces it only when forced
+  const active = await deps.store.activeVersion({ fresh: true });
+  const activeUsers = active ? (await deps.store.versionMeta(active.version))?.users : undefined;
+  const force = /^(true|1|yes)$/i.test((obj.metadata[FORCE_METADATA] ?? '').trim());
+  if (force) log.warn('upload forced by its metadata: no check against the active model or most-popular', { key });
   let trained: TrainedModel;
   try {
-    if (deps.maxInputBytes !== undefined && obj.contentLength !== undefined && obj.contentLength > deps.maxInputBytes) {
-      (obj.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      throw new InputError(
-        'too_large',
-        `${sourceName}: the object is ${obj.contentLength} bytes, more than the ${deps.maxInputBytes} bytes this training function can hold in memory; split the file or give the function more memory.`,
-      );
-    }
+    // no refusal from the object's size alone: memory follows the distinct pairs, which only reading finds
     const train = deps.train ?? (async (s, p, o) => (await import('../core/train')).trainModel(s, p, o));
-    trained = await train(obj.stream, deps.params ?? {}, { sourceName, maxBytes: deps.maxInputBytes });
+    trained = await train(obj.stream, deps.params ?? {}, {
+      sourceName,
+      memory: deps.memory,
+      totalBytes: obj.contentLength,
+      activeUsers,
+      force,
+      forceHint: FORCE_HINT,
+    });
   } catch (e) {
     if (e instanceof InputError) return reject(e);
     throw e;
@@ -196,6 +220,7 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
     training,
     clusters: model.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.movieIds.length })),
     trainSeconds,
+    ...(force ? { forced: true } : {}),
   });
   const summary = {
     params,
@@ -205,10 +230,28 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
     dissolvedClusters: training.fix.dissolved,
     trainSeconds,
     reportKey,
+    ...(force ? { forced: true } : {}),
   };
   const res = await publishModel(deps.store, model, version, ref, { sourceOrder, summary, replayMarginMs: deps.replayMarginMs });
   log.info('publish finished', { key, version, status: res.status, active: res.active, stats: res.stats });
-  return { key, status: res.status, version, reportKey, stats: res.stats };
+  const exported = res.status === 'published' ? await exportAfterPublish(deps, log, model, version, res.expired ?? []) : undefined;
+  return { key, status: res.status, version, reportKey, stats: res.stats, ...(exported ? { export: exported } : {}) };
+}
+
+/** The stage's batch export of a version that just went live, and the removal of the exports of versions the
+ * publish deleted. Never throws: the model is live whatever happens here. */
+async function exportAfterPublish(deps: UploadDeps, log: Log, model: ClusterModel, version: string, expired: string[]): Promise<ExportInfo | undefined> {
+  const topN = deps.exportTopN ?? 0;
+  if (!deps.exports || !(topN > 0)) return undefined;
+  const info = await exportRecommendations({ exports: deps.exports, store: deps.store }, model, version, topN);
+  if (info.state === 'failed') log.warn('batch export failed; the model stays live', { version, key: info.key, reason: info.message });
+  else log.info('batch export written', { version, key: info.key, users: info.users, rows: info.rows, bytes: info.bytes });
+  try {
+    await deleteExports(deps.exports, expired);
+  } catch (e) {
+    log.warn('could not delete the exports of deleted versions', { versions: expired, reason: (e as Error)?.message });
+  }
+  return info;
 }
 
 async function rejectUpload(deps: UploadDeps, ref: SourceRef, version: string, e: InputError, log: Log): Promise<UploadResult> {

@@ -25,6 +25,8 @@ interface CachedList {
   /** CL-EASE versions (page 0's `e`, `b`, `bt`, `hl`): the local matrix over its movies, the serving settings */
   local?: { movieIds: number[]; b: Float32Array };
   scoring?: { beta: number; halfLife: number };
+  /** the cluster's typical movies (page 0's `t`; absent for the popular list and older versions) */
+  typical?: number[];
 }
 
 type Partition = number | 'pop';
@@ -41,6 +43,10 @@ export class DynamoLists implements ClusterLists {
   async getClusterList(version: string, clusterId: number): Promise<RankedList> {
     const [base, d] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.deltas(version, clusterId)]);
     return mergeDeltas(base.list, d);
+  }
+
+  async getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
+    return (await Promise.all(clusterIds.map((c) => this.baseList(keys.clusterPk(version, c))))).map((b) => b.typical);
   }
 
   async getPopularList(version: string): Promise<RankedList> {
@@ -176,6 +182,7 @@ export class DynamoLists implements ClusterLists {
     const entry: CachedList = { list: { movieIds, counts }, countOf };
     const first = items[0];
     if (typeof first?.s === 'number') entry.size = first.s;
+    if (typeof first?.t === 'string') entry.typical = unpackInts(first.t);
     if (first && typeof first.e === 'string' && first.b instanceof Uint8Array && typeof first.bt === 'number' && typeof first.hl === 'number') {
       entry.local = { movieIds: unpackInts(first.e), b: float32FromBytes(first.b) };
       entry.scoring = { beta: first.bt, halfLife: first.hl };

@@ -6,6 +6,7 @@
 //   favourite-log.ts   durable favourite records
 //   catalogue.ts       movie titles and genres
 //   lease.ts           one training at a time
+//   similar.ts         each version's similar movies
 // The item layout is layout.ts; the protocols and their reasoning are in docs/ARCHITECTURE.md.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ModelStore } from '../../ports';
@@ -15,6 +16,7 @@ import { DynamoContext } from './context';
 import { DynamoFavouriteLog } from './favourite-log';
 import { DynamoTrainingLease } from './lease';
 import { DynamoLists, type ListsConfig } from './lists';
+import { DynamoSimilar } from './similar';
 import { DynamoUsers, type UsersConfig } from './users';
 import { DynamoVersions, type VersionsConfig } from './versions';
 
@@ -34,6 +36,7 @@ export class DynamoModelStore implements ModelStore {
   readonly favourites: DynamoFavouriteLog;
   readonly catalogue: DynamoCatalogue;
   readonly lease: DynamoTrainingLease;
+  readonly similar: DynamoSimilar;
 
   constructor(cfg: DynamoModelStoreConfig) {
     this.db = new DynamoContext(cfg.doc, cfg.usersTable, cfg.clustersTable, cfg.now ?? Date.now);
@@ -43,6 +46,7 @@ export class DynamoModelStore implements ModelStore {
     this.favourites = new DynamoFavouriteLog(this.db);
     this.catalogue = new DynamoCatalogue(this.db, cfg);
     this.lease = new DynamoTrainingLease(this.db);
+    this.similar = new DynamoSimilar(this.db);
   }
 
   /** requests sent, by command name (for measurements and tests) */
@@ -64,6 +68,7 @@ export class DynamoModelStore implements ModelStore {
   versionMeta: ModelStore['versionMeta'] = (v, o) => this.versions.versionMeta(v, o);
   checkPublishable: ModelStore['checkPublishable'] = (v, o) => this.versions.checkPublishable(v, o);
   writeVersion: ModelStore['writeVersion'] = (m, v, s, o) => this.versions.writeVersion(m, v, s, o);
+  recordExport: ModelStore['recordExport'] = (v, e) => this.versions.recordExport(v, e);
   cleanup: ModelStore['cleanup'] = (a, p) => this.versions.cleanup(a, p);
   getUser: ModelStore['getUser'] = (v, u, o) => this.users.getUser(v, u, o);
   createUser: ModelStore['createUser'] = (v, u, c, m, o) => this.users.createUser(v, u, c, m, o);
@@ -71,6 +76,7 @@ export class DynamoModelStore implements ModelStore {
   getClusterList: ModelStore['getClusterList'] = (v, c) => this.lists.getClusterList(v, c);
   getPopularList: ModelStore['getPopularList'] = (v) => this.lists.getPopularList(v);
   getClusterLists: ModelStore['getClusterLists'] = (v, c) => this.lists.getClusterLists(v, c);
+  getTypical: ModelStore['getTypical'] = (v, c) => this.lists.getTypical(v, c);
   listsHolding: ModelStore['listsHolding'] = (v, c, m) => this.lists.listsHolding(v, c, m);
   countFavourite: ModelStore['countFavourite'] = (v, c, m, o) => this.lists.countFavourite(v, c, m, o);
   movieCount: ModelStore['movieCount'] = (v, c, m) => this.lists.movieCount(v, c, m);
@@ -78,4 +84,5 @@ export class DynamoModelStore implements ModelStore {
   listFavourites: ModelStore['listFavourites'] = (o) => this.favourites.listFavourites(o);
   putMovies: ModelStore['putMovies'] = (m, c) => this.catalogue.putMovies(m, c);
   getMovies: ModelStore['getMovies'] = () => this.catalogue.getMovies();
+  getSimilar: ModelStore['getSimilar'] = (v, m) => this.similar.getSimilar(v, m);
 }

@@ -2,10 +2,10 @@
 // removes. Pure functions of the model or of the version's metadata and manifest.
 import type { ClusterModel } from '../../core/model';
 import type { RankedList } from '../../core/ranked';
-import type { ClusterMeta, SourceRef, VersionMeta } from '../../ports';
+import type { ClusterMeta, SourceRef, VersionExtras, VersionMeta } from '../../ports';
 import type { WriteRequest } from './batch-writer';
 import type { Item } from './context';
-import { keys, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
+import { keys, MANIFEST_PAGE_MOVIES, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
 import { float32ToBytes } from '../../core/snapshot';
 
 /** The metadata item of a version about to be written. */
@@ -13,7 +13,7 @@ export function versionMetaOf(
   model: ClusterModel,
   version: string,
   source: SourceRef,
-  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string; extras?: VersionExtras },
 ): VersionMeta {
   const clusters: ClusterMeta[] = model.clusters.map((c) => ({
     id: c.id,
@@ -32,14 +32,18 @@ export function versionMetaOf(
     users: model.userIds.length,
     algorithm: model.mix ? 'taste' : 'seed',
     summary: opts.summary ?? {},
+    ...(opts.extras?.similar
+      ? { similar: { movies: opts.extras.similar.movieIds.length, pages: Math.ceil(opts.extras.similar.movieIds.length / MANIFEST_PAGE_MOVIES) } }
+      : {}),
   };
 }
 
 const userShards = (model: ClusterModel, i: number) =>
   Math.max(1, Math.ceil((model.userMoviePtr[i + 1] - model.userMoviePtr[i]) / USER_SHARD_MOVIES));
 
-/** Clusters table: list pages of every cluster and of the popular list, and the manifest of user ids. */
-export function clusterItems(model: ClusterModel, version: string): WriteRequest[] {
+/** Clusters table: list pages of every cluster and of the popular list, the manifest of user ids, and each
+ * movie's similar movies (with their own manifest) when the extras hold them. */
+export function clusterItems(model: ClusterModel, version: string, extras: VersionExtras = {}): WriteRequest[] {
   const out: WriteRequest[] = [];
   const pages = (pk: string, list: RankedList, first: Item = {}) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
@@ -51,9 +55,12 @@ export function clusterItems(model: ClusterModel, version: string): WriteRequest
     }
   };
   for (const c of model.clusters) {
-    // page 0 carries what is cached with the list: its size (taste scores divide by it) and, for CL-EASE, the
-    // local matrix (100 × 100 float32 = 40 KB) and the version's serving settings
+    // page 0 carries what is cached with the list: its size (taste scores divide by it), its typical movies
+    // (reasons name one) and, for CL-EASE, the local matrix (100 × 100 float32 = 40 KB) and the version's
+    // serving settings
     const first: Item = { s: c.size };
+    const typical = extras.typical?.get(c.id);
+    if (typical?.length) first.t = packInts(typical);
     if (c.local && model.scoring) {
       Object.assign(first, { e: packInts(c.local.movieIds), b: float32ToBytes(c.local.b), bt: model.scoring.beta, hl: model.scoring.halfLife });
     }
@@ -68,6 +75,22 @@ export function clusterItems(model: ClusterModel, version: string): WriteRequest
       ids.push(shards > 1 ? `${model.userIds[i].toString(36)}:${shards}` : model.userIds[i].toString(36));
     }
     out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: `u#${keys.page(p)}`, u: ids.join(',') } } });
+  }
+  const sim = extras.similar;
+  if (sim) {
+    // the manifest of the similar-movies items before them: batches go out in order (a few in flight), so a
+    // publish that dies part-way has named the items it wrote, and a later cleanup finds them
+    for (let p = 0; p * MANIFEST_PAGE_MOVIES < sim.movieIds.length; p++) {
+      const s = packInts(sim.movieIds, p * MANIFEST_PAGE_MOVIES, Math.min(sim.movieIds.length, (p + 1) * MANIFEST_PAGE_MOVIES));
+      out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: keys.similarManifestSk(p), s } } });
+    }
+    for (let i = 0; i < sim.movieIds.length; i++) {
+      const from = sim.ptr[i];
+      const to = sim.ptr[i + 1];
+      // ≤ SIMILAR_MAX pairs: about 1 KB
+      const item: Item = { ...keys.similar(version, sim.movieIds[i]), m: packInts(sim.neighbours, from, to), w: packFloats(sim.scores.slice(from, to)) };
+      out.push({ PutRequest: { Item: item } });
+    }
   }
   return out;
 }
@@ -105,6 +128,12 @@ export function pageKeysOf(m: VersionMeta): Item[] {
   for (const c of m.clusters) pageKeys(keys.clusterPk(m.version, c.id), c.pages);
   pageKeys(keys.popularPk(m.version), m.popular.pages);
   return out;
+}
+
+/** Keys of the similar-movies items one manifest item names (clusters table; none for a user page). */
+export function similarKeysOf(version: string, manifestItem: Item): Item[] {
+  if (typeof manifestItem.s !== 'string' || !manifestItem.s) return [];
+  return manifestItem.s.split(',').map((id) => keys.similar(version, parseInt(id, 36)));
 }
 
 /** Keys of the users one manifest item names: a page of trained users (`u`) or a user the API created. */
