@@ -53,7 +53,7 @@ export async function trainLarge(
   const tp = p.taste;
   const E = tp.ensemble;
   const k = Math.max(1, Math.min(tp.k, Math.floor(x.nRows / 6)));
-  notes.push(`large-data path (${x.indptr[x.nRows]} interactions > ${tp.largeDataNnz}): k fixed at ${k}, K-means fitted on ${Math.min(tp.kmeansUsers, x.nRows)} sampled users, settings validated on ${tp.validationUsers} users and checked on ${tp.checkUsers} others.`);
+  notes.push(`large-data path (${x.indptr[x.nRows]} interactions > ${tp.largeDataNnz}): k fixed at ${k}, K-means fitted on ${Math.min(tp.kmeansUsers, x.nRows)} sampled users, settings validated on ${tp.validationUsers} users (${tp.largeSearchRounds} round${tp.largeSearchRounds === 1 ? '' : 's'} of the coordinate search, λ_rel among ${tp.largeLambdaCandidates.join(', ')}) and checked on ${tp.checkUsers} others.`);
   p.k = tp.k = k;
 
   progress('ages');
@@ -126,14 +126,14 @@ export async function trainLarge(
     halfLife: ages ? tp.halfLifeCandidates : [0],
     k: [k],
     temperature: tp.temperatureCandidates,
-    lambdaRel: tp.lambdaCandidates,
+    lambdaRel: tp.largeLambdaCandidates,
     beta: tp.betaCandidates,
   };
   let best = startSetting(space, !!ages);
   let rows: Array<typeof best & { ndcg: number }> = [];
   if (tp.select) {
     const scorer = new SettingScorer(carved.v, p, clusteringsFor, progress);
-    const walked = await searchSettings(space, best, tp.searchRounds, (s) => scorer.ndcg(s));
+    const walked = await searchSettings(space, best, tp.largeSearchRounds, (s) => scorer.ndcg(s));
     const { ndcg: _, ...b } = walked.best;
     best = b;
     rows = walked.rows;

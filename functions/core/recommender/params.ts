@@ -52,6 +52,10 @@ export interface TasteParams {
   /** large-data path: users whose last 20 % validate the settings, and as many others for the publish check */
   validationUsers: number;
   checkUsers: number;
+  /** large-data path: rounds of the coordinate search, and the λ candidates it tries (each λ refits every
+   * cluster's local matrix) */
+  largeSearchRounds: number;
+  largeLambdaCandidates: number[];
 }
 
 export interface RecommenderParams extends TrainingParams {
@@ -81,10 +85,12 @@ export const TASTE_DEFAULTS: TasteParams = {
   recentMovies: 32,
   largeDataNnz: 5_000_000,
   kmeansUsers: 10_000,
-  kmeansMaxIter: 10,
+  kmeansMaxIter: 5,
   gramRowCap: 300,
   validationUsers: 2_000,
   checkUsers: 2_000,
+  largeSearchRounds: 1,
+  largeLambdaCandidates: [0.5, 1, 2],
 };
 
 /** K-means settings of the taste model (k comes from TasteParams). */
@@ -137,7 +143,7 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   if (p.algorithm !== 'taste') return;
   const t = p.taste;
   posInt('taste.k', t.k);
-  for (const f of ['ensemble', 'neighbours', 'listLength', 'searchRounds', 'selectNInit', 'gramUsers', 'recentMovies', 'largeDataNnz', 'kmeansUsers', 'kmeansMaxIter', 'gramRowCap', 'validationUsers', 'checkUsers'] as const) {
+  for (const f of ['ensemble', 'neighbours', 'listLength', 'searchRounds', 'selectNInit', 'gramUsers', 'recentMovies', 'largeDataNnz', 'kmeansUsers', 'kmeansMaxIter', 'gramRowCap', 'validationUsers', 'checkUsers', 'largeSearchRounds'] as const) {
     posInt(`taste.${f}`, t[f]);
   }
   if (!(t.temperature > 0 && Number.isFinite(t.temperature))) bad('taste.temperature', 'a positive number', t.temperature);
@@ -153,4 +159,5 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   list('halfLifeCandidates', t.halfLifeCandidates, (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0');
   list('betaCandidates', t.betaCandidates, (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0');
   list('lambdaCandidates', t.lambdaCandidates, (x) => x > 0 && Number.isFinite(x), 'a positive number');
+  list('largeLambdaCandidates', t.largeLambdaCandidates, (x) => x > 0 && Number.isFinite(x), 'a positive number');
 }
