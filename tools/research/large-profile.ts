@@ -1,12 +1,12 @@
 // Where the default model's large-data path spends its time, step by step (each progress step timed), on any
 // ratings file: `--large-nnz` lowers the threshold so a 1M file takes the 25M path's code.
-//   node bin/run-ts.js tools/research/large-profile.ts --ratings FILE [--large-nnz 100000] [--threads N]
+//   node bin/run-ts.js tools/research/large-profile.ts --ratings FILE [--large-nnz 100000] [--threads N] [--ensemble E]
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { trainModel } from '../../functions/core/train';
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({ options: { ratings: { type: 'string' }, 'large-nnz': { type: 'string' }, threads: { type: 'string' } } });
+  const { values: a } = parseArgs({ options: { ratings: { type: 'string' }, 'large-nnz': { type: 'string' }, threads: { type: 'string' }, ensemble: { type: 'string' } } });
   if (!a.ratings) throw new Error('--ratings FILE is required');
   let last = performance.now();
   let step = 'start';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     last = now;
     step = next;
   };
-  const res = await trainModel(createReadStream(a.ratings), {}, {
+  const res = await trainModel(createReadStream(a.ratings), a.ensemble ? { taste: { ensemble: Number(a.ensemble) } } : {}, {
     largeDataNnz: a['large-nnz'] ? Number(a['large-nnz']) : undefined,
     threads: a.threads ? Number(a.threads) : undefined,
     onProgress: (p) => {
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   });
   mark('end');
   console.error(`total ${((performance.now() - t0) / 1000).toFixed(2)} s; seconds ${JSON.stringify(res.training.seconds)}`);
+  const h = res.training.holdout;
+  if (h) console.error(`check: ${h.reason}`);
   console.error(`rss max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

@@ -51,10 +51,11 @@ export async function trainLarge(
   };
   const progress = (step: string) => opts.onProgress?.({ step });
   const tp = p.taste;
-  const E = tp.ensemble;
+  const E = tp.largeEnsemble;
   const k = Math.max(1, Math.min(tp.k, Math.floor(x.nRows / 6)));
-  notes.push(`large-data path (${x.indptr[x.nRows]} interactions > ${tp.largeDataNnz}): k fixed at ${k}, K-means fitted on ${Math.min(tp.kmeansUsers, x.nRows)} sampled users, settings validated on ${tp.validationUsers} users (${tp.largeSearchRounds} round${tp.largeSearchRounds === 1 ? '' : 's'} of the coordinate search, λ_rel among ${tp.largeLambdaCandidates.join(', ')}) and checked on ${tp.checkUsers} others.`);
+  notes.push(`large-data path (${x.indptr[x.nRows]} interactions > ${tp.largeDataNnz}): ${E} clusterings, k fixed at ${k}, K-means fitted on ${Math.min(tp.kmeansUsers, x.nRows)} sampled users, settings validated on ${tp.validationUsers} users (${tp.largeSearchRounds} round${tp.largeSearchRounds === 1 ? '' : 's'} of the coordinate search, λ_rel among ${tp.largeLambdaCandidates.join(', ')}) and checked on ${tp.checkUsers} others.`);
   p.k = tp.k = k;
+  tp.ensemble = E;
 
   progress('ages');
   const ages = opts.ages ?? (opts.times ? entryAges(x, opts.times) : undefined);

@@ -56,6 +56,8 @@ export interface TasteParams {
    * cluster's local matrix) */
   largeSearchRounds: number;
   largeLambdaCandidates: number[];
+  /** large-data path: clusterings (each costs a K-means fit and a share of both passes over every user) */
+  largeEnsemble: number;
 }
 
 export interface RecommenderParams extends TrainingParams {
@@ -91,6 +93,7 @@ export const TASTE_DEFAULTS: TasteParams = {
   checkUsers: 2_000,
   largeSearchRounds: 1,
   largeLambdaCandidates: [0.5, 1, 2],
+  largeEnsemble: 2,
 };
 
 /** K-means settings of the taste model (k comes from TasteParams). */
@@ -143,7 +146,7 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   if (p.algorithm !== 'taste') return;
   const t = p.taste;
   posInt('taste.k', t.k);
-  for (const f of ['ensemble', 'neighbours', 'listLength', 'searchRounds', 'selectNInit', 'gramUsers', 'recentMovies', 'largeDataNnz', 'kmeansUsers', 'kmeansMaxIter', 'gramRowCap', 'validationUsers', 'checkUsers', 'largeSearchRounds'] as const) {
+  for (const f of ['ensemble', 'neighbours', 'listLength', 'searchRounds', 'selectNInit', 'gramUsers', 'recentMovies', 'largeDataNnz', 'kmeansUsers', 'kmeansMaxIter', 'gramRowCap', 'validationUsers', 'checkUsers', 'largeSearchRounds', 'largeEnsemble'] as const) {
     posInt(`taste.${f}`, t[f]);
   }
   if (!(t.temperature > 0 && Number.isFinite(t.temperature))) bad('taste.temperature', 'a positive number', t.temperature);
