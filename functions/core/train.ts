@@ -112,27 +112,7 @@ export async function trainModel(
     t = now;
   };
 
-  progress({ phase: 'parse' });
-  const { interactions, report } = await readRatings(source, {
-    format: opts.format ?? 'auto',
-    maxRejectedShare: opts.maxRejectedShare,
-    maxBytes: opts.maxBytes,
-    sourceName: opts.sourceName,
-    // the taste model weights recent movies when placing users; the seed algorithm needs no timestamps
-    withTimestamps: resolved.algorithm === 'taste',
-    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
-    collapseDuplicates: true,
-    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
-    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
-    totalBytes: opts.totalBytes,
-  });
-  lap('parse');
-
-  progress({ phase: 'matrix' });
-  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
-  fillReport(report, matrix, duplicatesCollapsed);
-  const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
-  lap('matrix');
+  const { matrix, report, times } = await readMatrix(source, resolved, opts, progress, lap);
 
   assertEnoughUsers(matrix.nRows, resolved, opts, report);
   const { params, notes } = largeDataParams(given, resolved, matrix.indptr[matrix.nRows], opts.largeDataNnz ?? LARGE_DATA_NNZ);
@@ -170,6 +150,41 @@ export async function trainModel(
   training.notes = [...notes, ...(training.notes ?? [])];
   const snapshot = toSnapshot(trained.model, { params: trained.params, data: report, training });
   return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
+}
+
+/**
+ * parse → matrix, in a function of its own so the reader's arrays (two nnz-sized Int32Arrays, and the
+ * taste model's timestamps) are garbage as soon as the matrix exists: held by trainModel's frame, they
+ * stayed alive through clustering and the model write.
+ */
+async function readMatrix(
+  source: NodeJS.ReadableStream | string,
+  resolved: RecommenderParams,
+  opts: TrainOptions,
+  progress: (p: TrainProgress) => void,
+  lap: (phase: string) => void,
+): Promise<{ matrix: CsrMatrix; report: DataReport; times: Float64Array | undefined }> {
+  progress({ phase: 'parse' });
+  const { interactions, report } = await readRatings(source, {
+    format: opts.format ?? 'auto',
+    maxRejectedShare: opts.maxRejectedShare,
+    maxBytes: opts.maxBytes,
+    sourceName: opts.sourceName,
+    // the taste model weights recent movies when placing users; the seed algorithm needs no timestamps
+    withTimestamps: resolved.algorithm === 'taste',
+    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
+    collapseDuplicates: true,
+    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
+    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
+    totalBytes: opts.totalBytes,
+  });
+  lap('parse');
+  progress({ phase: 'matrix' });
+  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
+  fillReport(report, matrix, duplicatesCollapsed);
+  const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
+  lap('matrix');
+  return { matrix, report, times };
 }
 
 /** Fewest clusters a published model may have: with one, every user gets the most popular list. */
