@@ -2,9 +2,8 @@
 // once, in a fresh process, so its peak RSS is this run's alone. Prints one JSON line prefixed with
 // RESULT_MARK: the phase seconds, iterations and inertia from the command's own summary, wall seconds
 // and process.resourceUsage().maxRSS, and CPU seconds (all threads) per stretch: run without --quiet, the
-// command announces each phase on stderr ("cluster…", "write…"; the model's JSON.stringify marks the write
-// too), which ends training (clustering, counts and, unless skipped, the hold-out check); process.cpuUsage()
-// is read there.
+// command announces each phase on stderr ("cluster…", and "write…" once training (clustering, counts and,
+// unless skipped, the hold-out check) is over and the model file is streamed); process.cpuUsage() is read there.
 import { trainCommand } from '../../bin/cli/commands';
 import { ChildResult, parseSummary, RESULT_MARK } from './train-summary';
 
@@ -28,25 +27,12 @@ async function main(): Promise<void> {
     if (m) mark(m[1]);
     return (errWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
-  const stringify = JSON.stringify;
-  let stringifySeconds = 0;
-  JSON.stringify = ((value: unknown, ...rest: unknown[]) => {
-    const isModel = !!value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'movierec-model';
-    if (isModel) mark('write');
-    // the model is written in pieces (bin/cli/util.ts jsonChunks): every stringify from the write on counts
-    if (!marks.some(([n]) => n === 'write')) return (stringify as (...a: unknown[]) => string)(value, ...rest);
-    const t0 = performance.now();
-    const text = (stringify as (...a: unknown[]) => string)(value, ...rest);
-    stringifySeconds += (performance.now() - t0) / 1000;
-    return text;
-  }) as typeof JSON.stringify;
   const t = performance.now();
   try {
     await trainCommand(process.argv.slice(2).filter((a) => a !== '--quiet'));
   } finally {
     console.log = log;
     process.stderr.write = errWrite;
-    JSON.stringify = stringify;
   }
   const wallSeconds = (performance.now() - t) / 1000;
   marks.push(['end', cpu()]);
@@ -54,7 +40,7 @@ async function main(): Promise<void> {
   // 'cluster' runs from "cluster…" to the model's serialisation: clustering plus counts (and the check)
   for (let i = 0; i + 1 < marks.length; i++) cpuSeconds[marks[i][0]] = marks[i + 1][1] - marks[i][1];
   const maxRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
-  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, stringifySeconds, ...parseSummary(captured) };
+  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, ...parseSummary(captured) };
   process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
 }
 

@@ -89,41 +89,6 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string>, 
   await fs.rename(tmp, path);
 }
 
-/** Array elements per piece when a large array is written (jsonChunks). */
-const JSON_ARRAY_PIECE = 1 << 16;
-
-/**
- * JSON.stringify(value)'s text, in pieces: a large array is written 65,536 elements at a time, so writing a
- * model (25M movie ids) never holds its whole text as one string — which, with one non-Latin-1 character
- * anywhere (a "≥" in a note), V8 would store at two bytes a character. For plain data (objects, arrays,
- * strings, numbers, booleans, null; undefined and functions omitted as JSON.stringify omits them) the
- * concatenated pieces are exactly JSON.stringify's output.
- */
-export function* jsonChunks(value: unknown): Generator<string> {
-  if (Array.isArray(value) && value.length > JSON_ARRAY_PIECE) {
-    yield '[';
-    for (let i = 0; i < value.length; i += JSON_ARRAY_PIECE) {
-      const piece = value.slice(i, i + JSON_ARRAY_PIECE);
-      yield (i > 0 ? ',' : '') + JSON.stringify(piece).slice(1, -1);
-    }
-    yield ']';
-    return;
-  }
-  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
-    yield '{';
-    let first = true;
-    for (const [k, v] of Object.entries(value)) {
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      yield (first ? '' : ',') + JSON.stringify(k) + ':';
-      first = false;
-      yield* jsonChunks(v);
-    }
-    yield '}';
-    return;
-  }
-  yield JSON.stringify(value) ?? 'null';
-}
-
 export { createReadStream };
 
 export const log = (...args: unknown[]) => console.error(...args);

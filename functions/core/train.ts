@@ -109,36 +109,9 @@ export async function trainModel(
     t = now;
   };
 
-  // parse and matrix in a function of their own: the parsed rows (and, on large data, the timestamps) are
-  // garbage once the matrix and the entries' ages exist, and must not stay reachable from this frame
   const taste = resolved.algorithm === 'taste';
   const largeNnz = opts.largeDataNnz ?? (taste ? resolved.taste.largeDataNnz : LARGE_DATA_NNZ);
-  const { matrix, report, times, ages } = await (async () => {
-    progress({ phase: 'parse' });
-    const { interactions, report } = await readRatings(source, {
-      format: opts.format ?? 'auto',
-      maxRejectedShare: opts.maxRejectedShare,
-      maxBytes: opts.maxBytes,
-      sourceName: opts.sourceName,
-      // the taste model weights recent movies; the seed algorithm needs no timestamps
-      withTimestamps: taste,
-      // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
-      collapseDuplicates: true,
-      memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
-      maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
-      totalBytes: opts.totalBytes,
-    });
-    lap('parse');
-    progress({ phase: 'matrix' });
-    const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
-    fillReport(report, matrix, duplicatesCollapsed);
-    const times = taste ? cellTimes(interactions, matrix) : undefined;
-    // the large-data path works with each entry's age in its row, not with its timestamp
-    const large = taste && matrix.indptr[matrix.nRows] > largeNnz;
-    const ages = large && times ? entryAges(matrix, times) : undefined;
-    lap('matrix');
-    return { matrix, report, times: large ? undefined : times, ages };
-  })();
+  const { matrix, report, times, ages } = await readMatrix(source, resolved, opts, progress, lap, largeNnz);
 
   assertEnoughUsers(matrix.nRows, resolved, opts, report);
   const { params, notes } = taste
@@ -179,6 +152,46 @@ export async function trainModel(
   training.notes = [...notes, ...(training.notes ?? [])];
   const snapshot = toSnapshot(trained.model, { params: trained.params, data: report, training });
   return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
+}
+
+/**
+ * parse → matrix, in a function of its own so the reader's arrays (two nnz-sized Int32Arrays, and the
+ * taste model's timestamps) are garbage as soon as the matrix exists: held by trainModel's frame, they
+ * stayed alive through clustering and the model write.
+ */
+async function readMatrix(
+  source: NodeJS.ReadableStream | string,
+  resolved: RecommenderParams,
+  opts: TrainOptions,
+  progress: (p: TrainProgress) => void,
+  lap: (phase: string) => void,
+  largeNnz: number,
+): Promise<{ matrix: CsrMatrix; report: DataReport; times: Float64Array | undefined; ages: Int32Array | undefined }> {
+  const taste = resolved.algorithm === 'taste';
+  progress({ phase: 'parse' });
+  const { interactions, report } = await readRatings(source, {
+    format: opts.format ?? 'auto',
+    maxRejectedShare: opts.maxRejectedShare,
+    maxBytes: opts.maxBytes,
+    sourceName: opts.sourceName,
+    // the default model weights recent movies; the seed algorithm needs no timestamps
+    withTimestamps: taste,
+    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
+    collapseDuplicates: true,
+    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
+    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
+    totalBytes: opts.totalBytes,
+  });
+  lap('parse');
+  progress({ phase: 'matrix' });
+  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
+  fillReport(report, matrix, duplicatesCollapsed);
+  const times = taste ? cellTimes(interactions, matrix) : undefined;
+  // the default model's large-data path works with each entry's age in its row, not with its timestamp
+  const large = taste && matrix.indptr[matrix.nRows] > largeNnz;
+  const ages = large && times ? entryAges(matrix, times) : undefined;
+  lap('matrix');
+  return { matrix, report, times: large ? undefined : times, ages };
 }
 
 /** Fewest clusters a published model may have: with one, every user gets the most popular list. */
