@@ -16,8 +16,9 @@ export const MB = 2 ** 20;
  * → model), as base + per pair + per user + per movie, fitted on peak RSS measured on real `movierec train`
  * processes (bench/memory.ts; the runs and the fit are in BENCHMARKS.md, "Memory run"). Up to
  * SELECTED_PAIRS pairs the taste model chooses k, temperature and half-life on a hold-out, which costs
- * bytesPerSelectedPair more per pair; above that it skips selection (params.ts selectMaxNnz), so the extra
- * stops growing. Each coefficient is rounded up from the fit and covers every measured run; the budget below
+ * bytesPerSelectedPair more per pair; above that it takes its large-data path (params.ts largeDataNnz: sampled
+ * K-means and validation), so the extra stops growing. The fit was made on the taste model before CL-EASE; the
+ * CL-EASE default measured 1.07 GiB peak at 25M (BENCHMARKS.md), under this estimate. Each coefficient is rounded up from the fit and covers every measured run; the budget below
  * keeps a further margin.
  */
 export const TRAINING_FOOTPRINT = {
@@ -28,7 +29,7 @@ export const TRAINING_FOOTPRINT = {
   bytesPerMovie: 9000,
 };
 
-/** Pairs up to which the default model selects its parameters on a hold-out (TASTE_DEFAULTS.selectMaxNnz). */
+/** Pairs up to which the default model selects its parameters on a hold-out of all its users (TASTE_DEFAULTS.largeDataNnz). */
 export const SELECTED_PAIRS = 5_000_000;
 
 /** Share of an entry point's memory training may plan to use: the rest is slack for the garbage collector's

@@ -23,7 +23,7 @@ test.each(MEASURED)('the estimate covers the measured run: %s via %s', (_set, _p
 });
 
 test('selection costs extra only up to the pairs the taste model selects on', () => {
-  expect(SELECTED_PAIRS).toBe(TASTE_DEFAULTS.selectMaxNnz);
+  expect(SELECTED_PAIRS).toBe(TASTE_DEFAULTS.largeDataNnz);
   const at = (pairs: number) => trainingMb({ pairs, users: 0, movies: 0 });
   const perPairBelow = ((at(SELECTED_PAIRS) - at(SELECTED_PAIRS - 1_000_000)) * 2 ** 20) / 1_000_000;
   const perPairAbove = ((at(SELECTED_PAIRS + 1_000_000) - at(SELECTED_PAIRS)) * 2 ** 20) / 1_000_000;

@@ -6,6 +6,7 @@ import type { ClusterMeta, SourceRef, VersionExtras, VersionMeta } from '../../p
 import type { WriteRequest } from './batch-writer';
 import type { Item } from './context';
 import { keys, MANIFEST_PAGE_MOVIES, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
+import { float32ToBytes } from '../../core/snapshot';
 
 /** The metadata item of a version about to be written. */
 export function versionMetaOf(
@@ -44,17 +45,27 @@ const userShards = (model: ClusterModel, i: number) =>
  * movie's similar movies (with their own manifest) when the extras hold them. */
 export function clusterItems(model: ClusterModel, version: string, extras: VersionExtras = {}): WriteRequest[] {
   const out: WriteRequest[] = [];
-  const pages = (pk: string, list: RankedList, size?: number, typical?: number[]) => {
+  const pages = (pk: string, list: RankedList, first: Item = {}) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
       const from = p * PAGE_SIZE;
       const to = Math.min(list.movieIds.length, from + PAGE_SIZE);
       const item: Item = { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) };
-      if (p === 0 && size !== undefined) item.s = size; // cached with the list: taste scores divide by it
-      if (p === 0 && typical?.length) item.t = packInts(typical); // cached with the list: reasons name one
+      if (p === 0) Object.assign(item, first);
       out.push({ PutRequest: { Item: item } });
     }
   };
-  for (const c of model.clusters) pages(keys.clusterPk(version, c.id), c, c.size, extras.typical?.get(c.id));
+  for (const c of model.clusters) {
+    // page 0 carries what is cached with the list: its size (taste scores divide by it), its typical movies
+    // (reasons name one) and, for CL-EASE, the local matrix (100 × 100 float32 = 40 KB) and the version's
+    // serving settings
+    const first: Item = { s: c.size };
+    const typical = extras.typical?.get(c.id);
+    if (typical?.length) first.t = packInts(typical);
+    if (c.local && model.scoring) {
+      Object.assign(first, { e: packInts(c.local.movieIds), b: float32ToBytes(c.local.b), bt: model.scoring.beta, hl: model.scoring.halfLife });
+    }
+    pages(keys.clusterPk(version, c.id), c, first);
+  }
   pages(keys.popularPk(version), model.popular);
   // manifest: the version's user ids (with their shard count when > 1), to delete the version later
   for (let p = 0; p * MANIFEST_PAGE_USERS < model.userIds.length; p++) {
@@ -101,6 +112,7 @@ export function userItems(model: ClusterModel, version: string): WriteRequest[] 
         const { ptr, clusters, weights } = model.mix;
         Object.assign(item, { x: packInts(clusters, ptr[i], ptr[i + 1]), w: packFloats(weights.slice(ptr[i], ptr[i + 1])) });
       }
+      if (s === 0 && model.recent) item.r = packInts(model.recent.movies, model.recent.ptr[i], model.recent.ptr[i + 1]);
       out.push({ PutRequest: { Item: item } });
     }
   }
