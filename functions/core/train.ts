@@ -115,13 +115,7 @@ export async function trainModel(
   const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
   lap('matrix');
 
-  if (resolved.algorithm === 'seed' && resolved.k > matrix.nRows) {
-    throw new InputError(
-      'too_few_users',
-      `${opts.sourceName ?? 'the ratings file'} has ${matrix.nRows} users, fewer than k=${resolved.k} clusters; use a smaller --k.`,
-      { report },
-    );
-  }
+  assertEnoughUsers(resolved, matrix.nRows, opts.sourceName, report);
   const { params, notes } = largeDataParams(given, resolved, matrix.indptr[matrix.nRows], opts.largeDataNnz ?? LARGE_DATA_NNZ);
 
   progress({ phase: 'cluster' });
@@ -151,9 +145,20 @@ export async function trainModel(
   return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
 }
 
+/** The seed algorithm needs at least k users (the taste model lowers its k instead). */
+export function assertEnoughUsers(resolved: RecommenderParams, users: number, sourceName: string | undefined, report: DataReport): void {
+  if (resolved.algorithm === 'seed' && resolved.k > users) {
+    throw new InputError(
+      'too_few_users',
+      `${sourceName ?? 'the ratings file'} has ${users} users, fewer than k=${resolved.k} clusters; use a smaller --k.`,
+      { report },
+    );
+  }
+}
+
 /** Huge inputs get fewer restarts (and, for the taste model, fewer Lloyd iterations) unless the caller
  * chose them; every adjustment is reported in plain words. */
-function largeDataParams(
+export function largeDataParams(
   given: RecommenderOverrides,
   resolved: RecommenderParams,
   nnz: number,
@@ -209,6 +214,6 @@ export async function trainChecked(
   return { ...res, holdout };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
