@@ -12,6 +12,7 @@ import { InputError } from '../core/types';
 import type { Catalogue, PublishStats, RatingsSource, ReportStore, SourceRef } from '../ports';
 import { S3_PREFIXES } from '../shared/resources';
 import { publishModel, type PublishStore } from './publish';
+import { type DistributedRoute, shouldDistribute, startDistributed } from './distributed/route';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
 export type TrainedModel = Pick<TrainResult, 'model' | 'data' | 'training' | 'snapshot'> & { params: TrainingParams };
@@ -39,9 +40,19 @@ export interface UploadDeps {
   /** favourites recorded this long before a publish's fold are replayed after its flip (default 5 min) */
   replayMarginMs?: number;
   log?: Log;
+  /** the training state machine, for uploads past this function's bound (absent: always in place) */
+  distributed?: DistributedRoute;
 }
 
-export type UploadStatus = 'published' | 'already-published' | 'stale' | 'rejected' | 'ignored' | 'superseded' | 'movies-loaded';
+export type UploadStatus =
+  | 'published'
+  | 'already-published'
+  | 'stale'
+  | 'rejected'
+  | 'ignored'
+  | 'superseded'
+  | 'movies-loaded'
+  | 'training-started';
 
 export interface UploadResult {
   key: string;
@@ -72,6 +83,11 @@ export function sourceOrderOf(ref: { eventTime?: string; sequencer?: string }, f
  * again: a function with M MB of memory is given M/6 MB of (decompressed) text. */
 export function maxInputBytesFor(memoryMb: number): number {
   return Math.floor((memoryMb * 2 ** 20) / 6);
+}
+
+/** The most this function trains in place (bytes of text): the distributed route starts above it. */
+export function inPlaceBound(deps: Pick<UploadDeps, 'maxInputBytes'>): number | undefined {
+  return deps.maxInputBytes;
 }
 
 export const rejectionReportKey = (key: string) => `${S3_PREFIXES.reports}${key}.json`;
@@ -129,6 +145,14 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
     log.info('object gone or overwritten since the event; its own event covers it', { key });
     return { key, status: 'superseded', version };
   }
+  // ---- past this function's bound (or forced by the stage): the training state machine instead
+  if (shouldDistribute(deps.distributed, obj.contentLength, inPlaceBound(deps))) {
+    (obj.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    const started = await startDistributed(deps.distributed!, version, ref, sourceOrder, deps.params ?? {});
+    log.info('distributed training started', { key, version, executionArn: started.executionArn, existing: started.existing, bytes: obj.contentLength });
+    return { key, status: 'training-started', version };
+  }
+  // ---- in place
   const t0 = Date.now();
   let trained: TrainedModel;
   try {

@@ -15,6 +15,7 @@ import { S3RatingsSource, S3ReportStore } from '../adapters/s3';
 import { handleUpload, maxInputBytesFor, type UploadDeps, type UploadResult } from '../app/upload';
 import type { SourceRef } from '../ports';
 import { bucketName, ENV, HANDLER_METRICS, tableNames } from '../shared/resources';
+import { distributedRouteFromEnv } from './train-steps';
 import { observability } from './observability';
 
 export interface TrainDeps extends Omit<UploadDeps, 'log'> {
@@ -91,7 +92,9 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
   const s3 = makeS3Client(awsConfigFromEnv(ENV.s3Endpoint, env));
   const doc = makeDocClient(makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env)));
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const distributed = distributedRouteFromEnv(env, doc, names.clusters);
   return {
+    ...(distributed ? { distributed } : {}),
     source: new S3RatingsSource(s3),
     reports: new S3ReportStore(s3, env[ENV.bucket] ?? bucketName(stage)),
     store: new DynamoModelStore({

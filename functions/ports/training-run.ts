@@ -2,7 +2,9 @@
 // reads of the upload, the training status the API shows, the single-flight lease, and starting an
 // execution of the training state machine. No AWS types: adapters in functions/adapters (S3, DynamoDB,
 // Step Functions), in-memory ones in the tests, the local executor in local/.
-import type { SourceRef } from './index';
+import type { ClusterList, ClusterModel } from '../core/model';
+import type { RankedList } from '../core/ranked';
+import type { SourceRef, WriteResult } from './index';
 
 /** Intermediate objects of training runs (S3 `runs/<version>/…`; keys are full keys). */
 export interface RunStore {
@@ -86,4 +88,22 @@ export interface TrainingLease {
 export interface TrainingStarter {
   /** `existing`: an execution of this name had been started before (same input while running, or closed) */
   start(name: string, input: string): Promise<{ executionArn: string; existing: boolean }>;
+}
+
+/** A version's lists and size, all its metadata needs (the users are written by partition). */
+export interface VersionLists {
+  clusters: readonly ClusterList[];
+  popular: RankedList;
+  users: number;
+  taste: boolean;
+}
+
+/** The publish protocol in parts (ModelVersions.writeVersion, split): the metadata item `writing` and the
+ * lists once, each partition's users (and their manifest page) from its own function, then the one flip. */
+export interface PartitionedPublish {
+  /** false: the version was already published (nothing written) */
+  startVersion(lists: VersionLists, version: string, source: SourceRef, opts: { sourceOrder: string; summary?: Record<string, unknown> }): Promise<{ started: boolean; items: number }>;
+  /** `users` holds only this part's users; `part` keeps its manifest pages apart from other parts' */
+  writeUsers(users: ClusterModel, version: string, part: string): Promise<{ items: number; requests: number }>;
+  finishVersion(version: string, source: SourceRef, sourceOrder: string): Promise<WriteResult>;
 }

@@ -32,7 +32,13 @@ export const metricsNamespace = (stage: string): string => `movierec-${stage}`;
 
 /** Powertools `service` (the default dimension of every custom metric), per function; not stage-qualified:
  * the namespace already is. */
-export const SERVICE = { train: 'movierec-train', api: 'movierec-api' } as const;
+export const SERVICE = {
+  train: 'movierec-train',
+  api: 'movierec-api',
+  'train-worker': 'movierec-train-worker',
+  'train-central': 'movierec-train-central',
+  'train-publish': 'movierec-train-publish',
+} as const;
 
 /** Custom metrics the handlers emit (Powertools `addMetric` names). */
 export const HANDLER_METRICS = {

@@ -1,6 +1,6 @@
 // The items of one model version (layout.ts): what a publish writes and which keys deleting it later
 // removes. Pure functions of the model or of the version's metadata and manifest.
-import type { ClusterModel } from '../../core/model';
+import type { ClusterList, ClusterModel } from '../../core/model';
 import type { RankedList } from '../../core/ranked';
 import type { ClusterMeta, SourceRef, VersionMeta } from '../../ports';
 import type { WriteRequest } from './batch-writer';
@@ -10,6 +10,16 @@ import { keys, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SI
 /** The metadata item of a version about to be written. */
 export function versionMetaOf(
   model: ClusterModel,
+  version: string,
+  source: SourceRef,
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
+): VersionMeta {
+  return versionMetaFrom({ clusters: model.clusters, popular: model.popular, users: model.userIds.length, taste: !!model.mix }, version, source, opts);
+}
+
+/** The same from the model's lists and its user count (a distributed publish never holds every user). */
+export function versionMetaFrom(
+  model: { clusters: readonly ClusterList[]; popular: RankedList; users: number; taste: boolean },
   version: string,
   source: SourceRef,
   opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
@@ -28,17 +38,22 @@ export function versionMetaOf(
     sourceOrder: opts.sourceOrder,
     clusters,
     popular: { length: model.popular.movieIds.length, pages: Math.ceil(model.popular.movieIds.length / PAGE_SIZE) },
-    users: model.userIds.length,
-    algorithm: model.mix ? 'taste' : 'seed',
+    users: model.users,
+    algorithm: model.taste ? 'taste' : 'seed',
     summary: opts.summary ?? {},
   };
 }
 
-const userShards = (model: ClusterModel, i: number) =>
+const userShards = (model: Pick<ClusterModel, 'userMoviePtr'>, i: number) =>
   Math.max(1, Math.ceil((model.userMoviePtr[i + 1] - model.userMoviePtr[i]) / USER_SHARD_MOVIES));
 
 /** Clusters table: list pages of every cluster and of the popular list, and the manifest of user ids. */
 export function clusterItems(model: ClusterModel, version: string): WriteRequest[] {
+  return [...listItems(model.clusters, model.popular, version), ...manifestItems(model, version)];
+}
+
+/** List pages of every cluster (page 0 also holds its size) and of the popular list. */
+export function listItems(clusters: readonly ClusterList[], popular: RankedList, version: string): WriteRequest[] {
   const out: WriteRequest[] = [];
   const pages = (pk: string, list: RankedList, size?: number) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
@@ -49,16 +64,22 @@ export function clusterItems(model: ClusterModel, version: string): WriteRequest
       out.push({ PutRequest: { Item: item } });
     }
   };
-  for (const c of model.clusters) pages(keys.clusterPk(version, c.id), c, c.size);
-  pages(keys.popularPk(version), model.popular);
-  // manifest: the version's user ids (with their shard count when > 1), to delete the version later
+  for (const c of clusters) pages(keys.clusterPk(version, c.id), c, c.size);
+  pages(keys.popularPk(version), popular);
+  return out;
+}
+
+/** Manifest pages of the model's users (with their shard count when > 1), to delete the version later.
+ * `part` names a publish part (a partition) so several parts' pages never collide. */
+export function manifestItems(model: Pick<ClusterModel, 'userIds' | 'userMoviePtr'>, version: string, part?: string): WriteRequest[] {
+  const out: WriteRequest[] = [];
   for (let p = 0; p * MANIFEST_PAGE_USERS < model.userIds.length; p++) {
     const ids: string[] = [];
     for (let i = p * MANIFEST_PAGE_USERS; i < Math.min(model.userIds.length, (p + 1) * MANIFEST_PAGE_USERS); i++) {
       const shards = userShards(model, i);
       ids.push(shards > 1 ? `${model.userIds[i].toString(36)}:${shards}` : model.userIds[i].toString(36));
     }
-    out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: `u#${keys.page(p)}`, u: ids.join(',') } } });
+    out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: part ? `u#${part}#${keys.page(p)}` : `u#${keys.page(p)}`, u: ids.join(',') } } });
   }
   return out;
 }

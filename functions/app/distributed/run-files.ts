@@ -29,6 +29,8 @@ export const runKeys = {
   mix: (v: string, p: number) => `${root(v)}model/mix/${pad(p)}.bin`,
   fold: (v: string) => `${root(v)}model/fold.json`,
   popular: (v: string) => `${root(v)}model/popular.json`,
+  summary: (v: string) => `${root(v)}model/summary.json`,
+  refusal: (v: string) => `${root(v)}refusal.json`,
   report: (v: string) => `${root(v)}report.json`,
 };
 
