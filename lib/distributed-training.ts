@@ -163,7 +163,7 @@ export class DistributedTraining extends Construct {
     // plan, parse, index, shards
     const plan = guard(invoke(central, 'Plan', { step: 'plan', ...input }, '$.plan'));
     const planned = new sfn.Pass(this, 'Planned', {
-      parameters: { ...input, 'plan.$': '$.plan', loop: { next: 'parse', job: 0, restart: 0, round: 0, iteration: 0, final: false } },
+      parameters: { ...input, 'plan.$': '$.plan', loop: { next: 'parse', job: 0, restart: 0, round: 0, iteration: 0, final: false, moved: 0 } },
     });
     const resumed = new sfn.Pass(this, 'Resumed', { parameters: { ...input, 'plan.$': '$.plan', 'loop.$': '$.resume' } });
     const parse = map('ParseRanges', 'ParseRange', worker, 'parseRange', '$.plan.ranges');

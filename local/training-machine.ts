@@ -13,6 +13,7 @@ import { distributedDepsFromEnv, makeStepHandler, type Role } from '../functions
 import type { TrainingStarter } from '../functions/ports/training-run';
 import { DISTRIBUTED_FUNCTIONS } from '../functions/shared/resources';
 import { bindStateMachine, type CfnTemplate, extractStateMachine, type LambdaHandler, LocalExecutions, type LocalStateMachine } from './step-functions';
+import { CachedRunStore } from './cached-run-store';
 import type { WorkerPool } from './worker-pool';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -30,6 +31,8 @@ export interface TrainingMachineOptions {
   onEvent?: (e: { type: string; state?: { name: string } }) => void;
   /** override the deps of in-process handlers (tests inject failures) */
   wrapDeps?: (role: Role, deps: DistributedDeps) => DistributedDeps;
+  /** keep write-once run objects in memory for in-process handlers (default true; local/cached-run-store.ts) */
+  cache?: boolean;
   /** wrap a role's handler (tests count or fail invocations) */
   wrapHandler?: (role: Role, h: LambdaHandler) => LambdaHandler;
 }
@@ -90,8 +93,12 @@ export async function trainingMachine(opts: TrainingMachineOptions): Promise<Tra
     },
   };
   const handlers: Record<string, LambdaHandler> = {};
+  // one cache for the roles of this process, as they share the run's objects
+  let cached: CachedRunStore | null = null;
   for (const role of ['worker', 'central', 'publish'] as Role[]) {
     let deps = distributedDepsFromEnv(role, opts.env);
+    // coherent only while every writer is in this process: not with worker processes
+    if (opts.cache !== false && !opts.pool) deps = { ...deps, runs: (cached ??= new CachedRunStore(deps.runs)) };
     if (role === 'central') deps.starter = starter;
     if (opts.wrapDeps) deps = opts.wrapDeps(role, deps);
     const inProcess = makeStepHandler(steps[role], role, logger, deps);

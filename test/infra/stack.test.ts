@@ -149,7 +149,8 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       );
     }
     const retention = stage === 'prod' ? 90 : 14;
-    tpl.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: retention }, 3);
+    // train, api, API Gateway access logs; the training state machine's three functions and its own log group
+    tpl.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: retention }, 3 + 4);
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-train` });
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-api` });
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/movierec-${stage}-api` });

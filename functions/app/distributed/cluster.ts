@@ -109,7 +109,7 @@ export async function seedStart(event: CentralEvent, deps: DistributedDeps): Pro
   const rs = RandomState.fromState(state.rng);
   const first = rs.randint(n);
   state.rng = rs.getState();
-  const next: Loop = { ...loop, next: 'trial', round: 0, iteration: 0, final: false };
+  const next: Loop = { ...loop, next: 'trial', round: 0, iteration: 0, final: false, moved: 0 };
   await writeCandidates(deps.runs, run.version, next, await candidatesOf(deps.runs, run, [first], job.features));
   await saveJob(deps.runs, run.version, loop.job, state);
   await setStatus(deps, run.version, { phase: 'seeding', job: loop.job, jobs: run.model!.jobs.length, restart: loop.restart, round: 0, k: job.k });
@@ -126,14 +126,17 @@ export async function trySeeds(event: WorkerEvent, deps: DistributedDeps): Promi
   const q = event.item;
   const run = await loadRun(deps.runs, event.version);
   const job = jobOf(run, loop);
-  const { x } = await loadShard(deps.runs, run.version, q, run.index!.d, job.features);
-  let closest: Float64Array | null = null;
-  if (loop.round > 0) {
+  const closestOf = async (): Promise<Float64Array | null> => {
+    if (loop.round === 0) return null;
     const state = await loadJob(deps.runs, run.version, loop.job);
     const prev = runKeys.trial(run.version, loop.job, loop.restart, loop.round - 1, q);
-    closest = (await readSections(deps.runs, prev, [`d${state.bestPrev}`])).sections[`d${state.bestPrev}`] as Float64Array;
-  }
-  const cands = await readCandidates(deps.runs, run.version, loop);
+    return (await readSections(deps.runs, prev, [`d${state.bestPrev}`])).sections[`d${state.bestPrev}`] as Float64Array;
+  };
+  const [{ x }, closest, cands] = await Promise.all([
+    loadShard(deps.runs, run.version, q, run.index!.d, job.features),
+    closestOf(),
+    readCandidates(deps.runs, run.version, loop),
+  ]);
   const dist = trialPartition(x, rowNorms(x), closest, cands);
   const rowStart = run.shards!.rowStarts[q];
   const meta: TrialMeta = { blocks: dist.map((d) => blockPart(d, rowStart, run.shards!.n)) };
@@ -192,7 +195,7 @@ export async function pickSeed(event: CentralEvent, deps: DistributedDeps): Prom
   await writeCentres(deps.runs, run.version, loop, 0, centres.ct, centres.cnorm, run.index!.d, job.k);
   await saveJob(deps.runs, run.version, loop.job, state);
   await setStatus(deps, run.version, { phase: 'clustering', job: loop.job, restart: loop.restart, iteration: 0, maxIter: job.maxIter });
-  return { ...loop, next: 'assign', round, iteration: 0, final: false };
+  return { ...loop, next: 'assign', round, iteration: 0, final: false, moved: 0 };
 }
 
 /** The raw values of block b (rows in order), from the partitions that hold them: a ranged read where a
@@ -272,16 +275,18 @@ export async function assignStep(event: WorkerEvent, deps: DistributedDeps): Pro
   const d = run.index!.d;
   const t = loop.iteration;
   const rowStart = run.shards!.rowStarts[q];
-  const { x } = await loadShard(deps.runs, run.version, q, d, job.features);
-  const centres = await readCentres(deps.runs, run.version, loop, t, d, job.k);
+  const previous = async () =>
+    t === 0 ? null : (await readSections(deps.runs, runKeys.assign(run.version, loop.job, loop.restart, t - 1, q), ['labels'])).sections.labels as Int32Array;
+  const [{ x }, centres, prev, moves] = await Promise.all([
+    loadShard(deps.runs, run.version, q, d, job.features),
+    readCentres(deps.runs, run.version, loop, t, d, job.k),
+    previous(),
+    loop.moved > 0 ? relocationsOf(deps.runs, run.version, loop, t - 1) : Promise.resolve([]),
+  ]);
   // the seeds' assignment starts every row at 0: ties then go to the lowest index, as the engine's
   const labels = new Int32Array(x.nRows);
-  if (t > 0) {
-    labels.set((await readSections(deps.runs, runKeys.assign(run.version, loop.job, loop.restart, t - 1, q), ['labels'])).sections.labels as Int32Array);
-    for (const m of await relocationsOf(deps.runs, run.version, loop, t - 1)) {
-      if (m.row >= rowStart && m.row < rowStart + x.nRows) labels[m.row - rowStart] = m.to;
-    }
-  }
+  if (prev) labels.set(prev);
+  for (const m of moves) if (m.row >= rowStart && m.row < rowStart + x.nRows) labels[m.row - rowStart] = m.to;
   const { changed, d2 } = await assignRows(x, { k: job.k, ct: centres.ct, cnorm: centres.cnorm }, labels, { threads: run.options.threads });
   const meta: AssignMeta = { counts: [], changed, blocks: [blockPart(d2, rowStart, run.shards!.n)], farthest: [] };
   const sections: Record<string, SectionArray> = { labels };
@@ -295,11 +300,7 @@ export async function assignStep(event: WorkerEvent, deps: DistributedDeps): Pro
 }
 
 async function relocationsOf(runs: RunStore, v: string, loop: Loop, t: number): Promise<Array<{ row: number; from: number; to: number }>> {
-  try {
-    return await getJson(runs, runKeys.relocations(v, loop.job, loop.restart, t));
-  } catch {
-    return [];
-  }
+  return getJson(runs, runKeys.relocations(v, loop.job, loop.restart, t));
 }
 
 async function assignMetas(runs: RunStore, run: RunState, loop: Loop, t: number): Promise<AssignMeta[]> {
@@ -363,8 +364,8 @@ export async function converge(event: CentralEvent, deps: DistributedDeps): Prom
   await countHistory(deps.runs, run, 'passes');
   await saveJob(deps.runs, run.version, loop.job, state);
   await setStatus(deps, run.version, { phase: 'clustering', job: loop.job, restart: loop.restart, iteration: iterations, maxIter: job.maxIter, inertia });
-  if (decision === 'done') return { ...loop, next: 'finish', final: false };
-  return { ...loop, next: 'assign', iteration: t + 1, final: decision === 'final' };
+  if (decision === 'done') return { ...loop, next: 'finish', final: false, moved: 0 };
+  return { ...loop, next: 'assign', iteration: t + 1, final: decision === 'final', moved: moves.length };
 }
 
 /** FinishRestart: the restart's inertia (its last pass's), the best so far, and what runs next. */
@@ -383,8 +384,8 @@ export async function finishRestart(event: CentralEvent, deps: DistributedDeps):
   run.results[loop.job] = { ...state.best, inertias: state.inertias.slice() };
   await saveRun(deps.runs, run);
   let next: Loop;
-  if (loop.restart + 1 < job.nInit) next = { ...loop, next: 'seed', restart: loop.restart + 1, round: 0, iteration: 0, final: false };
-  else if (loop.job + 1 < run.model!.jobs.length) next = { ...loop, next: 'seed', job: loop.job + 1, restart: 0, round: 0, iteration: 0, final: false };
+  if (loop.restart + 1 < job.nInit) next = { ...loop, next: 'seed', restart: loop.restart + 1, round: 0, iteration: 0, final: false, moved: 0 };
+  else if (loop.job + 1 < run.model!.jobs.length) next = { ...loop, next: 'seed', job: loop.job + 1, restart: 0, round: 0, iteration: 0, final: false, moved: 0 };
   else return { ...loop, next: 'post' };
   // the next restart's worst case must fit this execution's history, else it continues as a new execution
   const nextJob = run.model!.jobs[next.job];

@@ -101,9 +101,11 @@ export interface Loop {
   iteration: number;
   /** this assignment pass is the last (its labels are final) */
   final: boolean;
+  /** rows the last reduce relocated into empty clusters (the next assignment reads them only then) */
+  moved: number;
 }
 
-export const startLoop = (): Loop => ({ next: 'seed', job: 0, restart: 0, round: 0, iteration: 0, final: false });
+export const startLoop = (): Loop => ({ next: 'seed', job: 0, restart: 0, round: 0, iteration: 0, final: false, moved: 0 });
 
 /** What a per-partition worker gets: the item is a range or partition index (or a column range). */
 export interface WorkerEvent {
