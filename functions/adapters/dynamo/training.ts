@@ -21,8 +21,20 @@ export class DynamoTrainingStatus implements TrainingStatusStore {
 
   async update(version: string, patch: Partial<TrainingStatus>, opts: { create?: boolean } = {}): Promise<void> {
     if (opts.create) {
-      // a new training replaces the last one's status
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...TRAINING_STATUS_KEY, ...patch, version } }));
+      // a new training replaces the last one's status; the same one (a redelivered upload) keeps its own
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...TRAINING_STATUS_KEY, ...patch, version },
+            ConditionExpression: 'attribute_not_exists(pk) OR #v <> :v',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':v': version },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionalFailure(e)) throw e;
+      }
       return;
     }
     const entries = Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'version');

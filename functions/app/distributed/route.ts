@@ -56,11 +56,9 @@ export async function startDistributed(
   if (route.lease && !(await route.lease.acquire(name, route.leaseSeconds ?? 12 * 3600))) {
     throw new TrainingBusyError(`another training holds the lease; ${source.key} will be trained when it is released (the event is retried)`);
   }
+  // the status first: the execution's own steps update it from the moment it starts
+  const at = new Date((route.now ?? Date.now)()).toISOString();
+  await route.status?.update(version, { version, key: source.key, mode: 'distributed', phase: 'starting', startedAt: at, updatedAt: at }, { create: true });
   const input = executionInput(version, source, sourceOrder, params, route.options);
-  const started = await route.starter.start(name, JSON.stringify(input));
-  if (!started.existing) {
-    const at = new Date((route.now ?? Date.now)()).toISOString();
-    await route.status?.update(version, { version, key: source.key, mode: 'distributed', phase: 'starting', startedAt: at, updatedAt: at }, { create: true });
-  }
-  return started;
+  return route.starter.start(name, JSON.stringify(input));
 }
