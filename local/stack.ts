@@ -19,6 +19,7 @@ import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
 import { createApiServer } from './http-adapter';
 import { API_KEY_FILE, readSavedApiKey, readStackInfo, STACK_FILE, type StackInfo } from './stack-info';
+import { type LocalDistributed, localDistributed, type LocalDistributedOptions } from './distributed-stack';
 import { type BridgeEvent, TrainingBridge } from './training-bridge';
 
 export { readStackInfo, type StackInfo, uploadKeyFor } from './stack-info';
@@ -45,6 +46,8 @@ export interface LocalStackOptions {
   onTrainProgress?: (p: TrainProgress) => void;
   /** a handler threw (API 502) */
   onApiError?: (e: unknown) => void;
+  /** train past one function: uploads go to the training state machine (local/distributed-stack.ts) */
+  distributed?: LocalDistributedOptions;
 }
 
 
@@ -57,6 +60,8 @@ export interface LocalStack extends StackInfo {
   dataDir: string;
   bridge: TrainingBridge;
   s3: S3Client;
+  /** the training state machine, when started with `distributed` */
+  distributed: LocalDistributed | null;
   /** the active model version, read fresh (null before the first publish) */
   activeVersion(): Promise<string | null>;
   versionMeta(version: string): Promise<VersionMeta | null>;
@@ -158,10 +163,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     o.logger.setLogLevel(logLevel);
     return o;
   };
+  // past one function: the training state machine, offline (the route the S3-triggered function takes)
+  const distributed = opts.distributed ? await localDistributed(stage, env, path.join(dataDir, 'cache'), opts.distributed) : null;
   const train = trainHandler.makeHandler({
     ...trainHandler.depsFromEnv(env),
     ...quiet('train'),
     train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
+    ...(distributed ? { distributed: distributed.route } : {}),
   });
   const bridge = new TrainingBridge({ handler: train, retryAttempts: opts.retryAttempts ?? 2, onEvent: opts.onBridgeEvent });
   const detach = bridge.attach(emu.s3rver);
@@ -211,6 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     dataDir,
     bridge,
     s3: emu.s3,
+    distributed,
     activeVersion: async () => (await store.activeVersion({ fresh: true }))?.version ?? null,
     versionMeta: (v) => store.versionMeta(v),
     async upload(file, key) {

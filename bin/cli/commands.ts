@@ -137,7 +137,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     result =
       shards >= 2
-        ? await (await import('./train-distributed')).trainDistributed(ratings, params, {
+        ? await (await import('../../local/train-distributed')).trainDistributed(ratings, params, {
             shards,
             processes: a.processes === undefined ? undefined : intOpt(a.processes, '--processes', 1, 1, 64),
             format: formatOpt(a.format),

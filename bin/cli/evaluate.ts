@@ -23,6 +23,7 @@ import {
   writeSplit,
 } from '../../offline/evaluate';
 import { kmeans } from '../../functions/core/kmeans';
+import { distributedRecommender } from '../../offline/evaluate/distributed-model';
 import { InputError, RatingsFormat } from '../../functions/core/types';
 import { parse } from './util';
 
@@ -38,7 +39,14 @@ export const EVAL_MODELS: Record<string, { recommender: () => Recommender; summa
     recommender: () => defaultRecommender(),
     summary: "the product's default model (taste): spherical K-means ensembles, soft membership, settings chosen on TRAIN",
   },
+  distributed: {
+    recommender: () => distributedRecommender(4),
+    summary: 'the default model trained through the training state machine with 4 partitions (offline executor; not in the default list)',
+  },
 };
+
+/** Models run when --models is not given (`distributed` takes minutes: ask for it by name). */
+const DEFAULT_MODELS = ['pop', 'seed', 'itemknn', 'default'];
 
 export const EVALUATE_HELP = `movierec evaluate --ratings FILE [--format auto|csv|u.data|dat] [--models pop,seed,…] [--drop-users 1,2]
                   [--emit-split DIR] [--emit-recs DIR] [--json OUT]
@@ -91,7 +99,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
       rows.push({ name: basename(path), metrics: m, secs: null });
     }
   } else {
-    const names = (a.models ?? Object.keys(EVAL_MODELS).join(',')).split(',').filter(Boolean);
+    const names = (a.models ?? DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
     for (const n of names) {
       if (!EVAL_MODELS[n]) throw new InputError('bad_arg', `Unknown model "${n}"; choose from ${Object.keys(EVAL_MODELS).join(', ')}.`);
     }

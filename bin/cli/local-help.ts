@@ -4,6 +4,7 @@ export const LOCAL_SUMMARY = 'the whole system offline: emulators, training on u
 export const UPLOAD_SUMMARY = "upload a ratings file to the local stack's bucket and wait for its model";
 
 export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fresh] [--ratings FILE] [--data-dir .local] [--verbose]
+                [--distributed | --distribute-above BYTES] [--shards N]
   The whole system offline (this is what \`npm start\` runs): DynamoDB (dynalite) and S3 (s3rver) emulators on
   loopback, the training handler fed by the bucket's upload events, the API handler behind an API Gateway-style
   adapter on http://localhost:PORT. Data stays in --data-dir across restarts.
@@ -15,6 +16,10 @@ export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fres
   --data-dir DIR    where data, the API key and stack.json live (default .local)
   --stage dev|prod  the stage mirrored: table and bucket names, training parameters and retries (lib/config.ts)
   --verbose         also print the handlers' Lambda-style JSON logs
+  --distributed     train every upload on the training state machine (the definition synthesized from the
+                    stack, run by the offline executor with the real handlers), as TRAINING_MODE=distributed does
+  --distribute-above BYTES  only uploads larger than this go to the state machine (TRAINING_MODE=auto)
+  --shards N        with either: partitions per training (default: sized from the upload)
   The API key is MOVIEREC_API_KEY if set, else one generated on first start and saved in DATA_DIR/api-key.
   TRAINING_PARAMS (JSON, as in the stack) replaces the stage's training parameters, e.g. '{"algorithm":"seed"}'.`;
 

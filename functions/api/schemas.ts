@@ -105,6 +105,27 @@ export const ActiveModel = z
     users: z.number().int(),
     clusters: z.array(z.object({ id: z.number().int(), size: z.number().int(), movies: z.number().int() })),
     summary: z.record(z.string(), z.unknown()),
+    /** the training in progress (or the last one) on the training state machine, when there is one */
+    training: z
+      .object({
+        version: z.string(),
+        key: z.string(),
+        mode: z.literal('distributed'),
+        phase: z.string().meta({ example: 'clustering' }),
+        partitions: z.number().int().optional(),
+        job: z.number().int().optional(),
+        jobs: z.number().int().optional(),
+        restart: z.number().int().optional(),
+        iteration: z.number().int().optional(),
+        maxIter: z.number().int().optional(),
+        round: z.number().int().optional(),
+        k: z.number().int().optional(),
+        inertia: z.number().optional(),
+        error: z.string().optional(),
+        startedAt: z.string(),
+        updatedAt: z.string(),
+      })
+      .optional(),
   })
   .meta({ id: 'ActiveModel' });
 

@@ -21,6 +21,8 @@ import { jsonBody, requestMetrics, requireApiKey } from '../api/middlewares';
 import { ROUTES, type RouteName } from '../api/routes';
 import { FavouriteBody, IdempotencyHeaders, RecommendationsQuery, UserPath } from '../api/schemas';
 import { activeModel } from '../app/active-model';
+import { DynamoTrainingStatus } from '../adapters/dynamo/training';
+import type { TrainingStatusStore } from '../ports/training-run';
 import { addFavourite } from '../app/favourites';
 import { recommendations } from '../app/recommend';
 import { userMovies } from '../app/user-movies';
@@ -37,6 +39,8 @@ export interface ApiDeps {
   idempotency: BasePersistenceLayer;
   /** when set, requests must carry this x-api-key (local stack; in AWS, API Gateway checks keys) */
   apiKey?: string;
+  /** the training state machine's status item (shown by GET /models/active) */
+  training?: Pick<TrainingStatusStore, 'get'>;
   /** browser origins allowed to read the answers (CORS; `*` for any); none by default */
   corsOrigins?: string[];
   logger?: Logger;
@@ -66,7 +70,7 @@ export function makeHandler(deps: ApiDeps) {
   const routes: Record<RouteName, Route> = {
     health: async () => jsonResponse(200, { status: 'ok' }),
     openapi: async () => jsonResponse(200, OPENAPI_DOCUMENT),
-    activeModel: async () => jsonResponse(200, await activeModel(store)),
+    activeModel: async () => jsonResponse(200, await activeModel(store, deps.training)),
     recommendations: async (event) => {
       const { userId } = UserPath.parse(event.pathParameters ?? {});
       const { n, offset } = RecommendationsQuery.parse(event.queryStringParameters ?? {});
@@ -109,12 +113,11 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const stage = env[ENV.stage] ?? 'dev';
   const names = tableNames(stage);
   const client = makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env));
+  const doc = makeDocClient(client);
+  const clustersTable = env[ENV.clustersTable] ?? names.clusters;
   return {
-    store: new DynamoModelStore({
-      doc: makeDocClient(client),
-      usersTable: env[ENV.usersTable] ?? names.users,
-      clustersTable: env[ENV.clustersTable] ?? names.clusters,
-    }),
+    store: new DynamoModelStore({ doc, usersTable: env[ENV.usersTable] ?? names.users, clustersTable }),
+    training: new DynamoTrainingStatus(doc, clustersTable),
     idempotency: new DynamoDBPersistenceLayer({ tableName: env[ENV.idempotencyTable] ?? names.idempotency, awsSdkV3Client: client }),
     apiKey: env[ENV.apiKey] || undefined,
     corsOrigins: (env[ENV.corsOrigins] ?? '').split(',').map((o) => o.trim()).filter(Boolean),

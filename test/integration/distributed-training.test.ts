@@ -13,6 +13,7 @@ import { makeDocClient } from '../../functions/adapters/aws';
 import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { DynamoTrainingLease, DynamoTrainingStatus } from '../../functions/adapters/dynamo/training';
 import { S3RunStore } from '../../functions/adapters/s3-runs';
+import { activeModel } from '../../functions/app/active-model';
 import { executionInput } from '../../functions/app/distributed/route';
 import { handleUpload, rejectionReportKey, sourceOrderOf, versionIdOf } from '../../functions/app/upload';
 import { trainModel } from '../../functions/core/train';
@@ -126,8 +127,10 @@ describe('an upload routed to the state machine', () => {
     // the lease is given back by the last step; the status says published
     const lease = await makeDocClient(emu.dynamo).send(new GetCommand({ TableName: emu.tables.clusters, Key: { ...TRAINING_LEASE_KEY } }));
     expect(lease.Item).toBeUndefined();
-    const status = await new DynamoTrainingStatus(makeDocClient(emu.dynamo), emu.tables.clusters).get();
-    expect(status).toMatchObject({ version, phase: 'published', partitions: 4, mode: 'distributed' });
+    const status = new DynamoTrainingStatus(makeDocClient(emu.dynamo), emu.tables.clusters);
+    expect(await status.get()).toMatchObject({ version, phase: 'published', partitions: 4, mode: 'distributed' });
+    // GET /models/active shows it with the model
+    expect(await activeModel(store, status)).toMatchObject({ version, training: { version, phase: 'published', key: ref.key } });
     // a delivery after it finished trains nothing
     expect((await handleUpload(deps, ref)).status).toBe('already-published');
     expect(machine.executions.list().filter((e) => e.name.startsWith(executionNameOf(version)))).toHaveLength(1);

@@ -5,22 +5,22 @@
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { executionInput } from '../../functions/app/distributed/route';
-import type { RunOptions } from '../../functions/app/distributed/state';
-import { getJson, runKeys } from '../../functions/app/distributed/run-files';
-import type { Refusal } from '../../functions/app/distributed/failed';
-import { S3RunStore } from '../../functions/adapters/s3-runs';
-import { makeS3Client } from '../../functions/adapters/aws';
-import { sourceOrderOf, versionIdOf } from '../../functions/app/upload';
-import type { ClusterModel } from '../../functions/core/model';
-import type { ModelSnapshot } from '../../functions/core/snapshot';
-import type { TrainOverrides } from '../../functions/core/train';
-import { InputError } from '../../functions/core/types';
-import { ENV, executionNameOf } from '../../functions/shared/resources';
-import { assembleModel } from '../../local/distributed-model';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from '../../local/emulators';
-import { trainingMachine } from '../../local/training-machine';
-import { WorkerPool } from '../../local/worker-pool';
+import { executionInput } from '../functions/app/distributed/route';
+import type { RunOptions } from '../functions/app/distributed/state';
+import { getJson, runKeys } from '../functions/app/distributed/run-files';
+import type { Refusal } from '../functions/app/distributed/failed';
+import { S3RunStore } from '../functions/adapters/s3-runs';
+import { makeS3Client } from '../functions/adapters/aws';
+import { sourceOrderOf, versionIdOf } from '../functions/app/upload';
+import type { ClusterModel } from '../functions/core/model';
+import type { ModelSnapshot } from '../functions/core/snapshot';
+import type { TrainOverrides } from '../functions/core/train';
+import { InputError } from '../functions/core/types';
+import { ENV, executionNameOf } from '../functions/shared/resources';
+import { assembleModel } from './distributed-model';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
+import { trainingMachine } from './training-machine';
+import { WorkerPool } from './worker-pool';
 
 /** The stage whose stack supplies the definition (any stage's state machine has the same shape). */
 const STAGE = 'dev';
