@@ -3,7 +3,7 @@
 // parse pass (byte ranges) whose data report, matrix and timestamps must be the single reader's.
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
-import { Container, encode } from '../../functions/core/distributed/binary';
+import { Container, encode, type SectionArray } from '../../functions/core/distributed/binary';
 import { blockPart, combineBlocks, searchBlocked, totalOf, BLOCK_SIZE } from '../../functions/core/distributed/blocks';
 import { blockedCumsum, searchLeft } from '../../functions/core/kmeans/seeding';
 import { planRun } from '../../functions/app/distributed/plan';
@@ -78,6 +78,28 @@ test('binary run files: sections round-trip, and a section is read alone (or a s
   const { sections } = await readSections(runs, 'runs/v/x.bin', ['b', 'missing?'], { b: [1, 3] });
   expect(Array.from(sections.b as Int32Array)).toEqual([8, 9]);
   expect('missing' in sections).toBe(false);
+});
+
+test('binary run files: the header never overlaps the first section, however long its layout takes to settle', () => {
+  // an assign pass's shape (labels, then per column range cols/ptr/clusters/sums): as the header grows, the
+  // offsets gain digits, which grows the header again; some lengths need more than three layout passes
+  const shape = (range: number, size: number): Record<string, SectionArray> => ({
+    [`c${range}`]: new Int32Array(250),
+    [`p${range}`]: new Int32Array(251),
+    [`k${range}`]: new Uint8Array(size).fill(range + 1),
+    [`s${range}`]: new Float64Array(size).fill(range + 0.5),
+  });
+  let checked = 0;
+  for (let metaChars = 9_900; metaChars < 10_100; metaChars++) {
+    const sections: Record<string, SectionArray> = { labels: new Int32Array(257).fill(7) };
+    [1743, 1739, 1572, 1657, 1773, 1649, 1603, 1802].forEach((size, r) => Object.assign(sections, shape(r, size)));
+    const box = new Container<{ pad: string }>(encode({ pad: 'm'.repeat(metaChars) }, sections));
+    expect(box.meta.pad.length).toBe(metaChars);
+    expect(box.i32('labels')[256]).toBe(7);
+    for (let r = 0; r < 8; r++) expect(Array.from(box.f64(`s${r}`).subarray(0, 2))).toEqual([r + 0.5, r + 0.5]);
+    checked++;
+  }
+  expect(checked).toBe(200);
 });
 
 /** Plan, parse and index a file as the state machine does; the run's report, or the refusal. */

@@ -46,10 +46,13 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
 /** One buffer holding `meta` and the sections (in the given order). */
 export function encode<M>(meta: M, sections: Record<string, SectionArray> = {}): Uint8Array {
   const names = Object.keys(sections);
-  // the header states absolute offsets, which depend on its own length: lay out twice
+  // the header states absolute offsets, which depend on its own length: lay out with a reserved length until
+  // the JSON fits it (the length only grows from pass to pass, so this settles; one more digit in an offset
+  // can take several passes), then pad the JSON with spaces to the reserved length
   let headerBytes = 0;
   let header: ContainerHeader<M> = { meta, sections: {} };
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; ; pass++) {
+    if (pass === 32) throw new Error('binary container: header layout did not settle');
     let at = align8(8 + headerBytes);
     const infos: Record<string, SectionInfo> = {};
     for (const name of names) {
@@ -59,11 +62,11 @@ export function encode<M>(meta: M, sections: Record<string, SectionArray> = {}):
     }
     header = { meta, sections: infos };
     const len = Buffer.byteLength(JSON.stringify(header), 'utf8');
-    if (len === headerBytes) break;
+    if (len <= headerBytes) break;
     headerBytes = len;
   }
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  if (json.length !== headerBytes) throw new Error('binary container: header layout did not settle');
+  const text = JSON.stringify(header);
+  const json = Buffer.from(text + ' '.repeat(headerBytes - Buffer.byteLength(text, 'utf8')), 'utf8');
   let total = align8(8 + json.length);
   for (const name of names) total = align8(header.sections[name].offset + sections[name].byteLength);
   if (names.length === 0) total = 8 + json.length;
