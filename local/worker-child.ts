@@ -35,6 +35,8 @@ process.on('message', async (m: { id: number; role: Role; event: unknown }) => {
     reply = { ok: true, result: await h(m.event) };
   } catch (e) {
     const err = e as Error;
+    // as Lambda would log it: the bench's report carries only the message
+    process.stderr.write(`worker ${process.pid}: ${(m.event as { step?: string }).step ?? m.role} failed: ${err.stack ?? err.message}\n`);
     reply = { ok: false, error: { name: err.name, message: err.message, stack: err.stack } };
   }
   const io = { gets: runIoStats.gets - before.gets, getBytes: runIoStats.getBytes - before.getBytes, puts: runIoStats.puts - before.puts, putBytes: runIoStats.putBytes - before.putBytes };

@@ -70,6 +70,12 @@ export class WorkerPool {
 
   async invoke(role: Role, event: unknown): Promise<unknown> {
     const worker = await this.acquire();
+    // a failed Map iteration ends the execution while its sibling iterations are still queued (the offline
+    // executor does not cancel them): once the pool is stopped they fail here instead of writing to a closed channel
+    if (this.stopped) {
+      this.release(worker);
+      throw new Error('worker pool stopped');
+    }
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, resolve);
@@ -113,7 +119,11 @@ export class WorkerPool {
     this.queue.shift()?.();
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const next of this.queue.splice(0)) next();
     await Promise.all(
       this.workers.map(
         (w) =>
