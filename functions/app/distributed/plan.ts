@@ -49,6 +49,9 @@ export async function planRun(input: ExecutionInput, deps: DistributedDeps): Pro
     const pre = await deps.versions.checkPublishable(version, input.sourceOrder);
     if (pre !== 'ok') return skip(pre);
   }
+  // the status item exists from here on even when no router created it (a direct start: the CLI, the bench)
+  const at = new Date((deps.now ?? Date.now)()).toISOString();
+  await deps.status?.update(version, { version, key: source.key, mode: 'distributed', phase: 'planning', startedAt: at, updatedAt: at }, { create: true });
   await setStatus(deps, version, { phase: 'planning' });
   const head = await deps.upload.head(source);
   if (!head) return skip('superseded');
