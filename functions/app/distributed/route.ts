@@ -22,6 +22,10 @@ export interface DistributedRoute {
   now?: () => number;
 }
 
+/** How long the router's lease lasts unless released: the state machine's execution timeout (a test holds
+ * the synthesized timeout to it), so a training that dies without its last step frees the lease with it. */
+export const TRAINING_LEASE_SECONDS = 12 * 3600;
+
 /** Raised when another training holds the lease: the upload event is retried later (Lambda's retries). */
 export class TrainingBusyError extends Error {
   override name = 'TrainingBusy';
@@ -53,7 +57,7 @@ export async function startDistributed(
   params: TrainOverrides,
 ): Promise<{ executionArn: string; existing: boolean }> {
   const name = executionNameOf(version);
-  if (route.lease && !(await route.lease.acquire(name, route.leaseSeconds ?? 12 * 3600))) {
+  if (route.lease && !(await route.lease.acquire(name, route.leaseSeconds ?? TRAINING_LEASE_SECONDS))) {
     throw new TrainingBusyError(`another training holds the lease; ${source.key} will be trained when it is released (the event is retried)`);
   }
   // the status first: the execution's own steps update it from the moment it starts
