@@ -104,3 +104,12 @@ test('the state machine’s role invokes only the three functions; failed, timed
   const metrics = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'AWS/States').map((r) => r.Properties.MetricName);
   expect(metrics).toEqual(expect.arrayContaining(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']));
 });
+
+test('a lifecycle rule expires the runs’ intermediate objects (runs/) within days', () => {
+  const rules = resources.filter((r) => r.Type === 'AWS::S3::Bucket').flatMap((r) => (r.Properties.LifecycleConfiguration?.Rules ?? []) as Array<{ Prefix?: string; ExpirationInDays?: number; Status: string }>);
+  const runs = rules.filter((r) => r.Prefix === 'runs/');
+  expect(runs).toHaveLength(1);
+  expect(runs[0].Status).toBe('Enabled');
+  expect(runs[0].ExpirationInDays).toBeGreaterThanOrEqual(1);
+  expect(runs[0].ExpirationInDays).toBeLessThanOrEqual(7);
+});
