@@ -1,13 +1,14 @@
-// `npm run bench`: issue 7's performance numbers in one run — training (ours next to scikit-learn),
+// `npm run bench`: the product's performance numbers in one run — training (ours next to scikit-learn),
 // publish, serving (in-process vs the raw GetItem floor, and HTTP on the local stack) and cold start.
 // Prints the tables and records them, dated, with the machine and the exact command, in BENCHMARKS.md
-// (after the previous bench runs, before sections others append, such as "## Soak").
+// (after the previous bench runs, before sections others append, such as "## Soak"), and rewrites the
+// summary at the top of BENCHMARKS.md from each target's latest measurement (bench/results/latest.json).
 //
 //   npm run bench [-- --quick] [--large] [--sets 100k,1m,5m,25m] [--only training,publish,serving,http,coldstart]
 //                 [--defaults-sets 1m] [--requests 10000] [--http-seconds 10] [--cold-rounds 7] [--repeat 1] [--no-sklearn] [--no-write]
-// --defaults-sets 1m: the sets that also run the seed defaults and the product default (taste).
+// --defaults-sets 1m: the sets that also run the seed defaults and the product default (25m for its target).
 // --repeat N: N alternating runs of ours and scikit-learn per set in the one-init comparison (medians reported).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../local/emulators';
@@ -17,7 +18,9 @@ import { describeMachine, load, machine } from './lib/machine';
 import { ROOT, run } from './lib/proc';
 import { insertRun } from './lib/record';
 import { renderRun, Results } from './lib/report';
-import { benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
+import { insertSummary, mergeLatest, renderSummary, type Latest } from './lib/summary';
+import { targets } from './lib/targets';
+import { benchFiltered, benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
 import { benchTraining, CONFIGS, modelFile, sklearnMissing } from './lib/training';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -26,12 +29,13 @@ const SECTIONS = ['training', 'publish', 'serving', 'http', 'coldstart'] as cons
 type Section = (typeof SECTIONS)[number];
 
 const BENCHMARKS_MD = path.join(ROOT, 'BENCHMARKS.md');
+const LATEST_JSON = path.join(ROOT, 'bench', 'results', 'latest.json');
 const BENCHMARKS_INTRO = `# Benchmarks
 
 Performance numbers of movierec, measured on the machine named with each run. Quality numbers live in
 EVALUATION.md (\`npm run evaluate\`).
 
-## npm run bench (issue 7)
+## npm run bench
 
 \`npm run bench\` (bench/run.ts, helpers in bench/lib/) measures, in one run:
 
@@ -39,8 +43,8 @@ EVALUATION.md (\`npm run evaluate\`).
    \`.bench-data/\`) of 100k, 1M and 5M ratings (25M = 160k users × 60k movies with \`--large\`), each in a
    fresh process so the peak RSS is that run's: the seed algorithm at k=15 with one init, no fixClusters and
    no hold-out check (\`--algorithm seed --k 15 --n-init 1 --min-cluster-size 0 --skip-check\`, the comparison
-   setting), and on 1M also the seed defaults (\`--algorithm seed\`) and the product default (no options:
-   the taste model). scikit-learn's \`KMeans(k=15, n_init=1, init='k-means++',
+   setting), and on 1M (or \`--defaults-sets\`) also the seed defaults (\`--algorithm seed\`) and the product
+   default (no options: the default model). scikit-learn's \`KMeans(k=15, n_init=1, init='k-means++',
    random_state=0)\` fits the same binary CSR matrix (loaded from the same CSV with pandas; only the fit is
    timed) in the same run.
 2. **Publish** of the 1M model (product default) to dynalite: requests and seconds.
@@ -50,8 +54,9 @@ EVALUATION.md (\`npm run evaluate\`).
 4. **Cold start**: the Lambda bundles built with lib/function.ts's esbuild options, and fresh Node
    processes loading each and answering one event, next to a minimal handler.
 
-Runs are recorded below, newest last (before other sections, such as the soak runs). The machine is shared (2 vCPU, other engineers' jobs running), so
-compare ratios measured within one run.
+The summary at the top is rewritten by every run from each target's latest measurement
+(bench/results/latest.json). Runs are recorded below, newest last (before other sections, such as the soak
+runs). The machine is shared (2 vCPU, other engineers' jobs running), so compare ratios measured within one run.
 `;
 
 interface Options {
@@ -176,6 +181,9 @@ async function main(): Promise<void> {
       if (o.sections.has('serving')) {
         log(`serving ${o.requests} requests in-process…`);
         results.inProcess = await benchInProcess(stack, snapshot, o.requests);
+        // after the plain phase, which therefore stays as before (no catalogue loaded)
+        log(`serving ${o.requests} users with and without filters, a catalogue loaded…`);
+        results.filtered = await benchFiltered(stack, snapshot, o.requests);
       }
       if (o.sections.has('coldstart')) {
         log('bundling the Lambda entries and timing cold starts…');
@@ -214,7 +222,11 @@ async function main(): Promise<void> {
   console.log(text);
   if (o.write) {
     const before = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '';
-    writeFileSync(BENCHMARKS_MD, insertRun(before, text, BENCHMARKS_INTRO));
+    const runInfo = { date, command, machine: describeMachine(m), load: startLoad };
+    const latest = mergeLatest(existsSync(LATEST_JSON) ? (JSON.parse(readFileSync(LATEST_JSON, 'utf8')) as Latest) : {}, targets(results), runInfo);
+    mkdirSync(path.dirname(LATEST_JSON), { recursive: true });
+    writeFileSync(LATEST_JSON, `${JSON.stringify(latest, null, 2)}\n`);
+    writeFileSync(BENCHMARKS_MD, insertSummary(insertRun(before, text, BENCHMARKS_INTRO), renderSummary(latest, targets(results))));
     log(`recorded in ${path.relative(process.cwd(), BENCHMARKS_MD) || 'BENCHMARKS.md'} (after the previous bench runs)`);
   }
 }

@@ -1,4 +1,4 @@
-// Soak of the local stack (issue 8): the real `npm start` wiring (local/stack.ts: API server over the
+// Soak of the local stack (RELIABILITY.md): the real `npm start` wiring (local/stack.ts: API server over the
 // Lambda handler, dynalite, s3rver, the S3 → training bridge) started in-process on loopback, then autocannon for
 // a bounded time and request count with mixed traffic —
 //   70% GET /users/{id}/recommendations (10% of them unknown users), 10% GET /users/{id}/movies,

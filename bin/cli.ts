@@ -4,6 +4,7 @@ import { DOCTOR_HELP, DOCTOR_SUMMARY } from './cli/doctor-help';
 import { LOCAL_HELP, LOCAL_SUMMARY, UPLOAD_HELP, UPLOAD_SUMMARY } from './cli/local-help';
 import { elbowCommand, generateCommand, HELP, inspectCommand, recommendCommand, trainCommand } from './cli/commands';
 import { EVALUATE_HELP, evaluateCommand } from './cli/evaluate';
+import { SIMILAR_HELP, SIMILAR_SUMMARY } from './cli/similar';
 
 HELP.evaluate = EVALUATE_HELP;
 
@@ -26,10 +27,11 @@ export function registerCommand(name: string, summary: string, run: () => Promis
   HELP[name] = help;
 }
 
-// the local stack (issue 4): loaded only when run
+// the local stack: loaded only when run
 registerCommand('local', LOCAL_SUMMARY, async () => (await import('./cli/local')).localCommand, LOCAL_HELP);
 registerCommand('upload', UPLOAD_SUMMARY, async () => (await import('./cli/upload')).uploadCommand, UPLOAD_HELP);
-// before a deploy to AWS (issue 14): loaded only when run
+registerCommand('similar', SIMILAR_SUMMARY, async () => (await import('./cli/similar')).similarCommand, SIMILAR_HELP);
+// before a deploy to AWS: loaded only when run
 registerCommand('doctor', DOCTOR_SUMMARY, async () => (await import('./cli/doctor')).doctorCommand, DOCTOR_HELP);
 
 function usage(): string {

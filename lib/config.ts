@@ -79,6 +79,9 @@ export interface StageConfig {
     /** one API key per consumer, all in the stage's usage plan */
     keys: ApiKeySpec[];
   };
+  /** the batch export after each publish: every user's top-N to exports/<version>/recommendations.csv.gz
+   * (0 = none; `-c exportTopN=N`). The training role may write exports/* only when N > 0. */
+  exports: { topN: number };
   logLevel: LogLevel;
   /** days; one of CloudWatch Logs' retention values */
   logRetentionDays: number;
@@ -133,6 +136,8 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       corsOrigins: [],
       keys: [{ consumer: 'default', generation: 1 }],
     },
+    // off: dev trains samples that nobody mails or scores offline
+    exports: { topN: 0 },
     logLevel: 'DEBUG',
     logRetentionDays: 14,
     removal: 'destroy',
@@ -177,6 +182,8 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       corsOrigins: [],
       keys: [{ consumer: 'default', generation: 1 }],
     },
+    // every user's top 10 after each publish, for e-mail and offline jobs (about 1 s per 10,000 users)
+    exports: { topN: 10 },
     logLevel: 'INFO',
     logRetentionDays: 90,
     removal: 'retain',
@@ -201,6 +208,7 @@ export const CONTEXT_KEYS = {
   tableDeletionProtection: 'true to turn on DynamoDB deletion protection (after the first successful deploy)',
   trainingMode: "auto (uploads too large for the training function go to the Step Functions state machine), single or distributed",
   distributedConcurrency: 'concurrent workers of each Distributed Map pass (1–1000; keep it below the account concurrency the API shares)',
+  exportTopN: "each user's top-N written to exports/<version>/recommendations.csv.gz after every publish (0 = no export; 1–1000)",
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -237,7 +245,7 @@ export function applyOverrides(base: StageConfig, context: Record<string, unknow
     if (m && (STAGES as readonly string[]).includes(m[1]) && !(m[2] in CONTEXT_KEYS)) {
       throw new ConfigError(`Unknown setting "${key}": the settings are ${Object.keys(CONTEXT_KEYS).join(', ')}.`);
     }
-    if (!key.includes(':') && /^(training|api|alarm|cors|table|distributed)[A-Z]/.test(key) && !(key in CONTEXT_KEYS)) {
+    if (!key.includes(':') && /^(training|api|alarm|cors|table|export|distributed)[A-Z]/.test(key) && !(key in CONTEXT_KEYS)) {
       throw new ConfigError(`Unknown setting "${key}": the settings are ${Object.keys(CONTEXT_KEYS).join(', ')}.`);
     }
   }
@@ -280,6 +288,8 @@ export function applyOverrides(base: StageConfig, context: Record<string, unknow
   }
   const concurrency = get('distributedConcurrency');
   if (concurrency !== undefined) cfg.distributed.maxConcurrency = intSetting('distributedConcurrency', concurrency, 1, 1000);
+  const topN = get('exportTopN');
+  if (topN !== undefined) cfg.exports.topN = intSetting('exportTopN', topN, 0, 1000);
   const protect = get('tableDeletionProtection');
   if (protect !== undefined) cfg.tableDeletionProtection = boolSetting('tableDeletionProtection', protect);
   return cfg;

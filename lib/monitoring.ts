@@ -133,6 +133,13 @@ export class Monitoring extends Construct {
       this.add('DistributedTrainingAborted', `${stage}: a distributed training was stopped`, { metric: sm.metricAborted({ period, statistic: 'Sum' }), threshold: 1 });
       this.add('DistributedTrainingThrottled', `${stage}: Step Functions throttled the training state machine`, { metric: sm.metricThrottled({ period, statistic: 'Sum' }), threshold: 1 });
     }
+    // like a refusal, a failed export ends the invocation normally (the model is live; no retry would redo it)
+    if (config.exports.topN > 0) {
+      this.add('ExportsFailed', `${stage}: a batch export under exports/ failed; the model stays live (reason in GET /models/active, export.message)`, {
+        metric: handlerMetric(stage, 'train', HANDLER_METRICS.exportsFailed, { statistic: 'Sum', period }),
+        threshold: 1,
+      });
+    }
     this.add('Api5xx', `${stage}: the API returned 5xx responses`, {
       metric: api.restApi.metricServerError({ period, statistic: 'Sum' }),
       threshold: config.alarms.api5xxPer5Min,

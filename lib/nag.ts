@@ -42,6 +42,12 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
     [S3_PREFIXES.reports, 'Training writes one report per upload/model version under reports/ (PutObject, AbortMultipartUpload only); report keys derive from the upload key.'],
     [S3_PREFIXES.models, 'Training may write model artefacts keyed by model version under models/ (PutObject, AbortMultipartUpload only).'],
   ];
+  if (config.exports.topN > 0) {
+    prefixReasons.push([
+      S3_PREFIXES.exports,
+      "Training writes each published version's batch export under exports/<version>/ and deletes those of versions it deleted (PutObject, AbortMultipartUpload, DeleteObject only); only when the stage exports.",
+    ]);
+  }
   for (const [prefix, reason] of prefixReasons) {
     ack(trainPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason);
   }

@@ -1,5 +1,6 @@
 // The training Lambda: triggered by an object created under `uploads/`, it reads the upload, writes a
-// report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables.
+// report under `reports/` (and artefacts under `models/`) and publishes a model version to both tables; when
+// the stage exports (config `exports.topN` > 0) it then writes every user's top-N under `exports/`.
 // Failures after the retries land in an SQS DLQ. There is no reserved concurrency (it cannot be set on a new
 // account: lib/function.ts): one training at a time is the handler's own lease item in the clusters table
 // (pk `lease`, sk `training`), written with the table-wide item writes below.
@@ -11,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keys } from '../functions/adapters/dynamo/layout';
 import { ENV, ENV_DISTRIBUTED, S3_PREFIXES } from '../functions/shared/resources';
 import { stateMachineArnOf } from './distributed-training';
 import { type StageConfig, resourceName } from './config';
@@ -30,10 +32,12 @@ export const TRAINING_TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
-/** Partition key of the training lease (pk `lease`, sk `training`), which the training handler writes to run
- * one training at a time and deletes when it is done. (Lead: when dynamo-layout.ts gets `keys.lease()`, take
- * the value from there.) */
-export const TRAINING_LEASE_PK = 'lease';
+/** S3 actions on exports/* of a stage that exports (and none otherwise). */
+export const EXPORT_S3_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'] as const;
+
+/** Partition key of the training lease (functions/adapters/dynamo/layout.ts), which the training handler
+ * writes to run one training at a time and deletes when it is done. */
+export const TRAINING_LEASE_PK = keys.lease().pk;
 
 export interface TrainingProps {
   config: StageConfig;
@@ -73,6 +77,7 @@ export class Training extends Construct {
         // uploads past this function's bound start the training state machine (lib/distributed-training.ts)
         [ENV_DISTRIBUTED.trainingMode]: config.distributed.mode,
         [ENV_DISTRIBUTED.stateMachineArn]: stateMachineArnOf(this, config.stage),
+        [ENV.exportTopN]: String(config.exports.topN),
       },
     });
     const fn = this.function.fn;
@@ -98,6 +103,16 @@ export class Training extends Construct {
         resources: [bucket.arnForObjects(`${S3_PREFIXES.reports}*`), bucket.arnForObjects(`${S3_PREFIXES.models}*`)],
       }),
     );
+    if (config.exports.topN > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteExports',
+          // streamed multipart uploads (aborted on failure), and the exports of versions a publish deletes
+          actions: [...EXPORT_S3_ACTIONS],
+          resources: [bucket.arnForObjects(`${S3_PREFIXES.exports}*`)],
+        }),
+      );
+    }
     role.addToPolicy(tableStatement('WriteTables', TRAINING_TABLE_ACTIONS, tables.all));
     // single-flight without reserved concurrency: the lease is put/updated with the item writes above and
     // released with DeleteItem, which is allowed on that one partition key only

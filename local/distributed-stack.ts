@@ -3,7 +3,8 @@
 // the training functions' real handlers; the S3-triggered function routes uploads to it as in AWS, with the
 // same lease and status item. The console waits on `settled`.
 import { makeDocClient, makeDynamoClient, awsConfigFromEnv } from '../functions/adapters/aws';
-import { DynamoTrainingLease, DynamoTrainingStatus } from '../functions/adapters/dynamo/training';
+import { DynamoModelStore } from '../functions/adapters/dynamo/store';
+import { DynamoTrainingStatus } from '../functions/adapters/dynamo/training';
 import type { DistributedRoute } from '../functions/app/distributed/route';
 import type { TrainingStatus } from '../functions/ports/training-run';
 import { ENV, executionNameOf, type TrainingMode } from '../functions/shared/resources';
@@ -41,7 +42,8 @@ export async function localDistributed(stage: string, env: NodeJS.ProcessEnv, ca
     route: {
       mode: opts.mode,
       starter: machine.starter,
-      lease: new DynamoTrainingLease(doc, clusters),
+      // the single-function training's own lease item: one training at a time, whichever path
+      lease: new DynamoModelStore({ doc, usersTable: env[ENV.usersTable]!, clustersTable: clusters, pointerTtlMs: 0 }).lease,
       status,
       ...(opts.aboveBytes !== undefined ? { aboveBytes: opts.aboveBytes } : {}),
       options: opts.shards ? { shards: opts.shards } : {},

@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { bucketName, IDEMPOTENCY_KEYS, TABLE_KEYS, tableNames } from '../functions/shared/resources';
+import { bucketName, hasDotSegment, IDEMPOTENCY_KEYS, TABLE_KEYS, tableNames } from '../functions/shared/resources';
 import { AwsConfig, makeDynamoClient, makeS3Client } from '../functions/adapters/aws';
 
 // Loaded on first use: importing this module (e.g. for the constants) must not load the emulators.
@@ -26,10 +26,46 @@ const newS3rver = (opts: Record<string, unknown>) =>
 /** The subset of s3rver we use. `on('event')` fires S3-shaped ObjectCreated records (keys NOT URL-encoded). */
 export interface S3rverInstance {
   run(): Promise<AddressInfo>;
+  /** Koa's middleware list, composed when the server starts listening */
+  middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void>;
   listen(...args: unknown[]): Server | Promise<Server>;
   close(): Promise<void>;
   on(event: 'event', cb: (event: { Records: unknown[] }) => void): void;
   removeAllListeners(event?: string): void;
+}
+
+/** The part of Koa's context the path guard uses. */
+interface KoaContext {
+  path: string;
+  status: number;
+  type: string;
+  body: unknown;
+}
+
+/**
+ * s3rver (3.7.1) maps `/<bucket>/<key>` to `<directory>/<bucket>/<key>…` with path.join, so a `..` segment —
+ * plain, %2E-encoded, or as `..%2F` inside one segment — reads and writes outside its directory. Real S3 stores
+ * such a key literally; a file store cannot, so the local S3 refuses any request whose decoded bucket or key has
+ * a `.` or `..` segment (or does not decode) before s3rver sees it, with S3's own error shape.
+ */
+export async function s3PathGuard(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(ctx.path);
+  } catch {
+    return refuse(ctx, 'InvalidURI', 'Could not parse the specified URI (a malformed %-escape).');
+  }
+  if (hasDotSegment(decoded) || decoded.includes('\0')) {
+    return refuse(ctx, 'InvalidArgument', 'The local S3 refuses keys and bucket names with "." or ".." segments: it stores objects as files and they would leave its directory.');
+  }
+  await next();
+}
+
+function refuse(ctx: KoaContext, code: string, message: string): void {
+  ctx.status = 400;
+  ctx.type = 'application/xml';
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${esc(message)}</Message><Resource>${esc(ctx.path)}</Resource></Error>`;
 }
 
 export interface Emulators {
@@ -54,6 +90,15 @@ export interface EmulatorOptions {
 export const EMULATOR_REGION = 'us-east-1';
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+// s3rver may still be writing an object's metadata file when it has answered the PUT and been closed; removing
+// its folder then makes that write fail with an 'error' no one can listen to, which ends the process. Temporary
+// folders are therefore removed when the process exits, not when the emulators stop.
+const toRemove = new Set<string>();
+function removeAtExit(dir: string): void {
+  if (toRemove.size === 0) process.once('exit', () => toRemove.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  toRemove.add(dir);
+}
+
 export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
   const tempDir = opts.persistDir ? null : mkdtempSync(path.join(tmpdir(), 'movierec-emu-'));
   const root = opts.persistDir ?? tempDir!;
@@ -64,7 +109,7 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     ...(opts.persistDir ? { path: path.join(root, 'dynamodb') } : {}),
   });
   const closeDyn = () => new Promise<void>((resolve) => dyn.close(() => resolve()));
-  const dropTemp = () => tempDir && rmSync(tempDir, { recursive: true, force: true });
+  const dropTemp = () => tempDir && removeAtExit(tempDir);
   try {
     await new Promise<void>((resolve, reject) => {
       dyn.once('error', reject);
@@ -87,6 +132,8 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     directory: path.join(root, 's3'),
     vhostBuckets: false,
   });
+  // first in line, before s3rver's router decodes the path (Koa composes the list when the server starts)
+  s3rver.middleware.unshift(s3PathGuard);
   // s3rver's own listen() leaves a listen error (a busy port) unhandled, which would crash the process:
   // listen with a callback and turn the server's 'error' into a rejection instead.
   const rawListen = s3rver.listen.bind(s3rver);

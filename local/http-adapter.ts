@@ -3,7 +3,8 @@
 // headers, body, requestContext with a fresh requestId), and the handler's result becomes the response.
 // The x-api-key check is the handler's own (ApiDeps.apiKey), which the local stack always sets.
 import { randomUUID } from 'node:crypto';
-import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
+import http, { IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EDGE, HttpError, toErrorResponse } from '../functions/api/errors';
@@ -14,6 +15,9 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 
 /** API Gateway's payload limit (10 MB). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's limit on the request line and headers together (10 KB); node:http counts the header
+ * bytes only, so this is a little more generous than API Gateway. */
+export const MAX_HEADER_BYTES = 10 * 1024;
 const STAGE = 'local';
 
 function multiMap(pairs: [string, string][]): { single: Record<string, string>; multi: Record<string, string[]> } | null {
@@ -58,6 +62,23 @@ export function matchResource(path: string): { route: RouteDef; params: Record<s
   return null;
 }
 
+/** The path and query string of a request target, as sent (nothing decoded, dot segments kept). Only the
+ * absolute form (`GET http://host/p`) goes through the URL parser: `new URL('//[', base)` throws, and a
+ * target such as `//host/p` would otherwise be read as a host name. */
+export function splitTarget(target: string): { path: string; search: string } {
+  let t = target;
+  if (!t.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    try {
+      const u = new URL(t);
+      t = u.pathname + u.search;
+    } catch {
+      throw EDGE.badRequest();
+    }
+  }
+  const q = t.indexOf('?');
+  return q < 0 ? { path: t, search: '' } : { path: t.slice(0, q), search: t.slice(q + 1) };
+}
+
 /** Build the REST proxy event API Gateway would send for this request. */
 export function toApiGatewayEvent(
   req: Pick<IncomingMessage, 'method' | 'url' | 'rawHeaders'> & { socket?: { remoteAddress?: string } },
@@ -65,12 +86,11 @@ export function toApiGatewayEvent(
   now: Date = new Date(),
 ): APIGatewayProxyEvent {
   const method = (req.method ?? 'GET').toUpperCase();
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const path = url.pathname;
+  const { path, search } = splitTarget(req.url ?? '/');
   const headerPairs: [string, string][] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headerPairs.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
   const headers = multiMap(headerPairs);
-  const query = multiMap([...url.searchParams.entries()]);
+  const query = multiMap([...new URLSearchParams(search).entries()]);
   const route = matchResource(path);
   const resource = route?.route.path ?? path;
   const requestId = randomUUID();
@@ -133,7 +153,27 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyResult):
 }
 
 /** An answer of the adapter itself (what API Gateway would answer before or instead of the integration). */
-function sendError(res: ServerResponse, e: HttpError): void {
+function sendError(res: ServerResponse, e: HttpError, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  if (close) res.setHeader('connection', 'close');
+  writeResult(res, toErrorResponse(e));
+}
+
+/** The same answer written straight to a socket, for requests node:http could not parse (no response
+ * object exists for them); the connection is closed after it. */
+function rawErrorResponse(e: HttpError): string {
+  const r = toErrorResponse(e);
+  const body = Buffer.from(r.body, 'utf8');
+  const head = [`HTTP/1.1 ${r.statusCode} ${STATUS_CODES[r.statusCode] ?? 'Error'}`, `Content-Length: ${body.length}`, 'Connection: close'];
+  for (const [k, v] of Object.entries(r.headers ?? {})) head.push(`${k}: ${String(v)}`);
+  return head.join('\r\n') + '\r\n\r\n' + body.toString('utf8');
+}
+
+/** An error thrown while turning a request into an event: a refusal of the adapter (HttpError) or a bug,
+ * answered 500 and reported; never rethrown. */
+function answerThrown(res: ServerResponse, e: unknown, onError?: (e: unknown) => void): void {
+  if (!(e instanceof HttpError)) onError?.(e);
+  if (res.headersSent || res.destroyed) return;
   writeResult(res, toErrorResponse(e));
 }
 
@@ -153,33 +193,61 @@ export interface ApiServer {
 
 export function createApiServer(opts: ApiServerOptions = {}): ApiServer {
   let handler = opts.handler;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (tooLarge) return sendError(res, EDGE.bodyTooLarge(MAX_BODY_BYTES));
-      if (!handler) return sendError(res, EDGE.starting());
-      let event: APIGatewayProxyEvent;
-      try {
-        event = toApiGatewayEvent(req, Buffer.concat(chunks));
-      } catch (e) {
-        if (e instanceof HttpError) return sendError(res, e);
-        throw e;
-      }
-      handler(event, lambdaContext('movierec-local-api', 10_000)).then(
-        (result) => writeResult(res, result),
-        (e) => {
-          opts.onError?.(e);
-          sendError(res, EDGE.badGateway());
-        },
-      );
-    });
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    // nothing a request carries may throw out of here: an exception in this callback would end the process,
+    // and with it S3, DynamoDB and a running training
+    req.on('error', () => undefined); // an aborted upload: the socket is gone, nothing to answer
+    try {
+      const declared = Number(req.headers['content-length']);
+      if (declared > MAX_BODY_BYTES) return sendError(res, EDGE.bodyTooLarge(MAX_BODY_BYTES), true);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY_BYTES) return void chunks.push(c);
+        // answer at once and stop reading: a body past the limit is never buffered nor waited for
+        req.pause();
+        sendError(res, EDGE.bodyTooLarge(MAX_BODY_BYTES), true);
+      });
+      req.on('end', () => {
+        if (size > MAX_BODY_BYTES || res.headersSent) return;
+        try {
+          if (!handler) return sendError(res, EDGE.starting());
+          const event = toApiGatewayEvent(req, Buffer.concat(chunks));
+          handler(event, lambdaContext('movierec-local-api', 10_000)).then(
+            (result) => {
+              try {
+                writeResult(res, result);
+              } catch (e) {
+                // a result node:http cannot write (e.g. a header value with a newline): the handler's fault
+                opts.onError?.(e);
+                sendError(res, EDGE.badGateway());
+              }
+            },
+            (e) => {
+              opts.onError?.(e);
+              sendError(res, EDGE.badGateway());
+            },
+          );
+        } catch (e) {
+          answerThrown(res, e, opts.onError);
+        }
+      });
+    } catch (e) {
+      answerThrown(res, e, opts.onError);
+    }
+  });
+  // Requests node:http rejects before any handler runs (bad request line, bad header bytes, headers past
+  // the limit, a timeout) get the same JSON shape as every other refusal, instead of node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const e =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? EDGE.headersTooLarge(MAX_HEADER_BYTES)
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? EDGE.requestTimeout()
+          : EDGE.badRequest();
+    socket.end(rawErrorResponse(e));
   });
   // keep-alive sockets must not hold close() open
   server.keepAliveTimeout = 1000;

@@ -13,16 +13,22 @@ import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../functions/
 import * as apiHandler from '../functions/handlers/api';
 import * as trainHandler from '../functions/handlers/train';
 import { observability } from '../functions/handlers/observability';
-import { versionIdOf } from '../functions/app/upload';
+import { lambdaMemoryBudget, versionIdOf } from '../functions/app/upload';
 import type { VersionMeta } from '../functions/ports';
 import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
 import { createApiServer } from './http-adapter';
 import { API_KEY_FILE, readSavedApiKey, readStackInfo, STACK_FILE, type StackInfo } from './stack-info';
 import { type LocalDistributed, localDistributed, type LocalDistributedOptions } from './distributed-stack';
+import { EventJournal } from './event-journal';
+import { machineMemoryMb } from './memory';
 import { type BridgeEvent, TrainingBridge } from './training-bridge';
+import { childProcessRunner } from './training-runner';
 
 export { readStackInfo, type StackInfo, uploadKeyFor } from './stack-info';
+
+/** The durable event queue, under the data folder (local/event-journal.ts). */
+export const QUEUE_DIR = 'queue';
 
 export interface LocalStackOptions {
   /** emulator data, the API key and stack.json live here (default `.local`) */
@@ -38,8 +44,13 @@ export interface LocalStackOptions {
   apiKey?: string;
   /** TRAINING_PARAMS given to the training handler (the stage config's, as the CDK stack sets them) */
   trainingParams?: TrainOverrides;
+  /** top-N per user of the batch export after each publish (the stage's `exports.topN`; default 0: none) */
+  exportTopN?: number;
   /** retries after a thrown training error (the stage's async-invoke retryAttempts; default 2) */
   retryAttempts?: number;
+  /** memory (MB) of the training process, as the stage's training Lambda has (default 3,008); at most what
+   * the machine has free at start. Sizes the input bound: a bigger file is refused naming what it needs. */
+  trainingMemoryMb?: number;
   /** Lambda-style JSON logs and metrics of the handlers on stdout */
   verbose?: boolean;
   onBridgeEvent?: (e: BridgeEvent) => void;
@@ -59,6 +70,8 @@ export interface LocalStack extends StackInfo {
   tables: { users: string; clusters: string; idempotency: string };
   dataDir: string;
   bridge: TrainingBridge;
+  /** the memory the training process plans with (MB) */
+  trainingMemoryMb: number;
   s3: S3Client;
   /** the training state machine, when started with `distributed` */
   distributed: LocalDistributed | null;
@@ -116,7 +129,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     );
   }
   if (opts.fresh) {
-    for (const sub of ['dynamodb', 's3', STACK_FILE]) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
+    for (const sub of ['dynamodb', 's3', QUEUE_DIR, STACK_FILE]) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
   }
   const { key: apiKey, source: apiKeySource } = resolveApiKey({ ...opts, dataDir });
 
@@ -147,6 +160,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     [ENV.idempotencyTable]: emu.tables.idempotency,
     [ENV.bucket]: emu.bucket,
     [ENV.trainingParams]: JSON.stringify(opts.trainingParams ?? {}),
+    [ENV.exportTopN]: String(opts.exportTopN ?? 0),
     [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
     [ENV.s3Endpoint]: emu.s3Endpoint,
     [ENV.apiKey]: apiKey,
@@ -163,15 +177,38 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     o.logger.setLogLevel(logLevel);
     return o;
   };
-  // past one function: the training state machine, offline (the route the S3-triggered function takes)
-  const distributed = opts.distributed ? await localDistributed(stage, env, path.join(dataDir, 'cache'), opts.distributed) : null;
-  const train = trainHandler.makeHandler({
-    ...trainHandler.depsFromEnv(env),
-    ...quiet('train'),
-    train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
-    ...(distributed ? { distributed: distributed.route } : {}),
+  // Training runs in its own process per invocation, as the training Lambda runs apart from the API's: its
+  // CPU never holds a request, and running out of memory ends that invocation only.
+  const machineMb = machineMemoryMb();
+  const trainingMemoryMb = Math.min(opts.trainingMemoryMb ?? 3008, machineMb);
+  const runner = childProcessRunner({
+    env,
+    logLevel,
+    label: dataDir,
+    memory: { memoryMb: trainingMemoryMb, machineMb },
+    onProgress: opts.onTrainProgress,
   });
-  const bridge = new TrainingBridge({ handler: train, retryAttempts: opts.retryAttempts ?? 2, onEvent: opts.onBridgeEvent });
+  // past one function: the training state machine, offline (the route the S3-triggered function takes). Its
+  // executor lives in this process, so with it the S3-triggered function runs here too (it only starts
+  // executions, or trains in place what fits its memory)
+  const distributed = opts.distributed ? await localDistributed(stage, env, path.join(dataDir, 'cache'), opts.distributed) : null;
+  const handler = distributed
+    ? trainHandler.makeHandler({
+        ...trainHandler.depsFromEnv(env),
+        ...quiet('train'),
+        memory: lambdaMemoryBudget(trainingMemoryMb, stage),
+        train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
+        distributed: distributed.route,
+      })
+    : runner.handler;
+  // S3 → Lambda is at-least-once: the queue is journalled under the data folder and replayed on start
+  const bridge = new TrainingBridge({
+    handler,
+    retryAttempts: opts.retryAttempts ?? 2,
+    onEvent: opts.onBridgeEvent,
+    journal: new EventJournal(path.join(dataDir, QUEUE_DIR)),
+  });
+  bridge.replay();
   const detach = bridge.attach(emu.s3rver);
 
   const apiDeps = apiHandler.depsFromEnv(env);
@@ -218,6 +255,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     tables: emu.tables,
     dataDir,
     bridge,
+    trainingMemoryMb,
     s3: emu.s3,
     distributed,
     activeVersion: async () => (await store.activeVersion({ fresh: true }))?.version ?? null,
@@ -243,6 +281,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       stopped = true;
       detach();
       bridge.stop();
+      runner.stop();
       await api.close();
       await emu.stop();
       const current = readStackInfo(dataDir);

@@ -1,9 +1,14 @@
-// The S3 → training Lambda wiring of the CDK stack, in-process: s3rver's ObjectCreated events become real-S3
-// events (local/s3-events.ts) queued for the training handler one at a time (the stack gives the
-// training Lambda reserved concurrency 1) with Lambda's async-invocation retries after a thrown error.
+// The S3 → training Lambda wiring of the CDK stack: s3rver's ObjectCreated events become real-S3 events
+// (local/s3-events.ts) queued for the training handler one at a time (in AWS one training runs at a time)
+// with Lambda's async-invocation retries after a thrown error. With a journal (local/event-journal.ts) the
+// queue is durable: an event is written down before it is queued and forgotten only when its invocation
+// ended, so replay() after a restart delivers what a crash interrupted (at-least-once, as S3 → Lambda is).
+// The handler is whatever runs the training function: a child process (local/training-runner.ts) in the
+// stack, a function in the tests.
 import type { Context, S3Event } from 'aws-lambda';
 import type { UploadResult as RecordResult } from '../functions/app/upload';
 import { decodeS3Key } from '../functions/handlers/train';
+import type { EventJournal } from './event-journal';
 import { lambdaContext } from './lambda-context';
 import { toLambdaS3Events } from './s3-events';
 
@@ -13,7 +18,9 @@ export type BridgeEvent =
   | { type: 'start'; key: string; attempt: number }
   | { type: 'done'; key: string; results: RecordResult[]; seconds: number }
   | { type: 'retry'; key: string; attempt: number; error: Error }
-  | { type: 'failed'; key: string; error: Error };
+  | { type: 'failed'; key: string; error: Error }
+  /** events an earlier run left in the journal, queued again */
+  | { type: 'replayed'; keys: string[] };
 
 export interface TrainingBridgeOptions {
   handler: TrainHandler;
@@ -24,6 +31,14 @@ export interface TrainingBridgeOptions {
   /** invocation timeout given to the context (default 15 min) */
   timeoutMs?: number;
   onEvent?: (e: BridgeEvent) => void;
+  /** durable queue: events survive a crash of the process and are replayed by replay() */
+  journal?: EventJournal;
+}
+
+interface Queued {
+  event: S3Event;
+  /** its journal entry */
+  id?: string;
 }
 
 interface S3EventSource {
@@ -32,7 +47,7 @@ interface S3EventSource {
 }
 
 export class TrainingBridge {
-  private readonly queue: S3Event[] = [];
+  private readonly queue: Queued[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -50,7 +65,26 @@ export class TrainingBridge {
 
   enqueue(event: S3Event): void {
     if (this.stopped) return;
-    this.queue.push(event);
+    let id: string | undefined;
+    try {
+      id = this.opts.journal?.add(event);
+    } catch {
+      // the queue folder cannot be written (disk full?): still train it now, only not durably
+    }
+    this.push({ event, id });
+  }
+
+  /** Queue again what an earlier run left in the journal (before attach(), so it keeps its order). */
+  replay(): number {
+    const left = this.opts.journal?.pending() ?? [];
+    if (!left.length || this.stopped) return 0;
+    this.opts.onEvent?.({ type: 'replayed', keys: left.map((e) => displayKey(e.event.Records[0]?.s3.object.key ?? '')) });
+    for (const e of left) this.push(e);
+    return left.length;
+  }
+
+  private push(q: Queued): void {
+    this.queue.push(q);
     this.running ??= this.drain().finally(() => {
       this.running = null;
       for (const w of this.idleWaiters.splice(0)) w();
@@ -67,7 +101,8 @@ export class TrainingBridge {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Accept no more events and drop the queued ones (a running invocation cannot be interrupted). */
+  /** Accept no more events and drop the queued ones from memory (journalled ones stay for the next start;
+   * a running invocation is the runner's to stop). */
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
@@ -77,18 +112,23 @@ export class TrainingBridge {
     const emit = this.opts.onEvent ?? (() => undefined);
     const retries = this.opts.retryAttempts ?? 2;
     const delay = this.opts.retryDelayMs ?? (() => 1000);
-    for (let event = this.queue.shift(); event && !this.stopped; event = this.queue.shift()) {
+    for (let q = this.queue.shift(); q && !this.stopped; q = this.queue.shift()) {
+      const { event, id } = q;
       const key = displayKey(event.Records[0]?.s3.object.key ?? '');
       for (let attempt = 0; attempt <= retries && !this.stopped; attempt++) {
         emit({ type: 'start', key, attempt });
         const t0 = Date.now();
         try {
           const { results } = await this.opts.handler(event, lambdaContext('movierec-local-train', this.opts.timeoutMs ?? 900_000));
+          if (id !== undefined) this.opts.journal?.remove(id);
           emit({ type: 'done', key, results, seconds: (Date.now() - t0) / 1000 });
           break;
         } catch (e) {
           const error = e instanceof Error ? e : new Error(String(e));
-          if (attempt === retries || this.stopped) {
+          // stopped mid-invocation: the event stays journalled and is delivered again on the next start
+          if (this.stopped) break;
+          if (attempt === retries) {
+            if (id !== undefined) this.opts.journal?.fail(id);
             emit({ type: 'failed', key, error });
             break;
           }

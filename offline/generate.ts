@@ -257,3 +257,34 @@ function search(cdf: Float64Array, x: number): number {
   }
   return lo;
 }
+
+/** MovieLens' genres (movies.csv), in the order generated catalogues draw them. */
+export const MOVIELENS_GENRES = [
+  'Action', 'Adventure', 'Animation', 'Children', 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy', 'Film-Noir',
+  'Horror', 'IMAX', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+] as const;
+
+/**
+ * A movies.csv (`movieId,title,genres`) for generated ratings: movies 1..movies, titles `Movie <id> (<year>)`
+ * (quoted every 7th, with a comma, as MovieLens quotes some), 1–3 genres each — the first one tied to the
+ * movie's planted cluster, so genre filters cut along the planted tastes — and some without genres. Same
+ * options ⇒ same text.
+ */
+export function generateMovies(opts: Pick<GenerateOptions, 'movies' | 'seed' | 'clusters'>): string {
+  const rng = mulberry32(seedWord(opts.seed, 0x5eed0004));
+  const lines = ['movieId,title,genres'];
+  for (let m = 1; m <= opts.movies; m++) {
+    const year = 1950 + Math.floor(rng() * 70);
+    const title = m % 7 === 0 ? `"Movie ${m}, The (${year})"` : `Movie ${m} (${year})`;
+    const genres = new Set<string>();
+    if (rng() < 0.03) {
+      lines.push(`${m},${title},(no genres listed)`);
+      continue;
+    }
+    genres.add(MOVIELENS_GENRES[(movieCluster(m, { ...opts, movies: opts.movies }) * 3) % MOVIELENS_GENRES.length]);
+    const more = Math.floor(rng() * 3);
+    for (let i = 0; i < more; i++) genres.add(MOVIELENS_GENRES[Math.floor(rng() * MOVIELENS_GENRES.length)]);
+    lines.push(`${m},${title},${[...genres].join('|')}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -10,24 +10,8 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/stack';
 import { type CfnTemplate, extractStateMachine } from '../local/step-functions';
+import { VARIANTS } from './lint-variants';
 
-/** The variants linted: name → context (as `-c key=value` passes it). */
-export const VARIANTS: Record<string, Record<string, string>> = {
-  dev: { stage: 'dev' },
-  prod: { stage: 'prod' },
-  'prod-opted-in': {
-    stage: 'prod',
-    trainingMemory: '10240',
-    apiProvisioned: '2',
-    alarmEmail: 'ops@example.com',
-    corsOrigins: 'https://app.example.com',
-    apiKeys: 'web,batch,web:2',
-    apiQuotaPerDay: '9000000',
-    tableDeletionProtection: 'true',
-    trainingMode: 'distributed',
-    distributedConcurrency: '100',
-  },
-};
 
 interface LintResult {
   template: string;

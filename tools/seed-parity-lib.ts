@@ -1,4 +1,4 @@
-// Parity of `movierec train --algorithm seed` with the seed project's pipeline as issue 16 describes it
+// Parity of `movierec train --algorithm seed` with the seed project's pipeline as reimplemented in Python
 // (tools/seed_reference.py: pandas + scikit-learn KMeans on the dense binary matrix, fixClusters with
 // shares against the pre-dissolution lists, top-N per user). Both read the WHOLE ratings file, as
 // `movierec train` does (no protocol split). Compared per user: the final cluster (after fixClusters) and

@@ -12,7 +12,7 @@ export interface DataSet {
   gen: GenerateOptions;
 }
 
-/** Users × movies follow MovieLens' proportions; 25M is issue 7's 160k users × 60k movies. */
+/** Users × movies follow MovieLens' proportions; 25M is 160k users × 60k movies (MovieLens 25M's shape). */
 export const SETS: Record<string, DataSet> = {
   '100k': { name: '100k', gen: { users: 1_000, movies: 2_000, ratings: 100_000, seed: 0 } },
   '1m': { name: '1M', gen: { users: 10_000, movies: 5_000, ratings: 1_000_000, seed: 0 } },

@@ -1,7 +1,7 @@
 // Where a run goes in BENCHMARKS.md: others append their own sections to the same file (e.g. "## Soak"),
 // so a bench run is inserted after the last "## Bench run" of this benchmark's section, before any
 // section that follows it, and never moves or removes anyone else's text.
-export const SECTION_HEADING = '## npm run bench (issue 7)';
+export const SECTION_HEADING = '## npm run bench';
 export const RUN_HEADING = '## Bench run';
 
 /** The file's new text with `run` (starting with RUN_HEADING) placed at the end of this benchmark's runs. */

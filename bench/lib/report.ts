@@ -1,6 +1,7 @@
-// Markdown for the console and BENCHMARKS.md: one table per section and the issue-7 bars.
+// Markdown for the console and BENCHMARKS.md: one table per section and the targets' verdicts (targets.ts).
 import type { ColdRow } from './coldstart';
-import type { HttpRow, InProcessRow, PublishRow } from './serving';
+import type { FilteredRow, HttpRow, InProcessRow, PublishRow } from './serving';
+import { targets } from './targets';
 import { CONFIGS, type TrainingRow } from './training';
 import { fx, kb, median, mib } from './stats';
 
@@ -9,6 +10,8 @@ export interface Results {
   sklearnNote: string | null;
   publish: PublishRow | null;
   inProcess: InProcessRow | null;
+  /** filters next to no filters, with a catalogue loaded (absent in runs before it was measured) */
+  filtered?: FilteredRow | null;
   http: HttpRow | null;
   cold: ColdRow[];
   /** sections that failed: their error, so one broken section does not lose the others' numbers */
@@ -101,6 +104,25 @@ export function servingTable(s: InProcessRow | null, h: HttpRow | null): string 
   return table(['path', 'requests', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'notes'], rows);
 }
 
+/** The bar of the filters: filtered p99 within 1.2 × the unfiltered p99 measured alongside. */
+export const FILTER_P99_RATIO = 1.2;
+
+export function filteredTable(f: FilteredRow): string {
+  const rows = [
+    ['API handler in-process, no filter', String(f.requests), fx(f.unfiltered.p50), fx(f.unfiltered.p99), fx(f.unfiltered.max), `${fx(f.readsUnfiltered)} reads/request`],
+    ['API handler in-process, with filters', String(f.requests), fx(f.filtered.p50), fx(f.filtered.p99), fx(f.filtered.max), `${fx(f.readsFiltered)} reads/request; ${(f.fullPages * 100).toFixed(0)}% full pages (10 items)`],
+    ['raw GetItem, same dynalite (floor)', String(f.getItem.n), fx(f.getItem.p50), fx(f.getItem.p99), fx(f.getItem.max), 'interleaved with both'],
+  ];
+  const ratio = f.filtered.p99 / f.unfiltered.p99;
+  return [
+    table(['path', 'requests', 'p50 ms', 'p99 ms', 'max ms', 'notes'], rows),
+    '',
+    `Catalogue of ${f.catalogue} movies loaded (generated movies.csv); filters in turn: ${f.queries.map((q) => `\`${q.length > 60 ? q.slice(0, 60) + '…' : q}\``).join(', ')}. ` +
+      `Filtered p99 / unfiltered p99 = **${fx(ratio)} ×** (bar ≤ ${FILTER_P99_RATIO} ×: ${ratio <= FILTER_P99_RATIO ? 'pass' : 'FAIL'}); ` +
+      `filtered p99 / GetItem p99 = ${fx(f.filtered.p99 / f.getItem.p99)} ×.`,
+  ].join('\n');
+}
+
 export function coldTable(rows: ColdRow[]): string {
   return table(
     ['bundle', 'minified KB', 'gzip KB', 'node boot ms', 'require ms', 'first answer ms', 'total ms (p25–p75)', 'first event', 'status'],
@@ -118,65 +140,8 @@ export function coldTable(rows: ColdRow[]): string {
   );
 }
 
-interface Bar {
-  name: string;
-  verdict: 'pass' | 'FAIL' | 'not measured';
-  detail: string;
-}
-
-const GB = 2e9;
-
-export function bars(r: Results): Bar[] {
-  const out: Bar[] = [];
-  const one = r.training.filter((t) => t.config === CONFIGS.one.label);
-  const big = one.find((t) => t.set === '25M');
-  const largest = one[one.length - 1];
-  const v = (ok: boolean): Bar['verdict'] => (ok ? 'pass' : 'FAIL');
-  if (big?.sklearn) {
-    const ratio = big.ours.seconds.cluster / big.sklearn.fitSeconds;
-    const cpuRatio = big.ours.cpuSeconds.cluster / big.sklearn.fitCpuSeconds;
-    out.push({
-      name: 'clustering 25M, k=15, one init ≤ 0.25 × scikit-learn fit',
-      verdict: v(ratio <= 0.25),
-      detail: `${fx(big.ours.seconds.cluster)} s vs ${fx(big.sklearn.fitSeconds)} s = ${fx(ratio, 3)} × wall (CPU: ${fx(cpuRatio, 3)} ×; ${big.ours.iterations} vs ${big.sklearn.iterations} iterations)`,
-    });
-  } else {
-    const hint = largest?.sklearn ? ` (largest set of this run, ${largest.set}: ${fx(largest.ours.seconds.cluster / largest.sklearn.fitSeconds, 3)} ×; run with --large)` : ' (run with --large)';
-    out.push({ name: 'clustering 25M, k=15, one init ≤ 0.25 × scikit-learn fit', verdict: 'not measured', detail: `no 25M run with scikit-learn${hint}` });
-  }
-  if (big) {
-    const t = big.ours.wallSeconds;
-    const rss = big.ours.maxRssBytes;
-    out.push({ name: 'movierec train 25M (CSV → model file, one init, no fix) ≤ 60 s', verdict: v(t <= 60), detail: `${fx(t, 1)} s (parse ${fx(big.ours.seconds.parse)}, matrix ${fx(big.ours.seconds.matrix)}, cluster ${fx(big.ours.seconds.cluster)}, counts ${fx(big.ours.seconds.counts)}, write ${fx(big.ours.seconds.write)} of which JSON.stringify ${fx(big.ours.stringifySeconds)})` });
-    out.push({ name: 'peak RSS of that run ≤ 2 GB', verdict: v(rss <= GB), detail: `${(rss / 1e9).toFixed(2)} GB (${mib(rss)} MiB)` });
-  } else {
-    out.push({ name: 'movierec train 25M ≤ 60 s, peak RSS ≤ 2 GB', verdict: 'not measured', detail: 'run with --large' });
-  }
-  const inertiaRow = big?.sklearn ? big : [...one].reverse().find((t) => t.sklearn);
-  if (inertiaRow?.sklearn) {
-    const ratio = inertiaRow.ours.inertia / inertiaRow.sklearn.inertia;
-    out.push({ name: `inertia ≤ 1.01 × scikit-learn's at n_init 1 (${inertiaRow.set})`, verdict: v(ratio <= 1.01), detail: `${fx(ratio, 4)} × (${fx(inertiaRow.ours.inertia, 1)} vs ${fx(inertiaRow.sklearn.inertia, 1)})` });
-  }
-  if (r.inProcess) {
-    const s = r.inProcess;
-    const ratio = s.handler.p99 / s.getItem.p99;
-    out.push({ name: 'serving p99 in-process ≤ 2 × raw GetItem p99', verdict: v(ratio <= 2), detail: `${fx(s.handler.p99)} ms vs ${fx(s.getItem.p99)} ms = ${fx(ratio)} ×` });
-  }
-  const api = r.cold.find((c) => c.name === 'api');
-  if (api) {
-    out.push({
-      name: 'API bundle ≤ 300 KB minified',
-      verdict: v(api.bytes <= 300_000),
-      detail:
-        `${kb(api.bytes)} KB (${kb(api.gzipBytes)} KB gzip) as deployed (AWS SDK ${api.sdk === 'runtime' ? "from the Lambda runtime" : 'inside'}); ` +
-        `${kb(api.sdkExternalBytes)} KB with the SDK ${api.sdk === 'runtime' ? 'bundled' : 'external'}`,
-    });
-  }
-  return out;
-}
-
-export function barsTable(r: Results): string {
-  return table(['issue 7 bar', 'verdict', 'measured (this run)'], bars(r).map((b) => [b.name, b.verdict === 'FAIL' ? '**FAIL**' : b.verdict, b.detail]));
+export function targetsTable(r: Results): string {
+  return table(['target', 'verdict', 'measured (this run)'], targets(r).map((t) => [t.name, t.verdict === 'FAIL' ? '**FAIL**' : t.verdict, t.detail]));
 }
 
 export function renderRun(r: Results, header: { date: string; machine: string; load: string; command: string; loadAfter: string }): string {
@@ -223,6 +188,7 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
   if (r.publish) parts.push('### Publish of the 1M model to dynalite', '', publishTable(r.publish), '');
   if (r.inProcess || r.http) parts.push('### Serving GET /users/{id}/recommendations', '', servingTable(r.inProcess, r.http), '');
   if (r.http) parts.push(`local stack: \`${r.http.command}\``, '');
+  if (r.filtered) parts.push('### Serving with filters (genre, excluded genres, excluded ids)', '', filteredTable(r.filtered), '');
   if (r.cold.length) {
     parts.push('### Cold start (bundled as lib/ deploys them; medians of fresh Node processes, interleaved)', '', coldTable(r.cold), '');
     for (const c of r.cold.filter((x) => x.name !== 'minimal')) {
@@ -234,6 +200,6 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
     parts.push('');
   }
   if (r.failures.length) parts.push('### Sections that failed in this run', '', ...r.failures.map((f) => `- ${f}`), '');
-  parts.push('### Issue 7 bars', '', barsTable(r), '');
+  parts.push('### Targets', '', targetsTable(r), '');
   return parts.join('\n');
 }

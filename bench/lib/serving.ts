@@ -3,6 +3,7 @@
 // HTTP with autocannon.
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { keys } from '../../functions/adapters/dynamo/layout';
@@ -10,7 +11,9 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
 import { publishModel } from '../../functions/app/publish';
 import { mulberry32 } from '../../offline/generate';
+import { readMovies } from '../../functions/core/movies';
 import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
+import { generateMovies } from '../../offline/generate';
 import { makeHandler } from '../../functions/handlers/api';
 import { startStack } from '../../local/emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../../test/unit/handlers-fakes';
@@ -119,6 +122,101 @@ export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: n
     getItem: latency(g),
     readsPerRequest: (store.reads - readsBefore) / n,
     unknownShare: users.filter((u) => u >= UNKNOWN_BASE).length / n,
+  };
+}
+
+export interface FilteredRow {
+  requests: number;
+  /** movies in the catalogue loaded for this phase */
+  catalogue: number;
+  /** the filter query strings, used in turn */
+  queries: string[];
+  unfiltered: Latency;
+  filtered: Latency;
+  getItem: Latency;
+  readsUnfiltered: number;
+  readsFiltered: number;
+  /** share of filtered answers that were full pages (n items) */
+  fullPages: number;
+}
+
+/**
+ * Filters next to no filters, with a movie catalogue loaded (genre filters need one): per user, the unfiltered
+ * request and a filtered one (in alternating order, so neither always runs second) and the raw GetItem floor.
+ * The filters rotate: one genre, two excluded genres, and genres with an excluded genre and 20 excluded ids
+ * (the most popular movies: ones the lists really hold).
+ */
+export async function benchFiltered(stack: Stack, snapshot: ModelSnapshot, n: number): Promise<FilteredRow> {
+  const doc = makeDocClient(stack.dynamo);
+  const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
+  const movies = Math.max(...snapshot.popular.movieIds);
+  const catalogue = await readMovies(Readable.from([generateMovies({ movies, seed: 0 })]), { sourceName: 'generated movies.csv' });
+  await store.putMovies([...catalogue].map(([movieId, m]) => ({ movieId, ...m })), 'bench');
+  const handler = makeHandler({
+    store,
+    idempotency: new DynamoDBPersistenceLayer({ tableName: stack.tables.idempotency, awsSdkV3Client: stack.dynamo }),
+    logger: silentLogger(),
+    metrics: quietMetrics(),
+  });
+  const popular = snapshot.popular.movieIds.slice(0, 20).join(',');
+  const queries = ['genre=Drama', 'excludeGenre=Horror,Thriller', `genre=Comedy,Action&excludeGenre=Horror&exclude=${popular}`];
+  const ids = snapshot.users.ids;
+  const get = (u: number) => doc.send(new GetCommand({ TableName: stack.tables.users, Key: { pk: keys.userPk(VERSION, u), sk: keys.userSk(0) } }));
+  let full = 0;
+  const ask = async (u: number, query?: string) => {
+    const q: Record<string, string> = {};
+    for (const part of query ? query.split('&') : []) {
+      const [k, v] = part.split('=');
+      q[k] = v;
+    }
+    const res = await handler(apiEvent('GET', `/users/${u}/recommendations`, { query: q }), lambdaContext);
+    if (res.statusCode !== 200) throw new Error(`GET /users/${u}/recommendations?${query ?? ''} answered ${res.statusCode}: ${res.body}`);
+    if (query && (JSON.parse(res.body) as { items: unknown[] }).items.length === 10) full++;
+  };
+  for (const [i, u] of userSequence(ids, 500, 1).entries()) {
+    await ask(u);
+    await ask(u, queries[i % queries.length]);
+    await get(u);
+  }
+  full = 0;
+  const users = userSequence(ids, n);
+  const plain = new Float64Array(n);
+  const filtered = new Float64Array(n);
+  const g = new Float64Array(n);
+  let readsPlain = 0;
+  let readsFiltered = 0;
+  const timed = async (u: number, query?: string) => {
+    const r0 = store.reads;
+    const t0 = performance.now();
+    await ask(u, query);
+    const ms = performance.now() - t0;
+    if (query) readsFiltered += store.reads - r0;
+    else readsPlain += store.reads - r0;
+    return ms;
+  };
+  for (let i = 0; i < n; i++) {
+    const q = queries[i % queries.length];
+    if (i % 2 === 0) {
+      plain[i] = await timed(users[i]);
+      filtered[i] = await timed(users[i], q);
+    } else {
+      filtered[i] = await timed(users[i], q);
+      plain[i] = await timed(users[i]);
+    }
+    const t = performance.now();
+    await get(users[i]);
+    g[i] = performance.now() - t;
+  }
+  return {
+    requests: n,
+    catalogue: catalogue.size,
+    queries,
+    unfiltered: latency(plain),
+    filtered: latency(filtered),
+    getItem: latency(g),
+    readsUnfiltered: readsPlain / n,
+    readsFiltered: readsFiltered / n,
+    fullPages: full / n,
   };
 }
 

@@ -55,7 +55,7 @@ export type ConfigKey = 'one' | 'seed' | 'taste';
 
 /** The `movierec train` arguments of each configuration, and its label in the tables. */
 export const CONFIGS: Record<ConfigKey, { label: string; args: string[] }> = {
-  // issue 7's comparison setting: the seed algorithm's K-means, one init, no fixClusters, no hold-out check
+  // the comparison setting next to scikit-learn: the seed algorithm's K-means, one init, no fixClusters, no hold-out check
   one: { label: 'one init, no fix', args: ['--algorithm', 'seed', '--k', String(K), '--n-init', '1', '--min-cluster-size', '0', '--skip-check'] },
   // the seed project's defaults: n_init 10 (fewer on huge data), fixClusters, hold-out check
   seed: { label: 'seed defaults', args: ['--algorithm', 'seed'] },

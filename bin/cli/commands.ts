@@ -1,4 +1,4 @@
-// The CLI commands of issue 2: train, recommend, inspect, generate, elbow.
+// The CLI commands: train, recommend, inspect, generate, elbow.
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
@@ -7,11 +7,13 @@ import { elbow, ELBOW_DEFAULTS, elbowSvg, elbowTable } from '../../offline/elbow
 import { generateRatings } from '../../offline/generate';
 import { buildMatrix, fillReport, movieCounts, window as matrixWindow } from '../../functions/core/matrix';
 import { userIndex } from '../../functions/core/model';
+import { recommendationRows } from '../../functions/core/export-rows';
 import { fromSnapshot, SEED_PARAMS, TrainingParams } from '../../functions/core/snapshot';
 import { recommendFor } from '../../functions/core/recommender';
 import { readRatings } from '../../functions/core/ratings';
 import { loadEngine, trainModel, TrainOverrides } from '../../functions/core/train';
 import { DataReport, InputError, RatingsFormat } from '../../functions/core/types';
+import { cliTrainingBudget, machineMemoryMb } from '../../local/memory';
 import { trainProgress } from './progress';
 import {
   assertReadable,
@@ -21,6 +23,7 @@ import {
   parse,
   readJsonFile,
   requireOpt,
+  writeChunksAtomic,
   writeFileAtomic,
   writeLinesAtomic,
 } from './util';
@@ -55,15 +58,20 @@ export const HELP: Record<string, string> = {
   --engine default|ml-kmeans     clustering engine (ml-kmeans: the slow reference, small data only)
   --assignments-out FILE         also write userId,cluster
   --max-rejected 0.01            refuse the file when more than this share of rows is malformed
+  --memory MB                    memory training may plan with (default: what this machine has free); a file
+                                 whose distinct (user, movie) pairs, users and movies need more is refused early,
+                                 naming what it needs (duplicate rows cost nothing)
   --threads N                    worker threads (default: all cores)
   --shards N                     N ≥ 2: train as the AWS state machine does, N partitions (the definition
                                  synthesized from the stack, run offline against S3 and DynamoDB emulators;
                                  the same model file); 1 (default): in this process
   --processes N                  with --shards: run the workers in N separate processes
   --quiet                        no progress output`,
-  recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv) [--n 10] [--offset 0]
+  recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv[.gz]) [--n 10] [--offset 0]
   --user ID      JSON recommendations for one user (unknown users get the most popular movies)
-  --all          userId,rank,movieId for every user of the model, never a user's own movies`,
+  --all          userId,rank,movieId,score for every user of the model, never a user's own movies: the format
+                 (and, for the same model, the rows) of the batch export a publish writes to
+                 exports/<version>/recommendations.csv.gz; gzipped when --out ends in .gz`,
   inspect: `movierec inspect --ratings FILE [--users 10] [--movies 10] [--format auto]
   The data-quality report and a window of the user × movie matrix (the seed's showSparseMatrix):
   the first users by id across the most popular movies.`,
@@ -104,9 +112,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     threads: { type: 'string' },
     shards: { type: 'string' },
     processes: { type: 'string' },
+    memory: { type: 'string' },
     quiet: { type: 'boolean' },
   });
   const ratings = requireOpt(a.ratings, '--ratings FILE', 'train');
+  const memory = cliTrainingBudget(intOpt(a.memory, '--memory', machineMemoryMb(), 64, 1_048_576), a.memory !== undefined);
   const out = requireOpt(a.out, '--out model.json', 'train');
   await assertReadable(ratings, 'ratings file');
   const engine = (a.engine ?? 'default') as TrainingParams['engine'];
@@ -154,6 +164,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
       check: !a['skip-check'],
             allowBelowPopular: a['allow-below-popular'],
+            memory,
             onProgress: progress.onProgress,
           });
   } finally {
@@ -215,15 +226,7 @@ export async function recommendCommand(argv: string[]): Promise<void> {
   const offset = intOpt(a.offset, '--offset', 0, 0);
   if (a.all) {
     const out = requireOpt(a.out, '--out recs.csv (with --all)', 'recommend');
-    const lines = function* () {
-      yield 'userId,rank,movieId';
-      for (const u of model.userIds) {
-        const r = recommendFor(model, u, { n, offset });
-        let rank = offset;
-        for (const it of r.items) yield `${u},${++rank},${it.movieId}`;
-      }
-    };
-    await writeLinesAtomic(out, lines());
+    await writeChunksAtomic(out, recommendationRows(model, { n, offset }), out.endsWith('.gz'));
     console.error(`wrote top-${n} lists of ${fmtInt(model.userIds.length)} users to ${out}`);
     return;
   }

@@ -4,8 +4,9 @@ import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { generateRatings } from '../../offline/generate';
 import { InputError } from '../../functions/core/types';
+import { carriedNote } from '../../functions/app/active-model';
 import { rejectionReportKey, type UploadResult as RecordResult } from '../../functions/app/upload';
-import { paramsFromEnv } from '../../functions/handlers/train';
+import { exportTopNFromEnv, paramsFromEnv } from '../../functions/handlers/train';
 import { ENV, S3_PREFIXES, STAGES, type Stage } from '../../functions/shared/resources';
 import type { BridgeEvent } from '../../local/training-bridge';
 import { type LocalStack, startLocalStack, uploadKeyFor } from '../../local/stack';
@@ -44,6 +45,8 @@ function trainingConsole(getStack: () => LocalStack | null) {
       const what = meta ? `${fmtInt(meta.users)} users in ${meta.clusters.length} clusters` : '';
       const note = r.status === 'already-published' ? ' (this file was already trained; nothing new to publish)' : '';
       console.log(`model ${r.version} is live: ${what}, from ${r.key} in ${fmtSeconds(seconds)}${note}`);
+      const carried = meta?.summary?.favouritesCarriedOver as { count: number; users: number } | undefined;
+      if (carried?.count) console.log(`  ${carriedNote(carried)}`);
     } else if (r.status === 'rejected') {
       const report = await stack.readReport(r.reportKey ?? rejectionReportKey(r.key));
       const reason = (report?.reason as { message?: string } | undefined)?.message ?? 'see the report';
@@ -69,6 +72,10 @@ function trainingConsole(getStack: () => LocalStack | null) {
     }
   };
   const onEvent = (e: BridgeEvent) => {
+    if (e.type === 'replayed') {
+      console.log(`${e.keys.length === 1 ? 'an upload' : `${e.keys.length} uploads`} interrupted by the last stop, trained again now: ${e.keys.join(', ')}`);
+      return;
+    }
     if (e.type === 'start') {
       const what = /^movies\.csv(\.gz)?$/i.test(path.posix.basename(e.key)) ? 'reading the movie catalogue' : 'training';
       console.log(e.attempt ? `${what} ${e.key} again (retry ${e.attempt})` : `${what} ${e.key} …`);
@@ -107,6 +114,8 @@ function printExamples(s: LocalStack): void {
       '',
       'Try it (any user id works; users the model does not know get the most popular movies):',
       `  curl ${h} '${url}/users/1/recommendations?n=5'`,
+      `  curl ${h} '${url}/users/1/recommendations?n=5&exclude=1,2,3'   (genre=…, excludeGenre=… once movies.csv is uploaded)`,
+      `  curl ${h} '${url}/movies/1/similar?n=5'`,
       `  curl ${h} ${url}/users/1/movies`,
       `  curl ${h} -H 'content-type: application/json' -d '{"movieId": 318}' ${url}/users/1/movies`,
       `  curl ${h} ${url}/models/active`,
@@ -139,6 +148,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     'sample-users': { type: 'string' },
     'data-dir': { type: 'string' },
     stage: { type: 'string' },
+    'training-memory': { type: 'string' },
     verbose: { type: 'boolean' },
     distributed: { type: 'boolean' },
     'distribute-above': { type: 'string' },
@@ -154,6 +164,9 @@ export async function localCommand(argv: string[]): Promise<void> {
   const { STAGE_CONFIG } = await import('../../lib/config');
   const training = STAGE_CONFIG[stage].training;
   const trainingParams = process.env[ENV.trainingParams] ? paramsFromEnv(process.env) : training.params;
+  // the stage's batch export (off in dev); EXPORT_TOP_N overrides it, as the stack's variable would
+  const exportTopN = process.env[ENV.exportTopN] ? exportTopNFromEnv(process.env) : STAGE_CONFIG[stage].exports.topN;
+  const trainingMemoryMb = intOpt(a['training-memory'], '--training-memory', training.memorySize, 128, 1_048_576);
 
   let stack: LocalStack | null = null;
   let stopping = false;
@@ -201,7 +214,9 @@ export async function localCommand(argv: string[]): Promise<void> {
     s3Port,
     stage,
     trainingParams,
+    exportTopN,
     retryAttempts: training.retryAttempts,
+    trainingMemoryMb,
     verbose: a.verbose,
     onBridgeEvent: tc.onEvent,
     onTrainProgress: tc.onProgress,
@@ -223,6 +238,7 @@ export async function localCommand(argv: string[]): Promise<void> {
       `  DynamoDB (dynalite)  tables ${s.tables.users}, ${s.tables.clusters}`,
       `  API                  ${s.apiUrl}`,
       `  API key              ${s.apiKey}${keyNote}`,
+      `  training             a process per upload, ${fmtInt(s.trainingMemoryMb)} MB${s.trainingMemoryMb < trainingMemoryMb ? ` (all this machine has free; --training-memory asked ${fmtInt(trainingMemoryMb)})` : ''}`,
     ].join('\n'),
   );
 

@@ -5,11 +5,12 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/
 import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeS3Client } from '../../functions/adapters/aws';
+import type { ActiveModelT } from '../../functions/api/schemas';
 import { InputError } from '../../functions/core/types';
 import { rejectionReportKey, versionIdOf } from '../../functions/app/upload';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulators';
 import { readSavedApiKey, readStackInfo, uploadKeyFor } from '../../local/stack-info';
-import { ENV, S3_PREFIXES } from '../../functions/shared/resources';
+import { ENV, FORCE_METADATA, S3_PREFIXES } from '../../functions/shared/resources';
 import { assertReadable, fmtInt, fmtSeconds, intOpt } from './util';
 
 export async function uploadCommand(argv: string[]): Promise<void> {
@@ -23,6 +24,7 @@ export async function uploadCommand(argv: string[]): Promise<void> {
         key: { type: 'string' },
         'data-dir': { type: 'string' },
         'no-wait': { type: 'boolean' },
+        force: { type: 'boolean' },
         timeout: { type: 'string' },
       },
     });
@@ -30,7 +32,7 @@ export async function uploadCommand(argv: string[]): Promise<void> {
     throw new InputError('bad_args', `${(e as Error).message.split('\n')[0]} (see: movierec upload --help).`);
   }
   const { values: a, positionals } = parsed;
-  if (positionals.length !== 1) throw new InputError('missing_arg', 'movierec upload needs exactly one FILE (see: movierec upload --help).');
+  if (positionals.length !== 1) throw new InputError('missing_arg', 'exactly one FILE is needed (see: movierec upload --help).');
   const file = positionals[0];
   await assertReadable(file, 'The ratings file');
   const key = a.key ?? uploadKeyFor(file);
@@ -57,7 +59,14 @@ export async function uploadCommand(argv: string[]): Promise<void> {
       throw new InputError('no_bucket', `The local S3 at ${info.s3Endpoint} has no bucket ${info.bucket}: restart the stack with \`npm start\`.`);
     }
     const res = await s3.send(
-      new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
+      new PutObjectCommand({
+        Bucket: info.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentLength: statSync(file).size,
+        // as an operator forces an upload in AWS: S3 user metadata the training function reads
+        ...(a.force ? { Metadata: { [FORCE_METADATA]: 'true' } } : {}),
+      }),
     );
     const etag = (res.ETag ?? '').replace(/"/g, '');
     console.log(`uploaded ${file} (${fmtInt(statSync(file).size)} bytes) to s3://${info.bucket}/${key}`);
@@ -78,9 +87,10 @@ export async function uploadCommand(argv: string[]): Promise<void> {
         const reason = (refused.reason as { message?: string } | undefined)?.message ?? 'see the report';
         throw new InputError('refused', `${key} was refused and the active model is unchanged: ${reason}`);
       }
-      const active = await activeVersion(info.apiUrl, apiKey);
-      if (active === version) {
+      const active = await activeModel(info.apiUrl, apiKey);
+      if (active?.version === version) {
         console.log(`model ${version} is live (${fmtSeconds((performance.now() - t0) / 1000)}): ${info.apiUrl}/models/active`);
+        if (active.favourites?.carriedOver) console.log(active.favourites.note);
         return;
       }
       if ((performance.now() - t0) / 1000 > timeoutS) {
@@ -102,14 +112,14 @@ async function readJson(s3: ReturnType<typeof makeS3Client>, bucket: string, key
   }
 }
 
-async function activeVersion(apiUrl: string, apiKey: string | undefined): Promise<string | null> {
+async function activeModel(apiUrl: string, apiKey: string | undefined): Promise<ActiveModelT | null> {
   try {
     const res = await fetch(`${apiUrl}/models/active`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
     if (res.status === 401 || res.status === 403) {
       throw new InputError('bad_key', `The local API refused the key (HTTP ${res.status}); set MOVIEREC_API_KEY to the key npm start printed.`);
     }
     if (!res.ok) return null;
-    return ((await res.json()) as { version?: string }).version ?? null;
+    return (await res.json()) as ActiveModelT;
   } catch (e) {
     if (e instanceof InputError) throw e;
     return null;

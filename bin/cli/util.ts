@@ -1,5 +1,8 @@
 // Shared helpers of the CLI commands: argument parsing, errors, progress, files.
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { InputError } from '../../functions/core/types';
 
@@ -16,7 +19,7 @@ export function parse<O extends Options>(command: string, argv: string[], option
 
 export function requireOpt<T>(value: T | undefined, flag: string, command: string): T {
   if (value === undefined || value === '') {
-    throw new InputError('missing_arg', `movierec ${command} needs ${flag} (see: movierec ${command} --help).`);
+    throw new InputError('missing_arg', `${flag} is needed (see: movierec ${command} --help).`);
   }
   return value;
 }
@@ -75,6 +78,14 @@ export async function writeLinesAtomic(path: string, lines: Iterable<string>): P
     out.on('finish', resolve);
     out.on('error', reject);
   });
+  await fs.rename(tmp, path);
+}
+
+/** Stream text chunks to a file atomically, gzipped when asked; pulled as the file takes them. */
+export async function writeChunksAtomic(path: string, chunks: Iterable<string>, gzip: boolean): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const source = Readable.from(chunks, { objectMode: false });
+  await (gzip ? pipeline(source, createGzip(), createWriteStream(tmp)) : pipeline(source, createWriteStream(tmp)));
   await fs.rename(tmp, path);
 }
 

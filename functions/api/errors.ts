@@ -5,7 +5,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { FavouriteLimitError, NoModelError } from '../app/errors';
+import { FavouriteLimitError, NoModelError, UnknownMovieError } from '../app/errors';
 import { InputError } from '../core/types';
 import { isThrottle } from '../shared/aws-errors';
 
@@ -38,7 +38,10 @@ export const EDGE = {
   badKey: () => new HttpError(403, 'forbidden', 'The x-api-key header is not valid.'),
   badPath: () => new HttpError(400, 'bad_path', 'The request path is not valid URL encoding (a stray "%"?); send ids as plain digits.'),
   bodyTooLarge: (limit: number) => new HttpError(413, 'payload_too_large', `The request body exceeds ${limit} bytes.`),
-  headersTooLarge: () => new HttpError(431, 'headers_too_large', 'The request headers are too large.'),
+  headersTooLarge: (limit: number) => new HttpError(431, 'headers_too_large', `The request line and headers exceed ${limit} bytes.`),
+  /** the bytes on the connection are not an HTTP request the adapter can read */
+  badRequest: () => new HttpError(400, 'bad_request', 'The request is not valid HTTP/1.1 (request line, headers or framing).'),
+  requestTimeout: () => new HttpError(408, 'request_timeout', 'The request was not received in time.'),
   starting: () => new HttpError(503, 'starting', 'The local stack is still starting; retry in a moment.', { 'Retry-After': '1' }),
   /** the handler threw outside its error middleware (a proxy integration answers 502) */
   badGateway: () => new HttpError(502, 'bad_gateway', 'Internal server error.'),
@@ -79,6 +82,7 @@ export function toErrorResponse(e: unknown, log?: ErrorLog): APIGatewayProxyResu
   if (e instanceof URIError) return toErrorResponse(EDGE.badPath());
   if (e instanceof NoModelError) return errorResponse(503, e.code, e.message, { 'Retry-After': '30' });
   if (e instanceof FavouriteLimitError) return errorResponse(409, e.code, e.message);
+  if (e instanceof UnknownMovieError) return errorResponse(404, e.code, e.message);
   const name = (e as { name?: string } | null)?.name;
   // Powertools idempotency: the same key reused for another request, or its first request still running
   if (name === 'IdempotencyValidationError') {

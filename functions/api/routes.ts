@@ -8,13 +8,16 @@ import {
   FavouriteResponse,
   Health,
   IdempotencyHeaders,
+  MoviePath,
   RecommendationsQuery,
   Recommendations,
+  SimilarMovies,
+  SimilarQuery,
   UserMovies,
   UserPath,
 } from './schemas';
 
-export type RouteName = 'health' | 'openapi' | 'activeModel' | 'recommendations' | 'userMovies' | 'addFavourite';
+export type RouteName = 'health' | 'openapi' | 'activeModel' | 'recommendations' | 'userMovies' | 'addFavourite' | 'similarMovies';
 
 /** The zod schemas a route validates its input with: path parameters, query string, headers, JSON body. */
 export interface RouteRequest {
@@ -65,7 +68,8 @@ export const ROUTES: RouteDef[] = [
     name: 'recommendations',
     method: 'get',
     path: '/users/{userId}/recommendations',
-    summary: "Movies most common in the user's cluster that the user does not have (popular for unknown users)",
+    summary:
+      "Movies most common in the user's cluster that the user does not have (popular for unknown users), optionally filtered by genre or id; a filtered page is still n items long when the lists hold enough",
     request: { params: UserPath, query: RecommendationsQuery },
     ok: { status: 200, schema: Recommendations, description: 'recommendations' },
     errors: [400, 401, 403, 503],
@@ -87,5 +91,14 @@ export const ROUTES: RouteDef[] = [
     request: { params: UserPath, headers: IdempotencyHeaders, body: FavouriteBody },
     ok: { status: 200, schema: FavouriteResponse, description: 'the favourite was recorded (added=false: already had it)' },
     errors: [400, 401, 403, 409, 503],
+  },
+  {
+    name: 'similarMovies',
+    method: 'get',
+    path: '/movies/{movieId}/similar',
+    summary: 'Movies most like this one ("more like this"), computed from the clusters when the model was trained',
+    request: { params: MoviePath, query: SimilarQuery },
+    ok: { status: 200, schema: SimilarMovies, description: 'similar movies, best first' },
+    errors: [400, 401, 403, 404, 503],
   },
 ];

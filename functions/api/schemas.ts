@@ -7,6 +7,9 @@ import * as z from 'zod';
 
 export const MAX_N = 100;
 export const DEFAULT_N = 10;
+/** similar movies stored per movie (core SIMILAR_MAX; a test keeps the two equal) */
+export const MAX_SIMILAR_N = 50;
+export const MAX_EXCLUDE_IDS = 500;
 
 /** A decimal integer in a path or query string, range-checked as a number. */
 const intString = (name: string, min: number, max: number) =>
@@ -21,6 +24,19 @@ export const UserPath = z.object({
   userId: intString('userId', 0, Number.MAX_SAFE_INTEGER).meta({ param: { name: 'userId', in: 'path' }, example: 42 }),
 });
 
+export const MoviePath = z.object({
+  movieId: intString('movieId', 0, Number.MAX_SAFE_INTEGER).meta({ param: { name: 'movieId', in: 'path' }, example: 1 }),
+});
+
+/** A comma-separated list of genre names in a query string (MovieLens names hold no commas). */
+const genreList = (name: string, description: string) =>
+  z
+    .string()
+    .regex(/^[^,]{1,64}(,[^,]{1,64}){0,19}$/, `${name} must be 1-20 comma-separated genre names`)
+    .transform((v) => v.split(',').map((g) => g.trim()))
+    .optional()
+    .meta({ param: { name, in: 'query' }, description, type: 'string', example: name === 'genre' ? 'Comedy' : 'Horror' });
+
 export const RecommendationsQuery = z.object({
   n: intString('n', 1, MAX_N)
     .optional()
@@ -30,6 +46,30 @@ export const RecommendationsQuery = z.object({
     .optional()
     .default(0)
     .meta({ param: { name: 'offset', in: 'query' }, description: 'items to skip (paging)', default: 0 }),
+  genre: genreList(
+    'genre',
+    'only movies with at least one of these genres (comma-separated, case-insensitive; needs the movie catalogue, movies.csv)',
+  ),
+  excludeGenre: genreList('excludeGenre', 'no movie with any of these genres (comma-separated, case-insensitive; needs the movie catalogue)'),
+  exclude: z
+    .string()
+    .regex(new RegExp(`^\\d{1,16}(,\\d{1,16}){0,${MAX_EXCLUDE_IDS - 1}}$`), `exclude must be 1-${MAX_EXCLUDE_IDS} comma-separated movie ids`)
+    .transform((v) => v.split(',').map(Number))
+    .pipe(z.array(z.number().max(Number.MAX_SAFE_INTEGER, 'exclude: movie ids must be at most 2^53 - 1')))
+    .optional()
+    .meta({
+      param: { name: 'exclude', in: 'query' },
+      description: `movie ids never to recommend (comma-separated, at most ${MAX_EXCLUDE_IDS})`,
+      type: 'string',
+      example: '1,2,3',
+    }),
+});
+
+export const SimilarQuery = z.object({
+  n: intString('n', 1, MAX_SIMILAR_N)
+    .optional()
+    .default(DEFAULT_N)
+    .meta({ param: { name: 'n', in: 'query' }, description: `how many similar movies (1..${MAX_SIMILAR_N})`, default: DEFAULT_N }),
 });
 
 export const FavouriteBody = z
@@ -60,7 +100,10 @@ export const RecommendationItem = z
   .object({
     ...MovieRef,
     score: z.number().meta({ description: 'seed model: users in the cluster who have it; taste model: Σ weight · count / size over your clusters' }),
-    reason: z.string(),
+    reason: z.string().meta({
+      description: 'why: with the movie catalogue loaded, a movie you watched that is typical of the cluster it comes from ("because you watched Heat (1995): …"); the clusters otherwise',
+    }),
+    because: z.number().int().optional().meta({ description: 'the watched movie the reason names (only with the movie catalogue loaded)' }),
   })
   .meta({ id: 'RecommendationItem' });
 
@@ -73,6 +116,21 @@ export const Recommendations = z
     items: z.array(RecommendationItem),
   })
   .meta({ id: 'Recommendations' });
+
+export const SimilarMovies = z
+  .object({
+    ...MovieRef,
+    modelVersion: z.string(),
+    items: z.array(
+      z
+        .object({
+          ...MovieRef,
+          score: z.number().meta({ description: 'estimated cosine of the two movies\' audiences, from the clusters (0..1]' }),
+        })
+        .meta({ id: 'SimilarItem' }),
+    ),
+  })
+  .meta({ id: 'SimilarMovies' });
 
 export const UserMovies = z
   .object({
@@ -104,6 +162,12 @@ export const ActiveModel = z
     source: z.object({ bucket: z.string(), key: z.string(), versionId: z.string().optional(), etag: z.string().optional() }),
     users: z.number().int(),
     clusters: z.array(z.object({ id: z.number().int(), size: z.number().int(), movies: z.number().int() })),
+    /** favourites added through the API before this version was published, which it took over from earlier
+     * versions (absent for versions published before this was recorded) */
+    favourites: z
+      .object({ carriedOver: z.number().int(), users: z.number().int(), note: z.string() })
+      .optional()
+      .meta({ description: 'Favourites added through the API before this version was published and carried into it from earlier versions, whatever file those were trained on.' }),
     summary: z.record(z.string(), z.unknown()),
     /** the training in progress (or the last one) on the training state machine, when there is one */
     training: z
@@ -126,6 +190,24 @@ export const ActiveModel = z
         updatedAt: z.string(),
       })
       .optional(),
+    export: z
+      .object({
+        state: z.enum(['writing', 'written', 'failed']),
+        bucket: z.string(),
+        key: z.string().meta({ example: 'exports/610489f094e41c31/recommendations.csv.gz' }),
+        topN: z.number().int(),
+        startedAt: z.string(),
+        finishedAt: z.string().optional(),
+        users: z.number().int().optional(),
+        rows: z.number().int().optional(),
+        bytes: z.number().int().optional(),
+        message: z.string().optional(),
+      })
+      .optional()
+      .meta({
+        id: 'Export',
+        description: "this version's batch export: every user's top-N as gzipped CSV userId,rank,movieId,score (absent when the stage writes none)",
+      }),
   })
   .meta({ id: 'ActiveModel' });
 
@@ -140,5 +222,6 @@ export const ErrorBody = z
 
 export type RecommendationsT = z.infer<typeof Recommendations>;
 export type UserMoviesT = z.infer<typeof UserMovies>;
+export type SimilarMoviesT = z.infer<typeof SimilarMovies>;
 export type FavouriteResponseT = z.infer<typeof FavouriteResponse>;
 export type ActiveModelT = z.infer<typeof ActiveModel>;

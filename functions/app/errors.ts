@@ -18,3 +18,12 @@ export class FavouriteLimitError extends Error {
     this.name = 'FavouriteLimitError';
   }
 }
+
+/** A movie the active model holds no similar-movies list for. */
+export class UnknownMovieError extends Error {
+  readonly code = 'unknown_movie';
+  constructor(movieId: number, why: string) {
+    super(`Movie ${movieId} ${why}`);
+    this.name = 'UnknownMovieError';
+  }
+}

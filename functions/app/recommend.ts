@@ -2,34 +2,48 @@
 // A seed-algorithm user: the user's cluster list minus the user's movies (the seed's recommend); a taste
 // user: the user's weighted cluster lists merged by core mergeWeightedLists; an unknown user: the popular
 // list. Two reads on a warm Lambda: the user's item, then the counters of the user's cluster(s).
+// Filters (core skipSet) are applied inside the ranking walk, so a filtered page is as long as an unfiltered
+// one whenever the lists hold enough movies that pass; they cost no read (the catalogue is cached).
+// With the catalogue loaded, each reason names a movie the user watched that is typical of the cluster the
+// item comes from (core typicalMovies, stored with the cluster's list).
 import type { RecommendationsT } from '../api/schemas';
+import { becauseOf } from '../core/explain';
+import { skipSet, type RecommendationFilter } from '../core/filters';
 import { takeUnseen } from '../core/model';
 import { mergeWeightedLists } from '../core/recommender/serve';
-import type { Catalogue, ClusterLists, ModelVersions, SizedList, UserRecord, UserStore } from '../ports';
+import type { Catalogue, ClusterLists, ModelVersions, MovieInfo, SizedList, UserRecord, UserStore } from '../ports';
 import { activeOrThrow } from './active';
 import { describeMovie } from './describe';
 
 type RecommendStore = Pick<ModelVersions, 'activeVersion'> & Pick<UserStore, 'getUser'> & ClusterLists & Pick<Catalogue, 'getMovies'>;
+type Item = RecommendationsT['items'][number];
+
+const NOTHING_SEEN: { has(m: number): boolean } = { has: () => false };
 
 export async function recommendations(
   store: RecommendStore,
   userId: number,
   n: number,
   offset: number,
+  filter?: RecommendationFilter,
 ): Promise<RecommendationsT> {
   const { version } = await activeOrThrow(store);
   const user = await store.getUser(version, userId);
-  if (user?.mix && user.mix.clusters.length > 0) return tasteRecommendations(store, version, user, user.mix, n, offset);
+  if (user?.mix && user.mix.clusters.length > 0) return tasteRecommendations(store, version, user, user.mix, n, offset, filter);
   const [list, movies] = await Promise.all([
     user ? store.getClusterList(version, user.cluster) : store.getPopularList(version),
     store.getMovies(),
   ]);
-  const seen = new Set(user ? [...user.movies, ...user.favourites] : []);
-  const items = takeUnseen(list, seen, n, offset).map(({ movieId, score }) => ({
-    ...describeMovie(movies, movieId),
-    score,
-    reason: user ? `liked by ${score} user(s) in your cluster` : `liked by ${score} user(s) overall`,
-  }));
+  const seen = user ? seenSet(user) : NOTHING_SEEN;
+  const picked = takeUnseen(list, skipSet(seen, filter, movies), n, offset);
+  // the typical movies come with the list just read (cached): no request
+  const watched = user && movies.size > 0 ? watchedTitle(movies, (await store.getTypical(version, [user.cluster]))[0], seen) : null;
+  const items = picked.map(({ movieId, score }): Item => {
+    const why = user ? `liked by ${score} user(s) in your cluster` : `liked by ${score} user(s) overall`;
+    return watched
+      ? { ...describeMovie(movies, movieId), score, reason: `because you watched ${watched.title}: ${why}`, because: watched.movieId }
+      : { ...describeMovie(movies, movieId), score, reason: why };
+  });
   return {
     userId,
     modelVersion: version,
@@ -48,20 +62,42 @@ async function tasteRecommendations(
   mix: NonNullable<UserRecord['mix']>,
   n: number,
   offset: number,
+  filter: RecommendationFilter | undefined,
 ): Promise<RecommendationsT> {
   const { clusters, weights } = mix;
   const [lists, movies] = await Promise.all([store.getClusterLists(version, clusters), store.getMovies()]);
   const seen = seenSet(user);
   const weighted = lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.movieIds, counts: l.counts }));
-  const picked = mergeWeightedLists(weighted, seen, n, offset);
+  const picked = mergeWeightedLists(weighted, skipSet(seen, filter, movies), n, offset);
   const contributors = whichClusters(lists, weights, picked.map((p) => p.movieId));
-  const items = picked.map(({ movieId, score }, j) => {
-    const reason = `popular with users like you (cluster${contributors[j].length === 1 ? '' : 's'} ${contributors[j].join(', ')})`;
+  // per mix list, the typical movie the user watched (looked up once per list, only with a catalogue; the
+  // typical movies come with the lists just read, so this costs no request)
+  const typical = movies.size > 0 ? await store.getTypical(version, clusters) : [];
+  const watchedIn = new Map<number, { movieId: number; title: string } | null>();
+  const watchedFor = (k: number) => {
+    if (!watchedIn.has(k)) watchedIn.set(k, watchedTitle(movies, typical[k], seen));
+    return watchedIn.get(k)!;
+  };
+  const items = picked.map(({ movieId, score }, j): Item => {
+    const c = contributors[j];
+    const why = `popular with users like you (cluster${c.ids.length === 1 ? '' : 's'} ${c.ids.join(', ')})`;
+    let watched: { movieId: number; title: string } | null = null;
+    if (movies.size > 0) for (const k of c.byShare()) if ((watched = watchedFor(k))) break;
     // describe() spelled out (same keys, same order): a literal instead of a spread of a temporary object
     const m = movies.get(movieId);
-    return m ? { movieId, title: m.title, genres: m.genres, score, reason } : { movieId, score, reason };
+    const reason = watched ? `because you watched ${watched.title}: ${why}` : why;
+    const item: Item = m ? { movieId, title: m.title, genres: m.genres, score, reason } : { movieId, score, reason };
+    if (watched) item.because = watched.movieId;
+    return item;
   });
   return { userId: user.userId, modelVersion: version, cluster: user.cluster, source: 'cluster', items };
+}
+
+/** The first typical movie of a cluster the user watched, when the catalogue names it. */
+function watchedTitle(movies: Map<number, MovieInfo>, typical: number[] | undefined, seen: { has(m: number): boolean }) {
+  if (movies.size === 0 || !typical) return null;
+  const because = becauseOf(typical, { has: (m) => seen.has(m) && movies.has(m) });
+  return because === undefined ? null : { movieId: because, title: movies.get(because)!.title };
 }
 
 /** The user's movies and favourites as a Set (no intermediate spread array: this runs on every request). */
@@ -69,6 +105,27 @@ function seenSet(user: UserRecord): Set<number> {
   const seen = new Set(user.movies);
   for (const f of user.favourites) seen.add(f);
   return seen;
+}
+
+/** The mix clusters that count one picked movie: their ids (mix order) and, for reasons, their list indices by
+ * contribution weight · count / size, largest first. */
+interface Contributors {
+  ids: number[];
+  ks: number[];
+  shares: number[];
+  byShare(): number[];
+}
+
+function contributorsOf(): Contributors {
+  return {
+    ids: [],
+    ks: [],
+    shares: [],
+    byShare() {
+      // stable: equal shares keep mix order
+      return this.ks.map((k, i) => ({ k, s: this.shares[i], i })).sort((a, b) => b.s - a.s || a.i - b.i).map((x) => x.k);
+    },
+  };
 }
 
 /**
@@ -79,8 +136,8 @@ function seenSet(user: UserRecord): Set<number> {
  * almost every entry with one typed-array read, so the Map is consulted only for the few that pass;
  * a movie's own bit is always set, so the answer is exactly the Map-only scan's.
  */
-function whichClusters(lists: SizedList[], weights: number[], movieIds: number[]): number[][] {
-  const out = movieIds.map(() => [] as number[]);
+function whichClusters(lists: SizedList[], weights: number[], movieIds: number[]): Contributors[] {
+  const out = movieIds.map(contributorsOf);
   const want = new Map(movieIds.map((m, j) => [m, j]));
   let bits = 1024;
   while (bits < 64 * movieIds.length) bits *= 2;
@@ -99,7 +156,11 @@ function whichClusters(lists: SizedList[], weights: number[], movieIds: number[]
       const b = m & mask;
       if ((filter[b >>> 5] & (1 << (b & 31))) === 0) continue;
       const j = want.get(m);
-      if (j !== undefined) out[j].push(l.id);
+      if (j === undefined) continue;
+      const c = out[j];
+      c.ids.push(l.id);
+      c.ks.push(k);
+      c.shares.push((weights[k] * l.counts[i]) / l.size);
     }
   }
   return out;

@@ -134,6 +134,7 @@ export function fillReport(report: DataReport, m: CsrMatrix, duplicatesCollapsed
   report.users = m.nRows;
   report.movies = m.nCols;
   report.interactions = m.indices.length;
-  report.duplicatesCollapsed = duplicatesCollapsed;
+  // the reader may have collapsed duplicates already (it counted them); the matrix collapses any left
+  report.duplicatesCollapsed = (report.duplicatesCollapsed ?? 0) + duplicatesCollapsed;
   return report;
 }

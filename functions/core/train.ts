@@ -3,6 +3,7 @@
 //   → hold-out check (holdoutCheck on a sample; the one publishability verdict) → model + snapshot
 import { kmeans, releaseEngineMemory } from './kmeans';
 import { buildMatrix, fillReport } from './matrix';
+import { maxPairsFor, memoryCheck, type MemoryBudget } from './memory';
 import { ClusterModel } from './model';
 import { ModelSnapshot, toSnapshot, TrainingParams, TrainingSummary } from './snapshot';
 import {
@@ -37,6 +38,11 @@ export interface TrainOptions {
   maxRejectedShare?: number;
   /** refuse input whose (decompressed) text exceeds this many bytes (reader default otherwise) */
   maxBytes?: number;
+  /** the memory this run has: the file is refused (too_large) as soon as its distinct pairs, users and movies
+   * would not fit, naming what the whole file needs and how to give it (core/memory.ts) */
+  memory?: MemoryBudget;
+  /** the input's stored size when the caller knows it (S3 Content-Length), for that message */
+  totalBytes?: number;
   /** name used in error messages (file path or s3 key) */
   sourceName?: string;
   threads?: number;
@@ -44,6 +50,14 @@ export interface TrainOptions {
   check?: boolean;
   /** return the model even when it scores below most-popular on its hold-out (the report says so) */
   allowBelowPopular?: boolean;
+  /** users of the model this one would replace: a file with fewer than MIN_USER_SHARE of them is refused
+   * (users_dropped) unless `force` */
+  activeUsers?: number;
+  /** publish despite a drop in users against the active model or a hold-out check below most-popular (never
+   * despite too few users for two clusters) */
+  force?: boolean;
+  /** how this caller forces, for those refusals' messages (default: the CLI's --allow-below-popular) */
+  forceHint?: string;
   /** interactions above which the cheaper large-data settings apply (default LARGE_DATA_NNZ) */
   largeDataNnz?: number;
   onProgress?: (p: TrainProgress) => void;
@@ -106,6 +120,11 @@ export async function trainModel(
     sourceName: opts.sourceName,
     // the taste model weights recent movies when placing users; the seed algorithm needs no timestamps
     withTimestamps: resolved.algorithm === 'taste',
+    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
+    collapseDuplicates: true,
+    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
+    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
+    totalBytes: opts.totalBytes,
   });
   lap('parse');
 
@@ -115,7 +134,7 @@ export async function trainModel(
   const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
   lap('matrix');
 
-  assertEnoughUsers(resolved, matrix.nRows, opts.sourceName, report);
+  assertEnoughUsers(matrix.nRows, resolved, opts, report);
   const { params, notes } = largeDataParams(given, resolved, matrix.indptr[matrix.nRows], opts.largeDataNnz ?? LARGE_DATA_NNZ);
 
   progress({ phase: 'cluster' });
@@ -126,7 +145,8 @@ export async function trainModel(
       threads: opts.threads,
       times,
       check: opts.check ?? true,
-      allowBelowPopular: opts.allowBelowPopular,
+      allowBelowPopular: opts.allowBelowPopular || opts.force,
+      forceHint: opts.forceHint,
       onProgress: (p) => progress({ phase: 'cluster', step: p.step, kmeans: p.kmeans }),
     });
   } catch (e) {
@@ -138,6 +158,13 @@ export async function trainModel(
     releaseEngineMemory();
   }
 
+  if (trained.model.clusters.length < MIN_CLUSTERS) {
+    throw new InputError(
+      'too_few_clusters',
+      `${opts.sourceName ?? 'the ratings file'}: the model has ${trained.model.clusters.length} cluster, which would recommend the same movies to everyone (the most popular list); a model needs at least ${MIN_CLUSTERS}${resolved.algorithm === 'seed' ? ' (a larger k, or a smaller minClusterSize)' : ''}.`,
+      { report },
+    );
+  }
   const training = trained.training;
   training.seconds = { ...seconds, ...training.seconds };
   training.notes = [...notes, ...(training.notes ?? [])];
@@ -145,12 +172,37 @@ export async function trainModel(
   return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
 }
 
-/** The seed algorithm needs at least k users (the taste model lowers its k instead). */
-export function assertEnoughUsers(resolved: RecommenderParams, users: number, sourceName: string | undefined, report: DataReport): void {
-  if (resolved.algorithm === 'seed' && resolved.k > users) {
+/** Fewest clusters a published model may have: with one, every user gets the most popular list. */
+export const MIN_CLUSTERS = 2;
+/** Fewest users per cluster on average (the seed's fixClusters threshold; the taste model's k selection keeps
+ * the same ratio). */
+export const MIN_USERS_PER_CLUSTER = 6;
+/** A file with fewer users than this share of the active model's users would replace a big model with a
+ * small one: it needs force. */
+export const MIN_USER_SHARE = 0.5;
+
+/** Users a file needs to be trained at all: two clusters of six, and k when k is fixed (the seed algorithm, or a
+ * taste model given its k rather than choosing one). */
+export function minimumUsers(p: Pick<RecommenderParams, 'algorithm' | 'k' | 'taste'>): number {
+  const fixedK = p.algorithm === 'seed' || !p.taste.select;
+  return Math.max(MIN_CLUSTERS * MIN_USERS_PER_CLUSTER, fixedK ? p.k : 0);
+}
+
+export function assertEnoughUsers(users: number, p: RecommenderParams, opts: TrainOptions, report: DataReport): void {
+  const name = opts.sourceName ?? 'the ratings file';
+  const min = minimumUsers(p);
+  if (users < min) {
+    const why =
+      (p.algorithm === 'seed' || !p.taste.select) && p.k >= min
+        ? `fewer than k=${p.k} clusters; use a smaller k`
+        : `a model needs at least ${min} (${MIN_CLUSTERS} clusters of ${MIN_USERS_PER_CLUSTER} users)`;
+    throw new InputError('too_few_users', `${name} has ${users} user${users === 1 ? '' : 's'}, ${why}.`, { report });
+  }
+  const active = opts.activeUsers;
+  if (active !== undefined && users < MIN_USER_SHARE * active && !opts.force) {
     throw new InputError(
-      'too_few_users',
-      `${sourceName ?? 'the ratings file'} has ${users} users, fewer than k=${resolved.k} clusters; use a smaller --k.`,
+      'users_dropped',
+      `${name} has ${users} users, fewer than ${MIN_USER_SHARE * 100}% of the ${active} users of the active model, which it would replace; the active model stays (${opts.forceHint ?? 'train it with force'} to replace it anyway).`,
       { report },
     );
   }
@@ -187,6 +239,8 @@ export interface TrainCheckedOptions extends HoldoutCheckOptions {
   check?: boolean;
   /** publish even when the check fails (the report still says so) */
   allowBelowPopular?: boolean;
+  /** how the caller publishes anyway, for the refusal */
+  forceHint?: string;
   /** the check trains on at most this many users (a seeded sample; default CHECK_MAX_USERS) */
   maxCheckUsers?: number;
 }

@@ -50,7 +50,8 @@ export interface DataReport {
   duplicatesCollapsed?: number;
 }
 
-/** Parsed ratings: one entry per accepted row, ids as dense indices in first-appearance order.
+/** Parsed ratings: one entry per accepted row (per distinct (user, movie) pair when the reader collapses
+ * duplicates), ids as dense indices in first-appearance order.
  * `userIds[users[i]]` is the raw user id of row i. Timestamps/ratings are NaN where absent. */
 export interface Interactions {
   userIds: number[];

@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient, makeS3Client } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo/store';
-import { DynamoTrainingLease, DynamoTrainingStatus } from '../adapters/dynamo/training';
+import { DynamoTrainingStatus } from '../adapters/dynamo/training';
 import { S3ReportStore } from '../adapters/s3';
 import { S3RunStore, S3UploadReader } from '../adapters/s3-runs';
 import { SfnTrainingStarter } from '../adapters/sfn';
@@ -15,6 +15,7 @@ import type { DistributedDeps } from '../app/distributed/deps';
 import { runStep } from '../app/distributed/steps';
 import { bucketName, ENV, ENV_DISTRIBUTED, tableNames, type TrainingMode } from '../shared/resources';
 import type { DistributedRoute } from '../app/distributed/route';
+import type { TrainingLease } from '../ports';
 
 export type Role = 'worker' | 'central' | 'publish';
 
@@ -30,7 +31,7 @@ export function distributedDepsFromEnv(role: Role, env: NodeJS.ProcessEnv = proc
   const store = new DynamoModelStore({ doc, usersTable: env[ENV.usersTable] ?? names.users, clustersTable: clusters, pointerTtlMs: 0 });
   Object.assign(deps, {
     status: new DynamoTrainingStatus(doc, clusters),
-    lease: new DynamoTrainingLease(doc, clusters),
+    lease: store.lease,
     versions: store,
     reports: new S3ReportStore(s3, bucket),
   });
@@ -57,7 +58,12 @@ export function makeStepHandler(steps: Parameters<typeof runStep>[0], role: Role
 }
 
 /** The state machine route when the stack configured one (TRAINING_STATE_MACHINE_ARN). */
-export function distributedRouteFromEnv(env: NodeJS.ProcessEnv, doc: ReturnType<typeof makeDocClient>, clustersDefault: string): DistributedRoute | undefined {
+export function distributedRouteFromEnv(
+  env: NodeJS.ProcessEnv,
+  doc: ReturnType<typeof makeDocClient>,
+  clustersDefault: string,
+  lease: TrainingLease,
+): DistributedRoute | undefined {
   const arn = env[ENV_DISTRIBUTED.stateMachineArn];
   const mode = (env[ENV_DISTRIBUTED.trainingMode] ?? 'auto') as TrainingMode;
   if (!['auto', 'single', 'distributed'].includes(mode)) throw new Error(`${ENV_DISTRIBUTED.trainingMode} must be auto, single or distributed, got ${mode}.`);
@@ -67,7 +73,7 @@ export function distributedRouteFromEnv(env: NodeJS.ProcessEnv, doc: ReturnType<
   return {
     mode,
     starter: new SfnTrainingStarter(new SFNClient({ region: env.AWS_REGION }), arn),
-    lease: new DynamoTrainingLease(doc, clusters),
+    lease,
     status: new DynamoTrainingStatus(doc, clusters),
     ...(above ? { aboveBytes: Number(above) } : {}),
   };

@@ -11,8 +11,8 @@ import { SEED_PARAMS } from '../core/snapshot';
 import type { TrainOverrides } from '../core/train';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient, makeS3Client } from '../adapters/aws';
 import { DynamoModelStore } from '../adapters/dynamo/store';
-import { S3RatingsSource, S3ReportStore } from '../adapters/s3';
-import { handleUpload, maxInputBytesFor, type UploadDeps, type UploadResult } from '../app/upload';
+import { S3ExportStore, S3RatingsSource, S3ReportStore } from '../adapters/s3';
+import { handleUpload, lambdaMemoryBudget, type UploadDeps, type UploadResult } from '../app/upload';
 import type { SourceRef } from '../ports';
 import { bucketName, ENV, HANDLER_METRICS, tableNames } from '../shared/resources';
 import { distributedRouteFromEnv } from './train-steps';
@@ -42,17 +42,18 @@ export function sourceRefOf(record: S3EventRecord): SourceRef {
 
 export function makeHandler(deps: TrainDeps) {
   const { logger, metrics } = deps.logger && deps.metrics ? { logger: deps.logger, metrics: deps.metrics } : observability('train');
-  const base = async (event: S3Event): Promise<{ results: UploadResult[] }> => {
+  const base = async (event: S3Event, context: Context): Promise<{ results: UploadResult[] }> => {
     const results: UploadResult[] = [];
     for (const record of event.Records ?? []) {
       try {
         const log = { info: (m: string, e?: object) => logger.info(m, { ...e }), warn: (m: string, e?: object) => logger.warn(m, { ...e }) };
-        const r = await handleUpload({ ...deps, log }, sourceRefOf(record));
+        const r = await handleUpload({ ...deps, log, remainingMs: () => context.getRemainingTimeInMillis() }, sourceRefOf(record));
         if (r.status === 'rejected') metrics.addMetric(HANDLER_METRICS.uploadsRejected, MetricUnit.Count, 1);
         if (r.stats) {
           metrics.addMetric(HANDLER_METRICS.publishSeconds, MetricUnit.Seconds, r.stats.seconds);
           metrics.addMetric('publishItems', MetricUnit.Count, r.stats.items);
         }
+        if (r.export?.state === 'failed') metrics.addMetric(HANDLER_METRICS.exportsFailed, MetricUnit.Count, 1);
         results.push(r);
       } catch (e) {
         // reported here (structured, with the key) and rethrown: Lambda retries, then the DLQ and its alarm
@@ -86,26 +87,38 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainOverri
   return parsed as TrainOverrides;
 }
 
+/** EXPORT_TOP_N → the batch export's top-N (0: none); a bad value fails the cold start loudly. */
+export function exportTopNFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[ENV.exportTopN] || '0';
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) > 1000) throw new Error(`${ENV.exportTopN} must be an integer from 0 to 1000, got "${raw}".`);
+  return Number(raw);
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
   const stage = env[ENV.stage] ?? 'dev';
   const names = tableNames(stage);
   const s3 = makeS3Client(awsConfigFromEnv(ENV.s3Endpoint, env));
   const doc = makeDocClient(makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env)));
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  const distributed = distributedRouteFromEnv(env, doc, names.clusters);
+  const bucket = env[ENV.bucket] ?? bucketName(stage);
+  const store = new DynamoModelStore({
+    doc,
+    usersTable: env[ENV.usersTable] ?? names.users,
+    clustersTable: env[ENV.clustersTable] ?? names.clusters,
+    pointerTtlMs: 0,
+  });
+  const distributed = distributedRouteFromEnv(env, doc, names.clusters, store.lease);
   return {
     ...(distributed ? { distributed } : {}),
     source: new S3RatingsSource(s3),
-    reports: new S3ReportStore(s3, env[ENV.bucket] ?? bucketName(stage)),
-    store: new DynamoModelStore({
-      doc,
-      usersTable: env[ENV.usersTable] ?? names.users,
-      clustersTable: env[ENV.clustersTable] ?? names.clusters,
-      pointerTtlMs: 0,
-    }),
+    reports: new S3ReportStore(s3, bucket),
+    exports: new S3ExportStore(s3, bucket),
+    exportTopN: exportTopNFromEnv(env),
+    store,
+    lease: store.lease,
     params: paramsFromEnv(env),
-    // set by Lambda; absent locally (the reader's own limit applies)
-    maxInputBytes: memoryMb > 0 ? maxInputBytesFor(memoryMb) : undefined,
+    // set by Lambda (the local stack sets it too, to the memory its training process has)
+    memory: memoryMb > 0 ? lambdaMemoryBudget(memoryMb, stage) : undefined,
   };
 }
 

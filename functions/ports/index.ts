@@ -3,6 +3,7 @@
 // Idempotency of POSTs is Powertools' (its persistence layer is the port, functions/handlers/api.ts).
 import type { ClusterModel } from '../core/model';
 import type { RankedList } from '../core/ranked';
+import type { SimilarIndex, SimilarItem } from '../core/similar';
 
 /** The identity of one uploaded object, as an S3 event names it. */
 export interface SourceRef {
@@ -35,6 +36,31 @@ export interface RatingsSource {
 export interface ReportStore {
   /** Write a JSON document at `key` (under reports/ or models/, prefixes that never trigger training). */
   putJson(key: string, doc: unknown): Promise<void>;
+}
+
+/** Where batch exports go (exports/ in the bucket, a prefix that never triggers training). */
+export interface ExportStore {
+  readonly bucket: string;
+  /** Stream text chunks, gzipped, to `key` as they are produced (memory independent of the total size);
+   * returns the compressed bytes written. */
+  putGzipText(key: string, chunks: Iterable<string> | AsyncIterable<string>, contentType: string): Promise<{ bytes: number }>;
+  deleteObjects(keys: string[]): Promise<void>;
+}
+
+/** A version's batch export of every user's top-N (`exports/<version>/recommendations.csv.gz`). */
+export interface ExportInfo {
+  state: 'writing' | 'written' | 'failed';
+  bucket: string;
+  key: string;
+  topN: number;
+  startedAt: string;
+  finishedAt?: string;
+  users?: number;
+  rows?: number;
+  /** gzip bytes */
+  bytes?: number;
+  /** why it failed */
+  message?: string;
 }
 
 export interface ActivePointer {
@@ -72,6 +98,18 @@ export interface VersionMeta {
   algorithm?: 'seed' | 'taste';
   /** caller-provided summary (training parameters, data report, inertia, timings, report key) */
   summary: Record<string, unknown>;
+  /** movies with a similar-movies item, and the manifest pages naming them (absent: published without them) */
+  similar?: { movies: number; pages: number };
+  /** the batch export of this version, when the stage writes one */
+  export?: ExportInfo;
+}
+
+/** What a publish derives from the model for serving, beside the model itself. */
+export interface VersionExtras {
+  /** every listed movie's similar movies (core similarIndex) */
+  similar?: SimilarIndex;
+  /** cluster id → its typical movies (core typicalMovies), named in reasons */
+  typical?: Map<number, number[]>;
 }
 
 export interface PublishStats {
@@ -84,6 +122,9 @@ export interface PublishStats {
   /** favourites folded in before the flip / replayed after it */
   favouritesFolded: number;
   favouritesReplayed: number;
+  /** movies given a similar-movies item, and the seconds spent deriving them and the typical movies */
+  similarMovies: number;
+  extrasSeconds: number;
   seconds: number;
 }
 
@@ -94,6 +135,8 @@ export interface PublishResult {
   version: string;
   /** the version active after the call */
   active: string | null;
+  /** versions the publish deleted (nobody can roll back to them any more) */
+  expired?: string[];
   stats?: PublishStats;
 }
 
@@ -155,8 +198,10 @@ export interface ModelVersions {
     model: ClusterModel,
     version: string,
     source: SourceRef,
-    opts: { sourceOrder: string; summary?: Record<string, unknown> },
+    opts: { sourceOrder: string; summary?: Record<string, unknown>; extras?: VersionExtras },
   ): Promise<WriteResult>;
+  /** Record the state of the version's batch export in its metadata. */
+  recordExport(version: string, info: ExportInfo): Promise<void>;
   /** Delete every version but `active` and `previous` (orphans of crashed publishes after a grace period);
    * returns the versions deleted. */
   cleanup(active: string, previous: string | null | undefined): Promise<string[]>;
@@ -182,6 +227,9 @@ export interface ClusterLists {
   /** Several clusters' lists (favourites merged, sizes) in the given order, their counters read in one
    * request (a taste user's mix). */
   getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]>;
+  /** Each cluster's typical movies (core typicalMovies, stored with its list; undefined in versions published
+   * without them). Kept with the cached base list: no request when the list was just read. */
+  getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>>;
   /** For each cluster: does its list (base or favourite counters) hold the movie? */
   listsHolding(version: string, clusterIds: number[], movieId: number): Promise<boolean[]>;
   /** Count one favourite into the cluster's and the popular counters (and one more user into the cluster's
@@ -206,5 +254,24 @@ export interface Catalogue {
   getMovies(): Promise<Map<number, MovieInfo>>;
 }
 
+/** One training at a time, across every Lambda instance: a lease with an expiry, so a holder that dies
+ * (a timeout, a crash) cannot hold it forever. */
+export interface TrainingLease {
+  /** Take the lease for `holder` until `untilMs` (epoch ms) unless someone else holds an unexpired one; true
+   * when taken (or already ours). */
+  acquire(holder: string, untilMs: number): Promise<boolean>;
+  /** Give it back (only if still ours). */
+  release(holder: string): Promise<void>;
+  /** Who holds an unexpired lease (null: free). The router uses it to see that the state machine already
+   * trains this very version. */
+  holder?(): Promise<string | null>;
+}
+
+/** Each version's similar movies, one item per movie. */
+export interface SimilarStore {
+  /** The movie's stored similar movies (best first); null when the version has none for it. */
+  getSimilar(version: string, movieId: number): Promise<SimilarItem[] | null>;
+}
+
 /** Everything the use cases need from the model tables. */
-export interface ModelStore extends ModelVersions, UserStore, ClusterLists, FavouriteLog, Catalogue {}
+export interface ModelStore extends ModelVersions, UserStore, ClusterLists, FavouriteLog, Catalogue, SimilarStore {}

@@ -77,12 +77,8 @@ export interface TrainingStatusStore {
  * gives it back in the workflow's last step (published, skipped, rejected or failed). `holder` names the
  * execution, so a redelivered upload event re-enters its own lease.
  */
-export interface TrainingLease {
-  /** true when `holder` now holds the lease (taken, or already its own); false when another holds it */
-  acquire(holder: string, ttlSeconds: number): Promise<boolean>;
-  /** gives it back if `holder` holds it (no-op otherwise) */
-  release(holder: string): Promise<void>;
-}
+/** The one training lease (ports/index.ts), shared with the single-function training. */
+export type { TrainingLease } from './index';
 
 /** Starts one execution of the training state machine; the name makes it idempotent. */
 export interface TrainingStarter {

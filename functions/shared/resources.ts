@@ -48,6 +48,8 @@ export const HANDLER_METRICS = {
   publishSeconds: 'publishSeconds',
   /** API: age of the active model when a request read the pointer, Seconds */
   modelAgeSeconds: 'modelAgeSeconds',
+  /** training: one per batch export that failed after its version went live (the model stays), Count */
+  exportsFailed: 'exportsFailed',
 } as const;
 
 /** Keys under `uploads/` trigger training; everything else never does. */
@@ -55,7 +57,25 @@ export const S3_PREFIXES = {
   uploads: 'uploads/',
   reports: 'reports/',
   models: 'models/',
+  /** batch exports of each version's recommendations (exports/<version>/recommendations.csv.gz) */
+  exports: 'exports/',
 } as const;
+
+/** S3 user metadata that forces an upload to replace the active model although it has far fewer users or scores
+ * below most-popular on its hold-out: `aws s3 cp FILE s3://BUCKET/uploads/NAME --metadata movierec-force=true`
+ * (the request header x-amz-meta-movierec-force: true; `movierec upload --force` locally). */
+export const FORCE_METADATA = 'movierec-force';
+export const FORCE_HINT = `upload the file again with the S3 metadata ${FORCE_METADATA}=true`;
+
+/** The most memory a Lambda function can have (lib/config.ts MAX_MEMORY_MB is the same limit). */
+export const LAMBDA_MAX_MEMORY_MB = 10_240;
+
+/** A key with a `.` or `..` path segment. S3 stores it literally, but a file-backed store (the local S3) would
+ * resolve it outside its directory, and the report key derived from it would hold the same segments: such an
+ * upload is never trained, and the local S3 refuses it. */
+export function hasDotSegment(key: string): boolean {
+  return key.split(/[/\\]/).some((s) => s === '.' || s === '..');
+}
 
 export const ENV = {
   stage: 'MOVIEREC_STAGE',
@@ -65,6 +85,8 @@ export const ENV = {
   bucket: 'BUCKET_NAME',
   /** JSON of TrainingParams overrides, from the stage config */
   trainingParams: 'TRAINING_PARAMS',
+  /** top-N per user of the batch export written after each publish; 0 or unset = no export */
+  exportTopN: 'EXPORT_TOP_N',
   /** local stack only: endpoints of the emulators */
   dynamoEndpoint: 'DYNAMODB_ENDPOINT',
   s3Endpoint: 'S3_ENDPOINT',

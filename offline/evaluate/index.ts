@@ -12,3 +12,5 @@ export * from './load';
 export * from './seed-pipeline';
 export * from './run';
 export * from './default-model';
+export * from './ease';
+export * from './spd-inverse';

@@ -1,5 +1,5 @@
 // docs/DEPLOY.md is a walk-through an operator follows on a real account, so every command in its bash blocks
-// is checked here against what it refers to (issue 14, item 11): `cdk` contexts synthesize with cdk-nag clean,
+// is checked here against what it refers to: `cdk` contexts synthesize with cdk-nag clean,
 // stack names, outputs, log groups, alarm prefixes, tables and bucket prefixes exist in the stage's template,
 // `movierec` commands and flags exist, `npm run` scripts exist (CI runs lint:cfn), curl paths are routes. A
 // command no check knows fails the test, so the doc cannot grow an unchecked command.

@@ -1,4 +1,4 @@
-// Issue 14 — the first `cdk deploy` on a fresh account: quota-safe defaults and the opt-ins, a clean rollback
+// The first `cdk deploy` on a fresh account: quota-safe defaults and the opt-ins, a clean rollback
 // of a failed first create, alarms that can reach a person, physical names that never collide, the API's
 // least privilege by partition key, CORS and per-consumer API keys by context. (One file: each infra test file
 // pays for loading aws-cdk-lib again.)

@@ -178,28 +178,35 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     });
   });
 
-  test('training role: read uploads/*, write reports/* and models/*, write both tables, delete only its lease', () => {
+  test('training role: read uploads/*, write reports/* and models/*, exports/* only when the stage exports, write both tables, delete only its lease and exports', () => {
     const tpl = t(stage);
     const { props } = fnByName(tpl, `movierec-${stage}-train`);
     const bucket = uploadsBucketId(tpl);
     const statements = statementsOfRole(tpl, props.Role['Fn::GetAtt'][0]);
     const objectArn = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*`]] });
     const s3 = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('s3:')));
+    const exportsStatement = expect.objectContaining({
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+      Resource: objectArn('exports/'),
+    });
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectArn('uploads/') }),
       expect.objectContaining({
         Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
         Resource: [objectArn('reports/'), objectArn('models/')],
       }),
+      // the batch export: prod writes one after each publish, dev none (no permission either)
+      ...(STAGE_CONFIG[stage].exports.topN > 0 ? [exportsStatement] : []),
     ]);
+    expect(props.Environment.Variables.EXPORT_TOP_N).toBe(String(STAGE_CONFIG[stage].exports.topN));
     const ddb = statements.filter((s) => actionsOf([s]).some((a: string) => a.startsWith('dynamodb:')));
     expect(ddb).toHaveLength(2);
     expect(ddb[0].Resource).toHaveLength(2);
     expect(ddb[0].Action).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
     expect(actionsOf(statements)).not.toEqual(expect.arrayContaining(['dynamodb:Scan']));
-    // the one delete: releasing the single-flight lease in the clusters table
+    // the one DynamoDB delete: releasing the single-flight lease in the clusters table
     const clustersId = ref(tpl, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === `movierec-${stage}-clusters`);
-    expect(statements.filter((s) => actionsOf([s]).some((a: string) => /Delete/.test(a)))).toEqual([
+    expect(statements.filter((s) => actionsOf([s]).some((a: string) => /^dynamodb:.*Delete/.test(a)))).toEqual([
       expect.objectContaining({
         Action: 'dynamodb:DeleteItem',
         Resource: { 'Fn::GetAtt': [clustersId, 'Arn'] },
@@ -249,7 +256,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
   });
 
   // ---------------------------------------------------------------- API
-  test('API: exactly the six routes, each with an API key and the Lambda proxy to the live alias', () => {
+  test('API: exactly the seven routes, each with an API key and the Lambda proxy to the live alias', () => {
     const tpl = t(stage);
     const resources = resourcesOf(tpl, 'AWS::ApiGateway::Resource');
     const pathOf = (parent: Json): string => {
@@ -262,6 +269,7 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
     expect(routes).toEqual([
       'GET /health',
       'GET /models/active',
+      'GET /movies/{movieId}/similar',
       'GET /openapi.json',
       'GET /users/{userId}/movies',
       'GET /users/{userId}/recommendations',
@@ -299,13 +307,20 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       'method.request.path.userId': true,
       'method.request.header.idempotency-key': false,
     });
-    const recs = Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).find(
-      (m) => m.Properties.RequestParameters?.['method.request.querystring.n'] !== undefined,
-    )!;
-    expect(recs.Properties.RequestParameters).toEqual({
+    const withParam = (name: string) =>
+      Object.values(resourcesOf(tpl, 'AWS::ApiGateway::Method')).find((m) => m.Properties.RequestParameters?.[name] !== undefined)!;
+    // the recommendation filters are optional query strings API Gateway knows (and the handler validates)
+    expect(withParam('method.request.querystring.offset').Properties.RequestParameters).toEqual({
       'method.request.path.userId': true,
       'method.request.querystring.n': false,
       'method.request.querystring.offset': false,
+      'method.request.querystring.genre': false,
+      'method.request.querystring.excludeGenre': false,
+      'method.request.querystring.exclude': false,
+    });
+    expect(withParam('method.request.path.movieId').Properties.RequestParameters).toEqual({
+      'method.request.path.movieId': true,
+      'method.request.querystring.n': false,
     });
   });
 

@@ -68,7 +68,7 @@ describe('movierec CLI', () => {
     const recs = join(dir, 'recs.csv');
     expect((await run(['recommend', '--model', model, '--all', '--n', '10', '--out', recs])).code).toBe(0);
     const rows = readFileSync(recs, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('userId,rank,movieId');
+    expect(rows[0]).toBe('userId,rank,movieId,score');
     const byUser = new Map<number, number[]>();
     for (const row of rows.slice(1)) {
       const [user, rank, movie] = row.split(',').map(Number);
@@ -120,7 +120,8 @@ describe('movierec CLI', () => {
 
   it.each([
     [['train', '--ratings', '/definitely/missing.csv', '--out', 'x.json'], /ratings file \/definitely\/missing.csv does not exist/],
-    [['train', '--out', 'x.json'], /needs --ratings FILE/],
+    [['train', '--out', 'x.json'], /^movierec train: --ratings FILE is needed \(see: movierec train --help\)\.$/m],
+    [['recommend', '--user', '1'], /^movierec recommend: --model model\.json is needed/m],
     [['train', '--ratings', 'README.md', '--out', 'x.json', '--k', 'many'], /--k must be an integer/],
     [['train', '--ratings', 'README.md', '--out', 'x.json', '--bogus'], /Unknown option '--bogus'/],
     [['recommend', '--model', 'package.json', '--user', '1'], /not a valid movierec model/],
@@ -130,6 +131,7 @@ describe('movierec CLI', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stderr).not.toMatch(/movierec \w+: movierec \w+ /); // the command is named once
   });
 
   it('refuses a malformed ratings file, naming the line, and writes no model', async () => {

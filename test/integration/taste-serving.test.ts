@@ -1,12 +1,15 @@
 // The default (taste) model served from DynamoDB (dynalite, real SDK) answers every user exactly like the core's
 // recommendFor on the in-memory model — before and after favourites (core addFavourite applied to the same
-// sequence), and after a new publish folds them in — with ≤ 2 DynamoDB requests per warm recommendation.
-import { PassThrough } from 'node:stream';
+// sequence), after a new publish folds them in, and with filters — with ≤ 2 DynamoDB requests per warm
+// recommendation; similar movies equal core's in one request.
+import { PassThrough, Readable } from 'node:stream';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { addFavourite, ClusterModel, userIndex } from '../../functions/core/model';
 import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { recommendFor } from '../../functions/core/recommender/serve';
-import { generateRatings } from '../../offline/generate';
+import { generateMovies, generateRatings } from '../../offline/generate';
+import { readMovies } from '../../functions/core/movies';
+import { similarMovies } from '../../functions/core/similar';
 import { trainModel } from '../../functions/core/train';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
@@ -195,3 +198,40 @@ test('a counter item that may be full sends its cluster to a Query, so overflow 
   const otherList = model.clusters.find((x) => x.id === other)!;
   expect(untouched).toMatchObject({ id: other, size: otherList.size, movieIds: otherList.movieIds, counts: otherList.counts });
 }, 60_000);
+
+test('with a catalogue and filters, every user gets core’s ranking filtered then paged, in the same 2 requests warm; similar movies are 1 GetItem', async () => {
+  const { store, call } = await runtime('t4');
+  const { model } = fromSnapshot(structuredClone(snapshot));
+  await publishModel(store, modelOf(snapshot), 'v1', { bucket: 'b', key: 'k' }, { sourceOrder: '1' });
+  const catalogue = await readMovies(Readable.from([generateMovies({ movies: 400, seed: 1, clusters: 4 })]));
+  await store.putMovies([...catalogue].map(([movieId, m]) => ({ movieId, ...m })), 'c1');
+  const has = (m: number, g: string) => catalogue.get(m)?.genres.includes(g) ?? false;
+  const filters: Array<[Record<string, string>, (m: number) => boolean]> = [
+    [{ genre: 'Drama' }, (m) => has(m, 'Drama')],
+    [{ excludeGenre: 'Drama,Comedy', exclude: '1,2,3,4,5,6,7,8,9,10' }, (m) => !has(m, 'Drama') && !has(m, 'Comedy') && m > 10],
+  ];
+  for (const userId of [...model.userIds.slice(0, 60), 999_999]) {
+    const ranking = recommendFor(model, userId, { n: 10_000 }).items;
+    for (const [query, keep] of filters) {
+      const got = await call('GET', `/users/${userId}/recommendations`, { query: { ...query, offset: '2' } });
+      expect({ userId, query, items: (got.json.items as Item[]).map((i) => [i.movieId, i.score]) }).toEqual({
+        userId,
+        query,
+        items: ranking.filter((i) => keep(i.movieId)).slice(2, 12).map((i) => [i.movieId, i.score]),
+      });
+    }
+  }
+  const before = requests.length;
+  for (const userId of model.userIds.slice(0, 30)) await call('GET', `/users/${userId}/recommendations`, { query: filters[1][0] });
+  const sent = requests.slice(before);
+  expect(sent.filter((c) => c === 'GetItemCommand')).toHaveLength(30);
+  expect(sent.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(30);
+  expect(sent).toHaveLength(60);
+
+  const movie = model.clusters[0].movieIds[0];
+  const at = requests.length;
+  const similar = await call('GET', `/movies/${movie}/similar`, { query: { n: '20' } });
+  expect(requests.slice(at)).toEqual(['GetItemCommand']);
+  expect((similar.json.items as Item[]).map((i) => ({ movieId: i.movieId, score: i.score }))).toEqual(similarMovies(model, movie, 20));
+  expect(similar.json.title).toBe(catalogue.get(movie)!.title);
+}, 90_000);

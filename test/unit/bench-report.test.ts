@@ -1,14 +1,16 @@
 // The benchmark's own arithmetic (bench/lib): percentiles, reading `movierec train`'s summary back, and
-// the issue-7 bar verdicts. No timings are asserted here; timings live in `npm run bench`.
+// the targets' verdicts and BENCHMARKS.md's summary. No timings are asserted here; timings live in `npm run bench`.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { trainCommand } from '../../bin/cli/commands';
 import { insertRun } from '../../bench/lib/record';
-import { bars, Results } from '../../bench/lib/report';
+import { Results } from '../../bench/lib/report';
+import { insertSummary, mergeLatest, renderSummary, SUMMARY_END, SUMMARY_START } from '../../bench/lib/summary';
+import { targets, type TargetResult } from '../../bench/lib/targets';
 import { latency, quantile } from '../../bench/lib/stats';
 import { parseSummary } from '../../bench/lib/train-summary';
-import type { TrainingRow } from '../../bench/lib/training';
+import { CONFIGS, type TrainingRow } from '../../bench/lib/training';
 
 describe('bench stats', () => {
   it('takes nearest-rank percentiles', () => {
@@ -105,56 +107,96 @@ function row(set: string, o: { cluster: number; wall: number; rss: number; inert
 
 const empty: Results = { training: [], sklearnNote: null, publish: null, inProcess: null, http: null, cold: [], failures: [] };
 
-describe('issue 7 bars', () => {
-  it('passes a 25M run inside every limit', () => {
+describe('targets', () => {
+  const lat = (p99: number) => ({ n: 1, p50: 1, p99, max: p99 });
+  const api = (bytes: number) => ({
+    name: 'api', entry: 'a.ts', bytes, gzipBytes: 1, sdkExternalBytes: 1, sdk: 'runtime' as const, eventNote: '', topInputs: [], runs: 1,
+    bootMs: 1, requireMs: 1, firstMs: 1, totalMs: 1, totalP25: 1, totalP75: 1, status: '200',
+  });
+  const verdicts = (r: Results) => Object.fromEntries(targets(r).map((t) => [t.id, t.verdict]));
+
+  it('passes a run at every limit', () => {
     const r: Results = {
       ...empty,
-      training: [row('25M', { cluster: 10, wall: 59, rss: 1.9e9, inertia: 100.9, skFit: 40, skInertia: 100 })],
+      training: [
+        row('25M', { cluster: 4, wall: 15, rss: 1.0e9, inertia: 101, skFit: 40, skInertia: 100 }),
+        { ...row('25M', { cluster: 9, wall: 30, rss: 1.5e9, inertia: 1, skFit: 0, skInertia: 0 }), config: CONFIGS.taste.label, sklearn: null },
+      ],
+      inProcess: { requests: 1, handler: lat(1.5), getItem: lat(1), readsPerRequest: 2, unknownShare: 0.1 },
+      cold: [api(300_000)],
     };
-    const b = bars(r);
-    expect(b.map((x) => x.verdict)).toEqual(['pass', 'pass', 'pass', 'pass']);
-    expect(b[0].detail).toContain('0.250 ×');
+    expect(verdicts(r)).toEqual({ 'seed-fit': 'pass', 'seed-train': 'pass', 'default-train': 'pass', inertia: 'pass', serving: 'pass', 'api-bundle': 'pass' });
+    expect(targets(r)[0].detail).toContain('0.100 ×');
   });
 
   it('fails each limit just past it', () => {
-    const lat = (p99: number) => ({ n: 1, p50: 1, p99, max: p99 });
     const r: Results = {
       ...empty,
-      training: [row('25M', { cluster: 10.1, wall: 60.5, rss: 2.1e9, inertia: 101.1, skFit: 40, skInertia: 100 })],
-      inProcess: { requests: 1, handler: lat(2.1), getItem: lat(1), readsPerRequest: 2, unknownShare: 0.1 },
-      cold: [
-        {
-          name: 'api', entry: 'a.ts', bytes: 300_001, gzipBytes: 1, sdkExternalBytes: 1, sdk: 'runtime', eventNote: '', topInputs: [], runs: 1,
-          bootMs: 1, requireMs: 1, firstMs: 1, totalMs: 1, totalP25: 1, totalP75: 1, status: '200',
-        },
+      training: [
+        row('25M', { cluster: 4.1, wall: 15.1, rss: 0.9e9, inertia: 101.1, skFit: 40, skInertia: 100 }),
+        { ...row('25M', { cluster: 9, wall: 29, rss: 1.51e9, inertia: 1, skFit: 0, skInertia: 0 }), config: CONFIGS.taste.label, sklearn: null },
       ],
+      inProcess: { requests: 1, handler: lat(1.51), getItem: lat(1), readsPerRequest: 2, unknownShare: 0.1 },
+      cold: [api(300_001)],
     };
-    expect(bars(r).map((x) => x.verdict)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL', 'FAIL', 'FAIL']);
+    expect(verdicts(r)).toEqual({ 'seed-fit': 'FAIL', 'seed-train': 'FAIL', 'default-train': 'FAIL', inertia: 'FAIL', serving: 'FAIL', 'api-bundle': 'FAIL' });
   });
 
-  it('says the 25M bars were not measured when the run had no 25M set', () => {
+  it('fails the seed path on memory alone', () => {
+    const r: Results = { ...empty, training: [row('25M', { cluster: 1, wall: 10, rss: 1.01e9, inertia: 100, skFit: 40, skInertia: 100 })] };
+    expect(verdicts(r)['seed-train']).toBe('FAIL');
+  });
+
+  it('says the 25M targets were not measured when the run had no 25M set', () => {
     const r: Results = { ...empty, training: [row('1M', { cluster: 1, wall: 2, rss: 1e8, inertia: 100, skFit: 2, skInertia: 100 })] };
-    const b = bars(r);
-    expect(b[0].verdict).toBe('not measured');
-    expect(b[0].detail).toContain('1M: 0.500 ×');
-    expect(b[1].verdict).toBe('not measured');
-    expect(b[2]).toMatchObject({ name: expect.stringContaining('(1M)'), verdict: 'pass' });
+    const t = targets(r);
+    expect(t[0].verdict).toBe('not measured');
+    expect(t[0].detail).toContain('1M: 0.500 ×');
+    expect(verdicts(r)['seed-train']).toBe('not measured');
+    expect(verdicts(r)['default-train']).toBe('not measured');
+    expect(verdicts(r).serving).toBe('not measured');
+  });
+});
+
+describe('summary', () => {
+  const run = (date: string) => ({ date, command: 'npm run bench', machine: 'm', load: '1.00 / 2.00 / 3.00' });
+  const t = (id: string, verdict: TargetResult['verdict'], detail: string): TargetResult => ({ id, name: `target ${id}`, verdict, detail });
+
+  it('keeps what a partial run did not measure and replaces what it did', () => {
+    const first = mergeLatest({}, [t('a', 'pass', 'a1'), t('b', 'FAIL', 'b1')], run('D1'));
+    const second = mergeLatest(first, [t('a', 'not measured', 'how'), t('b', 'pass', 'b2')], run('D2'));
+    expect(second.a.detail).toBe('a1');
+    expect(second.a.run.date).toBe('D1');
+    expect(second.b).toMatchObject({ verdict: 'pass', detail: 'b2', run: { date: 'D2' } });
+    const text = renderSummary(second, [t('a', 'not measured', 'how'), t('b', 'pass', 'b2'), t('c', 'not measured', 'run with --x')]);
+    expect(text).toContain('| target a | pass | a1 | D1,');
+    expect(text).toContain('| target c | not measured | run with --x | - |');
+  });
+
+  it('inserts the block before the first section once, then replaces it in place', () => {
+    const file = '# Benchmarks\n\nabout\n\n## npm run bench\n\nruns\n';
+    const once = insertSummary(file, `${SUMMARY_START}\nX\n${SUMMARY_END}`);
+    expect(once.indexOf('X')).toBeLessThan(once.indexOf('## npm run bench'));
+    const twice = insertSummary(once, `${SUMMARY_START}\nY\n${SUMMARY_END}`);
+    expect(twice).not.toContain('\nX\n');
+    expect(twice.split(SUMMARY_START).length).toBe(2);
+    expect(twice.replace('\nY\n', '\nX\n')).toBe(once);
   });
 });
 
 describe('insertRun', () => {
-  const intro = '## npm run bench (issue 7)\n\nabout\n';
+  const intro = '## npm run bench\n\nabout\n';
   it('starts the file with the intro when it is missing', () => {
-    expect(insertRun('', '## Bench run B\n\nb\n', intro)).toBe('## npm run bench (issue 7)\n\nabout\n\n## Bench run B\n\nb\n');
+    expect(insertRun('', '## Bench run B\n\nb\n', intro)).toBe('## npm run bench\n\nabout\n\n## Bench run B\n\nb\n');
   });
   it('goes after the earlier runs and before a section someone else appended', () => {
-    const file = '# Benchmarks\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n\n## Soak\n\n### Soak run 1\n\ns\n';
+    const file = '# Benchmarks\n\n## npm run bench\n\nabout\n\n## Bench run A\n\na\n\n## Soak\n\n### Soak run 1\n\ns\n';
     expect(insertRun(file, '## Bench run B\n\nb\n', intro)).toBe(
-      '# Benchmarks\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n\n## Bench run B\n\nb\n\n## Soak\n\n### Soak run 1\n\ns\n',
+      '# Benchmarks\n\n## npm run bench\n\nabout\n\n## Bench run A\n\na\n\n## Bench run B\n\nb\n\n## Soak\n\n### Soak run 1\n\ns\n',
     );
   });
   it('appends at the end when nothing follows the runs, and keeps sections before ours', () => {
-    const file = '# Benchmarks\n\n## Other\n\no\n\n## npm run bench (issue 7)\n\nabout\n\n## Bench run A\n\na\n';
+    const file = '# Benchmarks\n\n## Other\n\no\n\n## npm run bench\n\nabout\n\n## Bench run A\n\na\n';
     expect(insertRun(file, '## Bench run B\n\nb', intro)).toBe(`${file}\n## Bench run B\n\nb\n`);
   });
 });

@@ -47,6 +47,56 @@ describe('routes', () => {
     expect(paged.json.items.map((i: { movieId: number }) => i.movieId)).toEqual([102, 103]);
   });
 
+  test('seed model: filters, and reasons naming a watched movie typical of the cluster (hand-computed)', async () => {
+    const { call, store } = setup();
+    // no catalogue: a genre filter is refused, ids can still be excluded
+    expect((await call('GET', '/users/3/recommendations', { query: { genre: 'Comedy' } })).json).toMatchObject({ error: 'no_catalogue' });
+    const ex = await call('GET', '/users/3/recommendations', { query: { exclude: '101,103' } });
+    expect(ex.json.items.map((i: { movieId: number }) => i.movieId)).toEqual([102]);
+    expect(ex.json.items[0].reason).toBe('liked by 1 user(s) in your cluster');
+    const movies: Array<[number, string, string[]]> = [
+      [100, 'Toy Story (1995)', ['Animation', 'Comedy']],
+      [101, 'Heat (1995)', ['Action', 'Crime']],
+      [102, 'Clueless (1995)', ['Comedy']],
+      [103, 'Casino (1995)', ['Crime', 'Drama']],
+      [104, 'Othello (1995)', ['Drama']],
+    ];
+    for (const [movieId, title, genres] of movies) store.movies.set(movieId, { movieId, title, genres });
+    // cluster 0 (users 1-3 of 5): share · ln(share / overall share) → 101: ⅔·ln(⅔/⅖) = 0.34, 100: 1·ln(1/⅘) = 0.22,
+    // 102-104: ⅓·ln(⅓/⅕) = 0.17 each; user 3 watched 100 and 104, so 100 is the one named
+    const r = await call('GET', '/users/3/recommendations', { query: { genre: 'crime' } });
+    expect(r.json.items).toEqual([
+      { movieId: 101, title: 'Heat (1995)', genres: ['Action', 'Crime'], score: 2, reason: 'because you watched Toy Story (1995): liked by 2 user(s) in your cluster', because: 100 },
+      { movieId: 103, title: 'Casino (1995)', genres: ['Crime', 'Drama'], score: 1, reason: 'because you watched Toy Story (1995): liked by 1 user(s) in your cluster', because: 100 },
+    ]);
+    expect((await call('GET', '/users/3/recommendations', { query: { excludeGenre: 'Action', n: '1', offset: '1' } })).json.items.map((i: { movieId: number }) => i.movieId)).toEqual([103]);
+    const unknown = await call('GET', '/users/3/recommendations', { query: { genre: 'Western' } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json).toEqual({ error: 'unknown_genre', message: 'genre: the catalogue has no genre "Western"; its genres are Action, Animation, Comedy, Crime, Drama.' });
+    // popular answers (unknown users) are filtered too, and name no watched movie
+    const pop = await call('GET', '/users/999/recommendations', { query: { genre: 'Drama' } });
+    expect(pop.json.items.map((i: { movieId: number; reason: string }) => [i.movieId, i.reason])).toEqual([
+      [103, 'liked by 1 user(s) overall'],
+      [104, 'liked by 1 user(s) overall'],
+    ]);
+  });
+
+  test('GET /movies/{id}/similar: the stored list with titles; an unknown movie is a 404 JSON', async () => {
+    const { call, store } = setup();
+    store.movies.set(101, { movieId: 101, title: 'Heat (1995)', genres: ['Action'] });
+    const r = await call('GET', '/movies/100/similar', { query: { n: '2' } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json.movieId).toBe(100);
+    expect(r.json.items).toHaveLength(2);
+    // 101: only in cluster 0, count 2 of 3 users, with 100 (3 of 3): 3·2/3 / √(4·2) = 0.7071 — the best
+    expect(r.json.items[0]).toEqual({ movieId: 101, title: 'Heat (1995)', genres: ['Action'], score: 0.7071 });
+    const missing = await call('GET', '/movies/555/similar');
+    expect(missing.statusCode).toBe(404);
+    errorShape(missing.json);
+    expect(missing.json.error).toBe('unknown_movie');
+    expect((await call('GET', '/movies/100/similar', { query: { n: '0' } })).statusCode).toBe(400);
+  });
+
   test('an unknown user gets the popular list (nothing excluded)', async () => {
     const { call } = setup();
     const r = await call('GET', '/users/999/recommendations', { query: { n: '3' } });

@@ -8,8 +8,11 @@ import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/
 import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
 import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { incrementRanked, type RankedList } from '../../functions/core/ranked';
+import { typicalMovies } from '../../functions/core/explain';
+import { similarIndex, type SimilarIndex, type SimilarItem } from '../../functions/core/similar';
 import type {
   ActivePointer,
+  ExportInfo,
   FavouriteRecord,
   ModelStore,
   MovieInfo,
@@ -38,6 +41,9 @@ export class FakeStore implements ModelStore {
   /** thrown by the next store call when set */
   failNext: Error | null = null;
   published: string[] = [];
+  similar: SimilarIndex | null = null;
+  typical = new Map<number, number[]>();
+  exports = new Map<string, ExportInfo>();
 
   private check() {
     if (this.failNext) {
@@ -59,6 +65,9 @@ export class FakeStore implements ModelStore {
         ...(m.mix ? { mix: { clusters: m.mix.clusters.slice(m.mix.ptr[i], m.mix.ptr[i + 1]), weights: m.mix.weights.slice(m.mix.ptr[i], m.mix.ptr[i + 1]) } } : {}),
       });
     });
+    // what a publish derives from the model (core), as the DynamoDB store serves it
+    this.typical = typicalMovies(m);
+    this.similar = similarIndex(m);
     this.lists = new Map(m.clusters.map((c) => [c.id, { id: c.id, size: c.size, movieIds: c.movieIds, counts: c.counts }]));
     this.popular = m.popular;
     this.pointer = { version, sourceOrder: '0', source: { bucket: 'b', key: 'uploads/r.csv' }, previous: null, activatedAt: '2026-01-01T00:00:00.000Z' };
@@ -88,7 +97,18 @@ export class FakeStore implements ModelStore {
       users: this.users.size,
       algorithm: this.snapshot.users.mix ? 'taste' : 'seed',
       summary: { k: 2 },
+      ...(this.exports.has(version) ? { export: this.exports.get(version) } : {}),
     };
+  }
+  async recordExport(version: string, info: ExportInfo): Promise<void> {
+    this.exports.set(version, info);
+  }
+  async getSimilar(_v: string, movieId: number): Promise<SimilarItem[] | null> {
+    this.check();
+    const s = this.similar;
+    const i = s ? s.movieIds.indexOf(movieId) : -1;
+    if (!s || i < 0) return null;
+    return s.neighbours.slice(s.ptr[i], s.ptr[i + 1]).map((m, j) => ({ movieId: m, score: s.scores[s.ptr[i] + j] }));
   }
   async checkPublishable(): Promise<'ok'> {
     return 'ok';
@@ -132,6 +152,9 @@ export class FakeStore implements ModelStore {
   async getClusterLists(_v: string, clusterIds: number[]): Promise<SizedList[]> {
     this.check();
     return clusterIds.map((id) => this.list(id));
+  }
+  async getTypical(_v: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
+    return clusterIds.map((id) => this.typical.get(id));
   }
   async getPopularList(): Promise<RankedList> {
     this.check();

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { S3Event } from 'aws-lambda';
 import { InputError } from '../../functions/core/types';
 import { versionIdOf } from '../../functions/app/upload';
-import { decodeS3Key, makeHandler, paramsFromEnv } from '../../functions/handlers/train';
+import { decodeS3Key, exportTopNFromEnv, makeHandler, paramsFromEnv } from '../../functions/handlers/train';
 import type { OpenedObject, RatingsSource, ReportStore, SourceRef } from '../../functions/ports';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot, trainedFrom } from '../support/model-fixtures';
 import { FakeStore, lambdaContext, quietMetrics, silentLogger } from './handlers-fakes';
@@ -143,4 +143,14 @@ test('TRAINING_PARAMS: overrides parsed, bad JSON or unknown names fail loudly',
   expect(paramsFromEnv({})).toEqual({});
   expect(() => paramsFromEnv({ TRAINING_PARAMS: '{k:3' })).toThrow(/not valid JSON/);
   expect(() => paramsFromEnv({ TRAINING_PARAMS: '{"kk":3}' })).toThrow(/unknown parameter/);
+});
+
+test('EXPORT_TOP_N: unset or 0 is no export, 1–1000 the top-N; anything else fails the cold start loudly', () => {
+  expect(exportTopNFromEnv({})).toBe(0);
+  expect(exportTopNFromEnv({ EXPORT_TOP_N: '0' })).toBe(0);
+  expect(exportTopNFromEnv({ EXPORT_TOP_N: '25' })).toBe(25);
+  expect(exportTopNFromEnv({ EXPORT_TOP_N: '1000' })).toBe(1000);
+  for (const bad of ['-1', '1001', '10.5', 'ten', ' 5']) {
+    expect(() => exportTopNFromEnv({ EXPORT_TOP_N: bad })).toThrow(`EXPORT_TOP_N must be an integer from 0 to 1000, got "${bad}".`);
+  }
 });

@@ -49,7 +49,7 @@ describe('fixClusters', () => {
     //   4 and 7 are appended to A with count 1, ascending.
     // D (user 8: 5,7,9): A's original list holds none → 0; B holds 5 → 1/3 → B.
     //   Here the two semantics differ: had the 7 appended to A for user 7 counted, A would score 1/3,
-    //   tie with B, and user 8 would go to A (movierec before issue 16). The seed measures against the
+    //   tie with B, and user 8 would go to A (movierec before it adopted the seed's rule). The seed measures against the
     //   original lists. 7 and 9 are appended to B; 5 is already there and keeps its count.
     expect(fix.dissolved).toEqual([2, 3]);
     expect(fix.moves).toEqual([

@@ -139,3 +139,65 @@ describe('readRatings properties', () => {
     );
   });
 });
+
+describe('collapsing duplicates while reading (training: memory follows the distinct pairs)', () => {
+  // small id ranges so pairs repeat; rows either grouped by user (the stamp path) or in any order (the
+  // hash path, entered when a user comes back); some rows without a timestamp
+  const pairRow = fc.record({ u: fc.nat(6), m: fc.nat(8), ts: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }) });
+  const rows = fc.tuple(fc.array(pairRow, { minLength: 1, maxLength: 120 }), fc.boolean(), fc.boolean()).map(([rs, grouped, stamps]) => {
+    const ordered = grouped ? [...rs].sort((a, b) => a.u - b.u) : rs;
+    return ordered.map((r) => ({ ...r, ts: stamps ? (r.ts ?? 5) : r.ts }));
+  });
+  const csv = (rs: Array<{ u: number; m: number; ts?: number }>) =>
+    Buffer.from('userId,movieId,rating,timestamp\n' + rs.map((r) => `${r.u},${r.m},3.0,${r.ts ?? ''}`).join('\n') + '\n');
+
+  test('property: the same matrix, earliest timestamps and duplicate count as collapsing in the matrix', async () => {
+    const { buildMatrix, fillReport } = await import('../../functions/core/matrix');
+    const { cellTimes } = await import('../../functions/core/recommender');
+    await fc.assert(
+      fc.asyncProperty(rows, async (rs) => {
+        const buf = csv(rs);
+        const read = (collapse: boolean) =>
+          readRatings(Readable.from([buf]), { withTimestamps: true, collapseDuplicates: collapse, maxRejectedShare: 1 }).then(
+            (r) => r,
+            (e) => e as Error,
+          );
+        const [kept, collapsed] = await Promise.all([read(false), read(true)]);
+        if (kept instanceof Error || collapsed instanceof Error) {
+          // a file refused (e.g. every timestamp empty is still a valid file; nothing else is refused here)
+          expect(String(collapsed)).toBe(String(kept));
+          return;
+        }
+        const a = buildMatrix(kept.interactions);
+        const b = buildMatrix(collapsed.interactions);
+        expect(b.matrix).toEqual(a.matrix);
+        expect(b.duplicatesCollapsed).toBe(0);
+        expect(collapsed.interactions.length).toBe(a.matrix.indices.length);
+        expect(cellTimes(collapsed.interactions, b.matrix)).toEqual(cellTimes(kept.interactions, a.matrix));
+        const ra = fillReport(kept.report, a.matrix, a.duplicatesCollapsed);
+        const rb = fillReport(collapsed.report, b.matrix, b.duplicatesCollapsed);
+        expect(rb).toEqual(ra);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a memory check sees the distinct pairs, users and movies as they grow, and its refusal stops the read', async () => {
+    const seen: Array<{ pairs: number; users: number; movies: number }> = [];
+    const lines = ['userId,movieId'];
+    for (let u = 0; u < 400; u++) for (let m = 0; m < 400; m++) lines.push(`${u},${m}`, `${u},${m}`); // each row twice
+    const err = await readRatings(Readable.from([Buffer.from(lines.join('\n'))]), {
+      collapseDuplicates: true,
+      memoryCheck: (shape) => {
+        seen.push(shape);
+        if (shape.pairs >= 2 * 65_536) throw new Error('over budget');
+      },
+    }).catch((e) => e as Error);
+    expect((err as Error).message).toBe('over budget');
+    // consulted every 65,536 new pairs: duplicates never count
+    expect(seen).toEqual([
+      { pairs: 65_536, users: 164, movies: 400 },
+      { pairs: 131_072, users: 328, movies: 400 },
+    ]);
+  });
+});

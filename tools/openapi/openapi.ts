@@ -15,7 +15,7 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'invalid id, parameter or body',
   401: 'missing x-api-key',
   403: 'wrong x-api-key',
-  404: 'unknown route',
+  404: 'unknown route, or a movie the active model does not know',
   409: 'a request with this Idempotency-Key is in progress or had another body, or the favourite limit is reached',
   500: 'internal error (no details)',
   503: 'no model published yet, or the database is throttling (see Retry-After)',

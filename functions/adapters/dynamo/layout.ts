@@ -4,14 +4,18 @@
 // clusters table
 //   model / active                     active pointer {version, sourceOrder, source, previous, activatedAt}
 //   model / v#<ver>                    version metadata (state, clusters + page counts, summary)
-//   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed
+//   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed;
+//                                      page 0 also holds the size `s` and the cluster's typical movies `t`
 //   v#<ver>#pop / p#<page>             global most-popular list pages
 //   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie;
 //                                      `sz` counts users the API added to the cluster (its size delta)
 //   v#<ver>#d#<cluster|pop> / o#<movie>  a movie's counter when its s#<n> item is full (400 KB); readers sum both
 //   v#<ver>#manifest / u#<page>        ids of the version's users (to delete the version later)
 //   v#<ver>#manifest / new#<user>      users created by the API in this version
+//   v#<ver>#manifest / sim#p#<page>    ids of the movies with a similar-movies item (to delete them later)
+//   v#<ver>#sim#<movie> / s            the movie's similar movies: ids `m` (base36), scores `w` (decimals)
 //   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
+//   lease / training                   single-flight training: {holder, leaseUntil (ms)}; deleted when released
 // users table
 //   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set);
 //                                      taste model: mix clusters x (base36) and weights w (shortest round-trip decimals)
@@ -21,6 +25,8 @@ export const PAGE_SIZE = 2000;
 export const USER_SHARD_MOVIES = 20000;
 export const MANIFEST_PAGE_USERS = 10000;
 export const MOVIES_PAGE_SIZE = 500;
+/** movie ids per manifest page of similar-movies items */
+export const MANIFEST_PAGE_MOVIES = 10000;
 /** Counter items per cluster (movieId mod 4). A taste user's ≤ 10 mix clusters × 4 keys fit one BatchGetItem
  * (≤ 100 keys); 4 items hold ~80k distinct movies before a movie spills to its own overflow item. */
 export const DELTA_SHARDS = 4;
@@ -47,11 +53,15 @@ export const keys = {
   /** a movie's own counter item, used once its shard item is full (400 KB): o#<movieId>, attribute m<movieId> */
   deltaOverflowSk: (movieId: number) => `o#${movieId}`,
   manifestPk: (v: string) => `v#${v}#manifest`,
+  similarManifestSk: (p: number) => `sim#p#${pad(p)}`,
+  /** one item per movie: its similar movies in this version (one GetItem per request) */
+  similar: (v: string, movieId: number) => ({ pk: `v#${v}#sim#${movieId}`, sk: 's' }),
   userPk: (v: string, u: number) => `v#${v}#u#${u}`,
   userSk: (shard: number) => `u#${pad(shard)}`,
   fav: (u: number, m: number) => ({ pk: `fav#${u % FAV_SHARDS}`, sk: `u#${u}#m#${m}` }),
   favPk: (shard: number) => `fav#${shard}`,
   moviesPointer: () => ({ pk: 'movies', sk: 'active' }),
+  lease: () => ({ pk: 'lease', sk: 'training' }),
   moviesPk: (cat: string) => `movies#${cat}`,
 };
 

@@ -21,6 +21,8 @@ interface CachedList {
   countOf: Map<number, number>;
   /** users in the cluster at publish time (page 0's `s`; absent for the popular list and older versions) */
   size?: number;
+  /** the cluster's typical movies (page 0's `t`; absent for the popular list and older versions) */
+  typical?: number[];
 }
 
 type Partition = number | 'pop';
@@ -37,6 +39,10 @@ export class DynamoLists implements ClusterLists {
   async getClusterList(version: string, clusterId: number): Promise<RankedList> {
     const [base, d] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.deltas(version, clusterId)]);
     return mergeDeltas(base.list, d);
+  }
+
+  async getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
+    return (await Promise.all(clusterIds.map((c) => this.baseList(keys.clusterPk(version, c))))).map((b) => b.typical);
   }
 
   async getPopularList(version: string): Promise<RankedList> {
@@ -164,6 +170,7 @@ export class DynamoLists implements ClusterLists {
     for (let i = 0; i < movieIds.length; i++) countOf.set(movieIds[i], counts[i]);
     const entry: CachedList = { list: { movieIds, counts }, countOf };
     if (typeof items[0]?.s === 'number') entry.size = items[0].s;
+    if (typeof items[0]?.t === 'string') entry.typical = unpackInts(items[0].t);
     this.cache.set(pk, entry);
     this.cachedEntries += movieIds.length;
     const max = this.cfg.listCacheSize ?? 512;

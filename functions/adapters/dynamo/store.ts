@@ -5,6 +5,8 @@
 //   lists.ts           cluster lists: immutable base lists (cached) + favourite counters
 //   favourite-log.ts   durable favourite records
 //   catalogue.ts       movie titles and genres
+//   lease.ts           one training at a time
+//   similar.ts         each version's similar movies
 // The item layout is layout.ts; the protocols and their reasoning are in docs/ARCHITECTURE.md.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ModelStore } from '../../ports';
@@ -13,7 +15,9 @@ import type { BatchWriteOptions } from './batch-writer';
 import { DynamoCatalogue, type CatalogueConfig } from './catalogue';
 import { DynamoContext } from './context';
 import { DynamoFavouriteLog } from './favourite-log';
+import { DynamoTrainingLease } from './lease';
 import { DynamoLists, type ListsConfig } from './lists';
+import { DynamoSimilar } from './similar';
 import { DynamoUsers, type UsersConfig } from './users';
 import { DynamoVersions, type VersionsConfig } from './versions';
 
@@ -32,6 +36,8 @@ export class DynamoModelStore implements ModelStore, PartitionedPublish {
   readonly lists: DynamoLists;
   readonly favourites: DynamoFavouriteLog;
   readonly catalogue: DynamoCatalogue;
+  readonly lease: DynamoTrainingLease;
+  readonly similar: DynamoSimilar;
 
   constructor(cfg: DynamoModelStoreConfig) {
     this.db = new DynamoContext(cfg.doc, cfg.usersTable, cfg.clustersTable, cfg.now ?? Date.now);
@@ -40,6 +46,8 @@ export class DynamoModelStore implements ModelStore, PartitionedPublish {
     this.lists = new DynamoLists(this.db, cfg);
     this.favourites = new DynamoFavouriteLog(this.db);
     this.catalogue = new DynamoCatalogue(this.db, cfg);
+    this.lease = new DynamoTrainingLease(this.db);
+    this.similar = new DynamoSimilar(this.db);
   }
 
   /** requests sent, by command name (for measurements and tests) */
@@ -61,6 +69,7 @@ export class DynamoModelStore implements ModelStore, PartitionedPublish {
   versionMeta: ModelStore['versionMeta'] = (v, o) => this.versions.versionMeta(v, o);
   checkPublishable: ModelStore['checkPublishable'] = (v, o) => this.versions.checkPublishable(v, o);
   writeVersion: ModelStore['writeVersion'] = (m, v, s, o) => this.versions.writeVersion(m, v, s, o);
+  recordExport: ModelStore['recordExport'] = (v, e) => this.versions.recordExport(v, e);
   cleanup: ModelStore['cleanup'] = (a, p) => this.versions.cleanup(a, p);
   startVersion: PartitionedPublish['startVersion'] = (l, v, s, o) => this.versions.startVersion(l, v, s, o);
   writeUsers: PartitionedPublish['writeUsers'] = (u, v, p) => this.versions.writeUsers(u, v, p);
@@ -71,6 +80,7 @@ export class DynamoModelStore implements ModelStore, PartitionedPublish {
   getClusterList: ModelStore['getClusterList'] = (v, c) => this.lists.getClusterList(v, c);
   getPopularList: ModelStore['getPopularList'] = (v) => this.lists.getPopularList(v);
   getClusterLists: ModelStore['getClusterLists'] = (v, c) => this.lists.getClusterLists(v, c);
+  getTypical: ModelStore['getTypical'] = (v, c) => this.lists.getTypical(v, c);
   listsHolding: ModelStore['listsHolding'] = (v, c, m) => this.lists.listsHolding(v, c, m);
   countFavourite: ModelStore['countFavourite'] = (v, c, m, o) => this.lists.countFavourite(v, c, m, o);
   movieCount: ModelStore['movieCount'] = (v, c, m) => this.lists.movieCount(v, c, m);
@@ -78,4 +88,5 @@ export class DynamoModelStore implements ModelStore, PartitionedPublish {
   listFavourites: ModelStore['listFavourites'] = (o) => this.favourites.listFavourites(o);
   putMovies: ModelStore['putMovies'] = (m, c) => this.catalogue.putMovies(m, c);
   getMovies: ModelStore['getMovies'] = () => this.catalogue.getMovies();
+  getSimilar: ModelStore['getSimilar'] = (v, m) => this.similar.getSimilar(v, m);
 }

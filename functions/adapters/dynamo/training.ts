@@ -1,9 +1,9 @@
-// The distributed training's two items in the clusters table: the training status the API shows, and the
-// single-flight lease (pk `lease`, sk `training`) — the same item the single-function training takes, so
-// one training runs at a time whichever path it takes.
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TrainingLease, TrainingStatus, TrainingStatusStore } from '../../ports/training-run';
-import { TRAINING_LEASE_KEY, TRAINING_STATUS_KEY } from '../../shared/resources';
+// The distributed training's status item in the clusters table, which the API shows. The single-flight lease
+// is the single-function training's own (adapters/dynamo/lease.ts), so one training runs at a time whichever
+// path it takes.
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TrainingStatus, TrainingStatusStore } from '../../ports/training-run';
+import { TRAINING_STATUS_KEY } from '../../shared/resources';
 import { isConditionalFailure } from '../aws';
 
 export class DynamoTrainingStatus implements TrainingStatusStore {
@@ -56,42 +56,6 @@ export class DynamoTrainingStatus implements TrainingStatusStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw e;
-    }
-  }
-}
-
-export class DynamoTrainingLease implements TrainingLease {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly table: string,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async acquire(holder: string, ttlSeconds: number): Promise<boolean> {
-    const now = Math.floor(this.now() / 1000);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...TRAINING_LEASE_KEY, holder, expiresAt: now + ttlSeconds },
-          ConditionExpression: 'attribute_not_exists(pk) OR holder = :h OR expiresAt < :now',
-          ExpressionAttributeValues: { ':h': holder, ':now': now },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  async release(holder: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({ TableName: this.table, Key: { ...TRAINING_LEASE_KEY }, ConditionExpression: 'holder = :h', ExpressionAttributeValues: { ':h': holder } }),
       );
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;

@@ -2,17 +2,17 @@
 // removes. Pure functions of the model or of the version's metadata and manifest.
 import type { ClusterList, ClusterModel } from '../../core/model';
 import type { RankedList } from '../../core/ranked';
-import type { ClusterMeta, SourceRef, VersionMeta } from '../../ports';
+import type { ClusterMeta, SourceRef, VersionExtras, VersionMeta } from '../../ports';
 import type { WriteRequest } from './batch-writer';
 import type { Item } from './context';
-import { keys, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
+import { keys, MANIFEST_PAGE_MOVIES, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
 
 /** The metadata item of a version about to be written. */
 export function versionMetaOf(
   model: ClusterModel,
   version: string,
   source: SourceRef,
-  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string; extras?: VersionExtras },
 ): VersionMeta {
   return versionMetaFrom({ clusters: model.clusters, popular: model.popular, users: model.userIds.length, taste: !!model.mix }, version, source, opts);
 }
@@ -22,7 +22,7 @@ export function versionMetaFrom(
   model: { clusters: readonly ClusterList[]; popular: RankedList; users: number; taste: boolean },
   version: string,
   source: SourceRef,
-  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string },
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string; extras?: VersionExtras },
 ): VersionMeta {
   const clusters: ClusterMeta[] = model.clusters.map((c) => ({
     id: c.id,
@@ -41,30 +41,36 @@ export function versionMetaFrom(
     users: model.users,
     algorithm: model.taste ? 'taste' : 'seed',
     summary: opts.summary ?? {},
+    ...(opts.extras?.similar
+      ? { similar: { movies: opts.extras.similar.movieIds.length, pages: Math.ceil(opts.extras.similar.movieIds.length / MANIFEST_PAGE_MOVIES) } }
+      : {}),
   };
 }
 
 const userShards = (model: Pick<ClusterModel, 'userMoviePtr'>, i: number) =>
   Math.max(1, Math.ceil((model.userMoviePtr[i + 1] - model.userMoviePtr[i]) / USER_SHARD_MOVIES));
 
-/** Clusters table: list pages of every cluster and of the popular list, and the manifest of user ids. */
-export function clusterItems(model: ClusterModel, version: string): WriteRequest[] {
-  return [...listItems(model.clusters, model.popular, version), ...manifestItems(model, version)];
+/** Clusters table: list pages of every cluster and of the popular list, the manifest of user ids, and each
+ * movie's similar movies (with their own manifest) when the extras hold them. */
+export function clusterItems(model: ClusterModel, version: string, extras: VersionExtras = {}): WriteRequest[] {
+  return [...listItems(model.clusters, model.popular, version, extras.typical), ...manifestItems(model, version), ...similarItems(version, extras)];
 }
 
-/** List pages of every cluster (page 0 also holds its size) and of the popular list. */
-export function listItems(clusters: readonly ClusterList[], popular: RankedList, version: string): WriteRequest[] {
+/** List pages of every cluster (page 0 also holds its size, and its typical movies when known) and of the
+ * popular list. */
+export function listItems(clusters: readonly ClusterList[], popular: RankedList, version: string, typical?: VersionExtras['typical']): WriteRequest[] {
   const out: WriteRequest[] = [];
-  const pages = (pk: string, list: RankedList, size?: number) => {
+  const pages = (pk: string, list: RankedList, size?: number, typ?: number[]) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
       const from = p * PAGE_SIZE;
       const to = Math.min(list.movieIds.length, from + PAGE_SIZE);
       const item: Item = { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) };
       if (p === 0 && size !== undefined) item.s = size; // cached with the list: taste scores divide by it
+      if (p === 0 && typ?.length) item.t = packInts(typ); // cached with the list: reasons name one
       out.push({ PutRequest: { Item: item } });
     }
   };
-  for (const c of clusters) pages(keys.clusterPk(version, c.id), c, c.size);
+  for (const c of clusters) pages(keys.clusterPk(version, c.id), c, c.size, typical?.get(c.id));
   pages(keys.popularPk(version), popular);
   return out;
 }
@@ -80,6 +86,28 @@ export function manifestItems(model: Pick<ClusterModel, 'userIds' | 'userMoviePt
       ids.push(shards > 1 ? `${model.userIds[i].toString(36)}:${shards}` : model.userIds[i].toString(36));
     }
     out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: part ? `u#${part}#${keys.page(p)}` : `u#${keys.page(p)}`, u: ids.join(',') } } });
+  }
+  return out;
+}
+
+/** Each movie's similar movies, after their own manifest, when the extras hold them. */
+export function similarItems(version: string, extras: VersionExtras): WriteRequest[] {
+  const out: WriteRequest[] = [];
+  const sim = extras.similar;
+  if (sim) {
+    // the manifest of the similar-movies items before them: batches go out in order (a few in flight), so a
+    // publish that dies part-way has named the items it wrote, and a later cleanup finds them
+    for (let p = 0; p * MANIFEST_PAGE_MOVIES < sim.movieIds.length; p++) {
+      const s = packInts(sim.movieIds, p * MANIFEST_PAGE_MOVIES, Math.min(sim.movieIds.length, (p + 1) * MANIFEST_PAGE_MOVIES));
+      out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: keys.similarManifestSk(p), s } } });
+    }
+    for (let i = 0; i < sim.movieIds.length; i++) {
+      const from = sim.ptr[i];
+      const to = sim.ptr[i + 1];
+      // ≤ SIMILAR_MAX pairs: about 1 KB
+      const item: Item = { ...keys.similar(version, sim.movieIds[i]), m: packInts(sim.neighbours, from, to), w: packFloats(sim.scores.slice(from, to)) };
+      out.push({ PutRequest: { Item: item } });
+    }
   }
   return out;
 }
@@ -116,6 +144,12 @@ export function pageKeysOf(m: VersionMeta): Item[] {
   for (const c of m.clusters) pageKeys(keys.clusterPk(m.version, c.id), c.pages);
   pageKeys(keys.popularPk(m.version), m.popular.pages);
   return out;
+}
+
+/** Keys of the similar-movies items one manifest item names (clusters table; none for a user page). */
+export function similarKeysOf(version: string, manifestItem: Item): Item[] {
+  if (typeof manifestItem.s !== 'string' || !manifestItem.s) return [];
+  return manifestItem.s.split(',').map((id) => keys.similar(version, parseInt(id, 36)));
 }
 
 /** Keys of the users one manifest item names: a page of trained users (`u`) or a user the API created. */

@@ -4,13 +4,13 @@
 // The protocol's order and reasoning: docs/ARCHITECTURE.md ("Publish protocol").
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClusterModel } from '../../core/model';
-import type { ActivePointer, ModelVersions, SourceRef, VersionMeta, WriteResult } from '../../ports';
+import type { ActivePointer, ExportInfo, ModelVersions, SourceRef, VersionExtras, VersionMeta, WriteResult } from '../../ports';
 import type { VersionLists } from '../../ports/training-run';
 import { isConditionalFailure } from '../aws';
 import { batchWrite, BatchWriteOptions, BatchWriteStats } from './batch-writer';
 import type { DynamoContext, Item } from './context';
 import { keys } from './layout';
-import { clusterItems, listItems, manifestItems, pageKeysOf, userItems, userKeysOf, versionMetaFrom, versionMetaOf } from './version-items';
+import { clusterItems, listItems, manifestItems, pageKeysOf, similarKeysOf, userItems, userKeysOf, versionMetaFrom, versionMetaOf } from './version-items';
 
 export interface VersionsConfig {
   /** how long the active pointer is cached (default 5 s; 0 = read it every time) */
@@ -75,7 +75,7 @@ export class DynamoVersions implements ModelVersions {
     model: ClusterModel,
     version: string,
     source: SourceRef,
-    opts: { sourceOrder: string; summary?: Record<string, unknown> },
+    opts: { sourceOrder: string; summary?: Record<string, unknown>; extras?: VersionExtras },
   ): Promise<WriteResult> {
     const stats: BatchWriteStats = { items: 0, requests: 0, retriedItems: 0 };
     const result = (flip: FlipOutcome): WriteResult => ({
@@ -89,7 +89,7 @@ export class DynamoVersions implements ModelVersions {
       return result({ status: 'already-published', active: (await this.activeVersion({ fresh: true }))?.version ?? null });
     }
     await Promise.all([
-      batchWrite(this.db.doc, this.db.clustersTable, clusterItems(model, version), this.cfg.batch, stats),
+      batchWrite(this.db.doc, this.db.clustersTable, clusterItems(model, version, opts.extras), this.cfg.batch, stats),
       batchWrite(this.db.doc, this.db.usersTable, userItems(model, version), this.cfg.batch, stats),
     ]);
     this.db.count('BatchWriteCommand', stats.requests);
@@ -150,6 +150,23 @@ export class DynamoVersions implements ModelVersions {
 
   async finishVersion(version: string, source: SourceRef, sourceOrder: string): Promise<WriteResult> {
     return { ...(await this.flip(version, source, sourceOrder)), items: 0, batchRequests: 0, retriedItems: 0 };
+  }
+
+  async recordExport(version: string, info: ExportInfo): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.db.clustersTable,
+        Key: keys.meta(version),
+        UpdateExpression: 'SET #e = :e',
+        // a version deleted meanwhile (superseded twice during a long export) gets no metadata back
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#e': 'export' },
+        ExpressionAttributeValues: { ':e': info },
+      }),
+    ).catch((e) => {
+      if (!isConditionalFailure(e)) throw e;
+    });
+    this.metaCache.delete(version);
   }
 
   /** One conditional update: the pointer still names what we read and no newer source is live. */
@@ -245,7 +262,7 @@ export class DynamoVersions implements ModelVersions {
       for (const item of counters) clusterKeys.push({ pk: item.pk, sk: item.sk });
     }
     for (const item of await this.db.queryPk(this.db.clustersTable, keys.manifestPk(v), true)) {
-      clusterKeys.push({ pk: item.pk, sk: item.sk });
+      clusterKeys.push({ pk: item.pk, sk: item.sk }, ...similarKeysOf(v, item));
       userKeys.push(...userKeysOf(v, item));
     }
     const del = (ks: Item[]) => ks.map((Key) => ({ DeleteRequest: { Key } }));

@@ -39,7 +39,7 @@ export async function prepare(event: CentralEvent, deps: DistributedDeps): Promi
 
   const given = stripUndefined(run.params) as RecommenderOverrides;
   const resolved = resolveParams(given);
-  assertEnoughUsers(resolved, n, run.sourceName, report);
+  assertEnoughUsers(n, resolved, { sourceName: run.sourceName }, report);
   const { params: adjusted, notes } = largeDataParams(given, resolved, nnz, LARGE_DATA_NNZ);
   const p = resolveParams(adjusted);
 

@@ -1,8 +1,9 @@
 // Routing an upload past one function: when the upload is larger than the training function can hold (or
 // the stage forces it), the S3-triggered function starts one execution of the training state machine
 // instead of training in place. The execution is named after the model version, so a redelivered event
-// never starts two; the lease is taken first (by that name, so a redelivery re-enters it) and given back
-// by the workflow's last step.
+// never starts two. The upload's invocation holds the training lease (app/upload.ts) and hands it to the
+// execution's name, which keeps it until the workflow's last step gives it back; a redelivery of the same
+// version finds it held by that name and starts nothing.
 import type { TrainOverrides } from '../../core/train';
 import type { SourceRef } from '../../ports';
 import type { TrainingLease, TrainingStarter, TrainingStatusStore } from '../../ports/training-run';
@@ -55,13 +56,19 @@ export async function startDistributed(
   source: SourceRef,
   sourceOrder: string,
   params: TrainOverrides,
+  /** the holder this invocation took the lease as */
+  handover?: string,
 ): Promise<{ executionArn: string; existing: boolean }> {
   const name = executionNameOf(version);
-  if (route.lease && !(await route.lease.acquire(name, route.leaseSeconds ?? TRAINING_LEASE_SECONDS))) {
+  const now = (route.now ?? Date.now)();
+  // the invocation's own hold is handed over: given back, then taken by the execution's name (another upload
+  // that takes it in between makes this one wait, as any busy lease does)
+  if (route.lease && handover) await route.lease.release(handover);
+  if (route.lease && !(await route.lease.acquire(name, now + (route.leaseSeconds ?? TRAINING_LEASE_SECONDS) * 1000))) {
     throw new TrainingBusyError(`another training holds the lease; ${source.key} will be trained when it is released (the event is retried)`);
   }
   // the status first: the execution's own steps update it from the moment it starts
-  const at = new Date((route.now ?? Date.now)()).toISOString();
+  const at = new Date(now).toISOString();
   await route.status?.update(version, { version, key: source.key, mode: 'distributed', phase: 'starting', startedAt: at, updatedAt: at }, { create: true });
   const input = executionInput(version, source, sourceOrder, params, route.options);
   return route.starter.start(name, JSON.stringify(input));

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import type { DataReport, Interactions, RatingsFormat } from '../types';
 import { InputError } from '../types';
-import { InteractionsBuilder } from './builder';
+import { type DataShape, InteractionsBuilder } from './builder';
 import { FastParser, type FastConfig, type Handoff } from './fast';
 import { parseIdBytes, positionalRoles, rolesFromHeader } from './fields';
 import { formatBytes, openInput } from './source';
@@ -31,6 +31,17 @@ export interface ReadOptions {
    * rejected) to the caller (assertUsable): a distributed training reads a file in byte ranges and
    * decides on the whole file's counts */
   checks?: boolean;
+  /** keep each (user, movie) pair once as it is read (training: memory follows the distinct pairs); the
+   * interactions then hold one entry per pair and report.duplicatesCollapsed counts the rest (default false) */
+  collapseDuplicates?: boolean;
+  /** a memory bound consulted as the data grows (core/memory.ts memoryCheck); throws to refuse the file.
+   * Given the data so far and the share of the input read (null when its size is unknown). */
+  memoryCheck?: (shape: DataShape, readShare: number | null) => void;
+  /** pre-size no further than this many rows (the most the memory bound could accept) */
+  maxPairs?: number;
+  /** the input's size in bytes as stored (compressed when gzip), when the caller knows it (S3 Content-Length);
+   * a path's size is read from the file */
+  totalBytes?: number;
 }
 
 export interface ReadResult {
@@ -59,7 +70,15 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
   }
 
   const input = await openInput(source, { name, maxBytes: opts.maxBytes ?? DEFAULTS.maxBytes, textOnly: true });
-  const sink = new InteractionsBuilder(withRatings, withTimestamps);
+  const total = opts.totalBytes ?? (typeof source === 'string' ? await stat(source).then((s) => s.size, () => undefined) : undefined);
+  const readShare = () => (total ? Math.min(1, input.rawBytes() / total) : null);
+  const check = opts.memoryCheck;
+  const sink = new InteractionsBuilder({
+    withRatings,
+    withTimestamps,
+    collapse: opts.collapseDuplicates,
+    check: check ? (shape) => check(shape, readShare()) : undefined,
+  });
   let format: RatingsFormat = 'csv';
   try {
     const it = input.chunks;
@@ -110,7 +129,7 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
         maxLineBytes,
       };
       slowRoles = roles;
-      if (typeof source === 'string' && !input.gzip) sink.reserve(await estimateRows(source, buf));
+      if (typeof source === 'string' && !input.gzip) sink.reserve(Math.min(await estimateRows(source, buf), opts.maxPairs ?? Infinity));
       const fast = new FastParser(cfg, sink, skipFirst ? blanks + 1 : blanks);
       handoff = fast.push(buf.subarray(skipFirst ? nextLine : lineStart));
       while (handoff === null) {
@@ -171,6 +190,7 @@ function makeReport(sink: InteractionsBuilder, format: RatingsFormat, gzip: bool
     rowsRejected: sink.rowsRejected,
     rejectedByReason: { ...sink.rejectedByReason },
     examples: sink.examples.slice(),
+    ...(sink.duplicates ? { duplicatesCollapsed: sink.duplicates } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ export interface TextInput {
   gzip: boolean;
   /** text bytes delivered so far (after decompression) */
   bytes(): number;
+  /** bytes of the input itself consumed so far (compressed, for gzip) */
+  rawBytes(): number;
   close(): void;
 }
 
@@ -42,13 +44,19 @@ export async function openInput(source: NodeJS.ReadableStream | string, opts: Op
   }
   const first = Buffer.concat(head);
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  let rawBytes = 0;
 
   async function* rawChunks(): AsyncGenerator<Buffer> {
-    if (first.length > 0) yield first;
+    if (first.length > 0) {
+      rawBytes += first.length;
+      yield first;
+    }
     for (;;) {
       const r = await raw.next();
       if (r.done) return;
-      yield toBuffer(r.value);
+      const b = toBuffer(r.value);
+      rawBytes += b.length;
+      yield b;
     }
   }
 
@@ -96,6 +104,7 @@ export async function openInput(source: NodeJS.ReadableStream | string, opts: Op
     chunks: guarded(),
     gzip,
     bytes: () => bytes,
+    rawBytes: () => rawBytes,
     close() {
       if (gunzip) destroy(gunzip);
       destroy(stream);

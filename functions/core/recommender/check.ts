@@ -99,12 +99,13 @@ export async function holdoutCheck(
   };
 }
 
-/** Throws when the check failed, unless the caller allows publishing anyway (--allow-below-popular). */
-export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopular?: boolean } = {}): void {
+/** Throws when the check failed, unless the caller allows publishing anyway; `forceHint` says how this caller
+ * does that (the CLI: --allow-below-popular; an S3 upload: its force metadata). */
+export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopular?: boolean; forceHint?: string } = {}): void {
   if (report.passed || opts.allowBelowPopular) return;
   throw new InputError(
     'below_popular',
-    `Not published: the new model's ${report.reason}; the current model stays live (pass --allow-below-popular to publish anyway).`,
+    `Not published: the new model's ${report.reason}; the current model stays live (${opts.forceHint ?? 'pass --allow-below-popular'} to publish anyway).`,
     { holdout: report },
   );
 }
