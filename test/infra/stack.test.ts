@@ -62,8 +62,8 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
         expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: cfg.reportsDays, Status: 'Enabled' }),
       ]),
     );
-    // no rule ever expires uploads or models
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/']);
+    // no rule ever expires uploads or models (reports and a distributed training's intermediate runs/ do expire)
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/', 'runs/']);
   });
 
   test('both buckets deny non-TLS requests', () => {
