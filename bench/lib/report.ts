@@ -187,6 +187,10 @@ export function renderRun(r: Results, header: { date: string; machine: string; l
   }
   if (r.publish) parts.push('### Publish of the 1M model to dynalite', '', publishTable(r.publish), '');
   if (r.inProcess || r.http) parts.push('### Serving GET /users/{id}/recommendations', '', servingTable(r.inProcess, r.http), '');
+  if (r.inProcess?.breakdown?.length) {
+    parts.push('#### Where an in-process request\'s time goes (ms; DynamoDB parts: wall time of the calls that ended in the request, background counter refreshes included)', '');
+    parts.push(table(['part', 'p50', 'p99', 'mean of the slowest 1%'], r.inProcess.breakdown.map((b) => [b.part, fx(b.p50), fx(b.p99), fx(b.slowestMean)])), '');
+  }
   if (r.http) parts.push(`local stack: \`${r.http.command}\``, '');
   if (r.filtered) parts.push('### Serving with filters (genre, excluded genres, excluded ids)', '', filteredTable(r.filtered), '');
   if (r.cold.length) {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { keys } from '../../functions/adapters/dynamo/layout';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -14,7 +14,7 @@ import { mulberry32 } from '../../offline/generate';
 import { readMovies } from '../../functions/core/movies';
 import { fromSnapshot, ModelSnapshot } from '../../functions/core/snapshot';
 import { generateMovies } from '../../offline/generate';
-import { makeHandler } from '../../functions/handlers/api';
+import { API_STORE_OPTIONS, makeHandler } from '../../functions/handlers/api';
 import { startStack } from '../../local/emulators';
 import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../../test/unit/handlers-fakes';
 import { ROOT } from './proc';
@@ -80,13 +80,61 @@ export interface InProcessRow {
   getItem: Latency;
   readsPerRequest: number;
   unknownShare: number;
+  /** where a request's time goes: the DynamoDB calls that ended during it by command (wall time; a background
+   * counter refresh counts in the request it ends in) and the rest (the handler's own work: middleware, merging,
+   * JSON); each as p50/p99 over all requests and as the mean over the slowest 1% */
+  breakdown?: BreakdownRow[];
+}
+
+export interface BreakdownRow {
+  part: string;
+  p50: number;
+  p99: number;
+  /** mean over the requests at or above the handler's p99 */
+  slowestMean: number;
+}
+
+/** A document client whose send() adds each call's wall time to `spent` under its command's name. Requests are
+ * measured one at a time, so everything spent between two resets belongs to one request. */
+function timedDoc(doc: DynamoDBDocumentClient, spent: Map<string, number>): DynamoDBDocumentClient {
+  const timed = Object.create(doc) as DynamoDBDocumentClient;
+  timed.send = (async (cmd: { constructor: { name: string } }, ...rest: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await (doc.send as (...a: unknown[]) => Promise<unknown>)(cmd, ...rest);
+    } finally {
+      const name = cmd.constructor.name.replace(/Command\d*$/, '');
+      spent.set(name, (spent.get(name) ?? 0) + performance.now() - t);
+    }
+  }) as DynamoDBDocumentClient['send'];
+  return timed;
+}
+
+function breakdown(total: Float64Array, parts: Map<string, Float64Array>): BreakdownRow[] {
+  const n = total.length;
+  // background counter refreshes (API_STORE_OPTIONS) end inside some request and count there, so the rest can
+  // come out below zero: it is clamped
+  const own = Float64Array.from(total, (t, i) => Math.max(0, t - [...parts.values()].reduce((a, p) => a + p[i], 0)));
+  const cut = latency(total).p99;
+  const slow = [...total.keys()].filter((i) => total[i] >= cut);
+  const row = (part: string, xs: Float64Array): BreakdownRow => ({
+    part,
+    p50: latency(xs).p50,
+    p99: latency(xs).p99,
+    slowestMean: slow.reduce((a, i) => a + xs[i], 0) / Math.max(1, slow.length),
+  });
+  return [row('whole request', total), ...[...parts].map(([k, xs]) => row(`DynamoDB ${k}`, xs)), row('handler work (the rest)', own)].filter(
+    (r) => n > 0 && (r.p99 > 0 || r.part === 'whole request'),
+  );
 }
 
 /** The API handler in-process, each request followed by one raw GetItem of the same user's item (same
  * dynalite, same client settings), so both see the same machine load. Caches are warmed first. */
 export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: number): Promise<InProcessRow> {
   const doc = makeDocClient(stack.dynamo);
-  const store = new DynamoModelStore({ doc, usersTable: stack.tables.users, clustersTable: stack.tables.clusters });
+  const spent = new Map<string, number>();
+  // configured as the deployed API configures it
+  const store = new DynamoModelStore({ doc: timedDoc(doc, spent), usersTable: stack.tables.users, clustersTable: stack.tables.clusters, ...API_STORE_OPTIONS });
   const handler = makeHandler({
     store,
     idempotency: new DynamoDBPersistenceLayer({ tableName: stack.tables.idempotency, awsSdkV3Client: stack.dynamo }),
@@ -107,14 +155,20 @@ export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: n
   const users = userSequence(ids, n);
   const h = new Float64Array(n);
   const g = new Float64Array(n);
+  const parts = new Map<string, Float64Array>();
   const readsBefore = store.reads;
   for (let i = 0; i < n; i++) {
+    spent.clear();
     const t0 = performance.now();
     await ask(users[i]);
     const t1 = performance.now();
     await get(users[i]);
     h[i] = t1 - t0;
     g[i] = performance.now() - t1;
+    for (const [k, ms] of spent) {
+      if (!parts.has(k)) parts.set(k, new Float64Array(n));
+      parts.get(k)![i] = ms;
+    }
   }
   return {
     requests: n,
@@ -122,6 +176,7 @@ export async function benchInProcess(stack: Stack, snapshot: ModelSnapshot, n: n
     getItem: latency(g),
     readsPerRequest: (store.reads - readsBefore) / n,
     unknownShare: users.filter((u) => u >= UNKNOWN_BASE).length / n,
+    breakdown: breakdown(h, parts),
   };
 }
 

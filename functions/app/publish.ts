@@ -53,6 +53,7 @@ export async function publishModel(
   const written = await store.writeVersion(model, version, source, {
     sourceOrder: opts.sourceOrder,
     summary: { ...opts.summary, favouritesCarriedOver },
+    extras,
   });
   if (written.status !== 'published') return { status: written.status, version, active: written.active };
 

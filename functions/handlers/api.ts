@@ -66,6 +66,11 @@ export function makeHandler(deps: ApiDeps) {
     .use(requestMetrics(metrics, store, now));
 }
 
+/** How the API reads the model tables: favourite counters cached for a second and refreshed in the background
+ * (functions/adapters/dynamo/lists.ts), so a warm recommendation costs one GetItem; other callers' favourites
+ * show up within about a second, the caller's own at once. */
+export const API_STORE_OPTIONS = { countersMaxAgeMs: 1_000 } as const;
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const stage = env[ENV.stage] ?? 'dev';
   const names = tableNames(stage);
@@ -73,7 +78,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const doc = makeDocClient(client);
   const clustersTable = env[ENV.clustersTable] ?? names.clusters;
   return {
-    store: new DynamoModelStore({ doc, usersTable: env[ENV.usersTable] ?? names.users, clustersTable }),
+    store: new DynamoModelStore({ doc, usersTable: env[ENV.usersTable] ?? names.users, clustersTable, ...API_STORE_OPTIONS }),
     training: new DynamoTrainingStatus(doc, clustersTable),
     idempotency: new DynamoDBPersistenceLayer({ tableName: env[ENV.idempotencyTable] ?? names.idempotency, awsSdkV3Client: client }),
     apiKey: env[ENV.apiKey] || undefined,

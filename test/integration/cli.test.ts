@@ -1,22 +1,11 @@
 // The movierec CLI end to end, as a user runs it: a real process, real files, exit codes and messages.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmeans } from '../../functions/core/kmeans';
 import { buildMatrix } from '../../functions/core/matrix';
 import { readRatings } from '../../functions/core/ratings';
-
-const root = join(__dirname, '..', '..');
-const cli = join(root, 'bin', 'movierec.js');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runCli as run } from '../support/cli';
 
 describe('movierec CLI', () => {
   let dir: string;

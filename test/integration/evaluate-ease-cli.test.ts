@@ -2,23 +2,12 @@
 // table rows, the chosen settings under the table and in --json, the lists written by --emit-recs
 // (byte-identical to strong_baselines.py's on the "wide" EASE fixture, see
 // test/unit/ease-agreement.test.ts), and EASE staying out of the default model set.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../../tools/eval-crosscheck-lib';
 import { EASE_REFERENCE_JSON, EaseReference, materialiseEaseFixtures } from '../../tools/ease-crosscheck-lib';
-
-const root = join(__dirname, '..', '..');
-const cli = join(root, 'bin', 'movierec.js');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runCli as run } from '../support/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'movierec-ease-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -49,8 +49,11 @@ function runtime() {
     logger: silentLogger(),
     metrics: quietMetrics(),
   });
+  // 100 concurrent requests on one in-process dynalite can take longer than a real invocation's few ms on a
+  // loaded machine; middy would answer them with its early timeout, which is not what these tests are about
+  const roomyContext = { ...lambdaContext, getRemainingTimeInMillis: () => 120_000 };
   const call = async (...args: Parameters<typeof apiEvent>) => {
-    const res = await api(apiEvent(...args), lambdaContext);
+    const res = await api(apiEvent(...args), roomyContext);
     return { ...res, json: JSON.parse(res.body) };
   };
   return { store, train: (e: S3Event) => train(e, lambdaContext), call };
@@ -159,7 +162,7 @@ test('100 concurrent POSTs with distinct keys count +100; one key repeated count
       call('POST', `/users/${5000 + i}/movies`, { body: '{"movieId": 3}', headers: { 'idempotency-key': `k-${i}` } }),
     ),
   );
-  expect(res.every((r) => r.statusCode === 200 && r.json.added)).toBe(true);
+  expect(res.filter((r) => !(r.statusCode === 200 && r.json.added)).map((r) => [r.statusCode, r.json])).toEqual([]);
   const counts = res.map((r) => r.json.count).sort((a, b) => a - b);
   expect(counts).toEqual(Array.from({ length: 100 }, (_, i) => start + 1 + i)); // each ADD saw a distinct value
   const after = await call('POST', '/users/4999/movies', { body: '{"movieId": 3}' });

@@ -1,4 +1,4 @@
-// Protocol-v1 evaluation of the product's recommenders in TypeScript (issue 6): most popular, the seed
+// Protocol-v1 evaluation of the product's recommenders in TypeScript: most popular, the seed
 // algorithm and the taste model (functions/core/recommender), trained on TRAIN only. The taste
 // model's settings are chosen inside TRAIN (a hold-out carved from it), never on TEST.
 //

@@ -2,6 +2,10 @@
 // version and cluster, LRU) and the favourite counters the API adds to them (UpdateItem ADD, sharded by
 // movieId mod DELTA_SHARDS, with a per-movie overflow item once a shard item is full). A read merges the two
 // with core mergeDeltas; the read path's budget (≤ 2 requests per recommendation) is in docs/ARCHITECTURE.md.
+// With `countersMaxAgeMs` > 0 (the API's setting) the counters are cached too: a read older than that is
+// served once more while one background read refreshes it (stale-while-revalidate), so a warm request costs
+// one GetItem; a read older than `countersHardMaxAgeMs` (a thawed Lambda) is waited for; and this instance's
+// own favourites drop the counters they touched, so a caller always sees its own writes.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mergeDeltas, type RankedList } from '../../core/ranked';
 import type { ClusterLists, SizedList } from '../../ports';
@@ -14,6 +18,19 @@ export interface ListsConfig {
   listCacheSize?: number;
   /** ... and at most this many list entries in all (default 1,000,000: long seed lists) */
   listCacheEntries?: number;
+  /** how old (ms) cached favourite counters may be before a read refreshes them in the background; 0 (the
+   * default) reads them on every request */
+  countersMaxAgeMs?: number;
+  /** older than this (default 10 × countersMaxAgeMs, at least 10 s), a read waits for fresh counters */
+  countersHardMaxAgeMs?: number;
+}
+
+interface CachedCounters {
+  items: Item[];
+  /** when they were read (DynamoContext's clock) */
+  at: number;
+  /** a background refresh is in flight */
+  refreshing: boolean;
 }
 
 interface CachedList {
@@ -30,6 +47,9 @@ type Partition = number | 'pop';
 export class DynamoLists implements ClusterLists {
   private readonly cache = new Map<string, CachedList>();
   private cachedEntries = 0;
+  /** favourite counter items by counter partition (deltaPk), when countersMaxAgeMs > 0 */
+  private readonly counters = new Map<string, CachedCounters>();
+  private readonly refreshes = new Set<Promise<void>>();
 
   constructor(
     private readonly db: DynamoContext,
@@ -37,8 +57,8 @@ export class DynamoLists implements ClusterLists {
   ) {}
 
   async getClusterList(version: string, clusterId: number): Promise<RankedList> {
-    const [base, d] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.deltas(version, clusterId)]);
-    return mergeDeltas(base.list, d);
+    const [base, items] = await Promise.all([this.baseList(keys.clusterPk(version, clusterId)), this.countersOf(version, [clusterId])]);
+    return mergeDeltas(base.list, sumCounters(items.get(keys.deltaPk(version, clusterId)) ?? []).deltas);
   }
 
   async getTypical(version: string, clusterIds: number[]): Promise<Array<number[] | undefined>> {
@@ -46,8 +66,8 @@ export class DynamoLists implements ClusterLists {
   }
 
   async getPopularList(version: string): Promise<RankedList> {
-    const [base, d] = await Promise.all([this.baseList(keys.popularPk(version)), this.deltas(version, 'pop')]);
-    return mergeDeltas(base.list, d);
+    const [base, items] = await Promise.all([this.baseList(keys.popularPk(version)), this.countersOf(version, ['pop'])]);
+    return mergeDeltas(base.list, sumCounters(items.get(keys.deltaPk(version, 'pop')) ?? []).deltas);
   }
 
   /**
@@ -58,27 +78,13 @@ export class DynamoLists implements ClusterLists {
    */
   async getClusterLists(version: string, clusterIds: number[]): Promise<SizedList[]> {
     const ids = [...new Set(clusterIds)];
-    const counterKeys = ids.flatMap((c) => Array.from({ length: DELTA_SHARDS }, (_, s) => ({ pk: keys.deltaPk(version, c), sk: `s#${s}` })));
-    const [bases, items] = await Promise.all([
-      Promise.all(ids.map((c) => this.baseList(keys.clusterPk(version, c)))),
-      batchGet(this.db.doc, this.db.clustersTable, counterKeys, { onRequest: () => this.db.count('BatchGetCommand') }),
-    ]);
-    const byPk = new Map<string, Item[]>();
-    for (const it of items) {
-      const pk = it.pk as string;
-      if (!byPk.has(pk)) byPk.set(pk, []);
-      byPk.get(pk)!.push(it);
-    }
-    const merged = await Promise.all(
-      ids.map(async (c, j) => {
-        let own = byPk.get(keys.deltaPk(version, c)) ?? [];
-        if (own.some((it) => estimateItemBytes(it) >= FULL_SHARD_BYTES)) own = await this.db.queryPk(this.db.clustersTable, keys.deltaPk(version, c));
-        const { deltas, sizeDelta } = sumCounters(own);
-        const base = bases[j];
-        if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
-        return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
-      }),
-    );
+    const [bases, counters] = await Promise.all([Promise.all(ids.map((c) => this.baseList(keys.clusterPk(version, c)))), this.countersOf(version, ids)]);
+    const merged = ids.map((c, j) => {
+      const { deltas, sizeDelta } = sumCounters(counters.get(keys.deltaPk(version, c)) ?? []);
+      const base = bases[j];
+      if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
+      return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+    });
     const at = new Map(ids.map((c, j) => [c, merged[j]]));
     return clusterIds.map((c) => at.get(c)!);
   }
@@ -128,6 +134,9 @@ export class DynamoLists implements ClusterLists {
       }
     };
     const [delta, , base] = await Promise.all([add(clusterId), add('pop'), this.baseList(keys.clusterPk(version, clusterId))]);
+    // this instance's next read of these counters sees the favourite (read-your-writes)
+    this.counters.delete(keys.deltaPk(version, clusterId));
+    this.counters.delete(keys.deltaPk(version, 'pop'));
     return (base.countOf.get(movieId) ?? 0) + delta;
   }
 
@@ -145,9 +154,84 @@ export class DynamoLists implements ClusterLists {
     return ((shard?.[attr] as number | undefined) ?? 0) + ((overflow?.[attr] as number | undefined) ?? 0);
   }
 
-  private async deltas(version: string, c: Partition): Promise<Map<number, number>> {
-    // shard items s#<n> and, for movies whose shard was full, overflow items o#<movie>: a movie may be in both
-    return sumCounters(await this.db.queryPk(this.db.clustersTable, keys.deltaPk(version, c))).deltas;
+  /** Settles when no background counter refresh is in flight (tests, and a clean shutdown). */
+  async whenRefreshed(): Promise<void> {
+    while (this.refreshes.size) await Promise.allSettled([...this.refreshes]);
+  }
+
+  /**
+   * The favourite counter items of each partition, by deltaPk: from the cache when young enough (a stale entry
+   * is served and refreshed in the background), else read now: the shard items of all of them in one
+   * BatchGetItem, and a Query of any partition whose shard item may be full (its overflow items, which no
+   * BatchGetItem can name).
+   */
+  private async countersOf(version: string, parts: Partition[]): Promise<Map<string, Item[]>> {
+    const maxAge = this.cfg.countersMaxAgeMs ?? 0;
+    if (maxAge <= 0) return this.readCounters(version, parts);
+    const hardMaxAge = this.cfg.countersHardMaxAgeMs ?? Math.max(10 * maxAge, 10_000);
+    const now = this.db.now();
+    const out = new Map<string, Item[]>();
+    const missing: Partition[] = [];
+    const stale: Partition[] = [];
+    for (const c of parts) {
+      const pk = keys.deltaPk(version, c);
+      const hit = this.counters.get(pk);
+      if (!hit || now - hit.at > hardMaxAge) {
+        missing.push(c);
+        continue;
+      }
+      out.set(pk, hit.items);
+      if (now - hit.at > maxAge && !hit.refreshing) stale.push(c);
+    }
+    if (stale.length) this.refreshInBackground(version, stale);
+    if (missing.length) {
+      const read = await this.readCounters(version, missing);
+      for (const [pk, items] of read) {
+        out.set(pk, items);
+        this.remember(pk, items, now);
+      }
+    }
+    return out;
+  }
+
+  private refreshInBackground(version: string, parts: Partition[]): void {
+    const pks = parts.map((c) => keys.deltaPk(version, c));
+    for (const pk of pks) this.counters.get(pk)!.refreshing = true;
+    const at = this.db.now();
+    const p = this.readCounters(version, parts).then(
+      (read) => {
+        for (const [pk, items] of read) this.remember(pk, items, at);
+      },
+      // the stale entry stays (and is retried by a later read); past the hard age a read waits for its own
+      () => {
+        for (const pk of pks) {
+          const e = this.counters.get(pk);
+          if (e) e.refreshing = false;
+        }
+      },
+    );
+    const tracked = p.finally(() => this.refreshes.delete(tracked));
+    this.refreshes.add(tracked);
+  }
+
+  private remember(pk: string, items: Item[], at: number): void {
+    this.counters.delete(pk);
+    this.counters.set(pk, { items, at, refreshing: false });
+    const max = this.cfg.listCacheSize ?? 512;
+    while (this.counters.size > max) this.counters.delete(this.counters.keys().next().value!);
+  }
+
+  private async readCounters(version: string, parts: Partition[]): Promise<Map<string, Item[]>> {
+    const counterKeys = parts.flatMap((c) => Array.from({ length: DELTA_SHARDS }, (_, s) => ({ pk: keys.deltaPk(version, c), sk: `s#${s}` })));
+    const items = await batchGet(this.db.doc, this.db.clustersTable, counterKeys, { onRequest: () => this.db.count('BatchGetCommand') });
+    const byPk = new Map<string, Item[]>(parts.map((c) => [keys.deltaPk(version, c), []]));
+    for (const it of items) byPk.get(it.pk as string)?.push(it);
+    await Promise.all(
+      [...byPk].map(async ([pk, own]) => {
+        if (own.some((it) => estimateItemBytes(it) >= FULL_SHARD_BYTES)) byPk.set(pk, await this.db.queryPk(this.db.clustersTable, pk));
+      }),
+    );
+    return byPk;
   }
 
   private async baseList(pk: string): Promise<CachedList> {
