@@ -31,7 +31,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'movierec-local-sfn-'));
   const file = join(dir, 'groups.csv');
   writeFileSync(file, twoGroupsCsv());
-  const env = { ...process.env, TRAINING_PARAMS: JSON.stringify({ algorithm: 'seed', k: 2, nInit: 3 }) };
+  const env: NodeJS.ProcessEnv = { ...process.env, TRAINING_PARAMS: JSON.stringify({ algorithm: 'seed', k: 2, nInit: 3 }) };
   delete env.MOVIEREC_API_KEY;
   delete env.PORT;
   child = spawn(process.execPath, [cli, 'local', '--port', '0', '--s3-port', '0', '--fresh', '--data-dir', join(dir, 'data'), '--ratings', file, '--distributed', '--shards', '2'], {
