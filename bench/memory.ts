@@ -7,8 +7,10 @@
 //   cli      `movierec train --ratings FILE --out model.json` (parse → train → check → JSON snapshot)
 //   handler  the local stack's training process (local/train-child.ts): the Lambda handler reading the
 //            object from the local S3, training, and publishing the version to DynamoDB (dynalite)
-// Then a least-squares fit of peak MiB = base + a·pairs + b·users + c·movies over the runs, the measured bytes
-// per interaction at 1M and 25M, and how TRAINING_FOOTPRINT compares with every run (it must cover them all).
+// Then a least-squares fit of peak MiB = base + a·pairs + s·min(pairs, SELECTED_PAIRS) + b·users + c·movies
+// over the runs (the default model selects its settings on a hold-out up to SELECTED_PAIRS pairs), the bytes
+// per pair of each run, and how TRAINING_FOOTPRINT compares with every run (it must cover them all;
+// test/unit/memory-footprint.test.ts holds the recorded runs to it).
 //
 //   node bin/run-ts.js bench/memory.ts [--sets 1m,25m,users,movies] [--paths cli,handler] [--no-record]
 import { spawn } from 'node:child_process';
@@ -19,7 +21,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { readRatings } from '../functions/core/ratings';
 import { buildMatrix } from '../functions/core/matrix';
-import { MB, trainingMb, TRAINING_FOOTPRINT, type DataShape } from '../functions/core/memory';
+import { MB, SELECTED_PAIRS, trainingMb, TRAINING_FOOTPRINT, type DataShape } from '../functions/core/memory';
 import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from '../local/emulators';
 import { lambdaContext } from '../local/lambda-context';
@@ -129,7 +131,7 @@ async function handlerRun(file: string): Promise<Omit<Run, 'set' | 'shape' | 'fi
   }
 }
 
-/** Least squares for y ≈ X·β (normal equations, Gaussian elimination; 4 unknowns). */
+/** Least squares for y ≈ X·β (normal equations, Gaussian elimination; a handful of unknowns). */
 function fit(rows: number[][], y: number[]): number[] {
   const n = rows[0].length;
   const a = Array.from({ length: n }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (j < n ? rows.reduce((s, r) => s + r[i] * r[j], 0) : rows.reduce((s, r, k) => s + r[i] * y[k], 0))));
@@ -171,12 +173,12 @@ async function main(): Promise<void> {
     }
   }
   const ok = runs.filter((r) => r.outcome.startsWith('trained') || r.outcome.startsWith('published'));
-  const beta = ok.length >= 4 ? fit(ok.map((r) => [1, r.shape.pairs, r.shape.users, r.shape.movies]), ok.map((r) => r.peakMiB)) : null;
+  const beta = ok.length >= 5 ? fit(ok.map((r) => [1, r.shape.pairs, Math.min(r.shape.pairs, SELECTED_PAIRS), r.shape.users, r.shape.movies]), ok.map((r) => r.peakMiB)) : null;
   const lines: string[] = [];
   lines.push(`### Memory run ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`, '');
   lines.push(`- command: \`node bin/run-ts.js bench/memory.ts --sets ${a.sets.join(',')} --paths ${a.paths.join(',')}\``);
   lines.push(`- machine: ${describeMachine(m)}; load ${startLoad} at start, ${load()} at end`, '');
-  lines.push('| set | path | pairs | users | movies | file MiB | peak RSS MiB (VmHWM) | max sampled RSS MiB | bytes per pair above 160 MiB | TRAINING_FOOTPRINT estimate MiB | seconds | outcome |');
+  lines.push(`| set | path | pairs | users | movies | file MiB | peak RSS MiB (VmHWM) | max sampled RSS MiB | bytes per pair above ${TRAINING_FOOTPRINT.baseMb} MiB | TRAINING_FOOTPRINT estimate MiB | seconds | outcome |`);
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
     const per = ((r.peakMiB - TRAINING_FOOTPRINT.baseMb) * MB) / r.shape.pairs;
@@ -185,7 +187,10 @@ async function main(): Promise<void> {
     );
   }
   if (beta) {
-    lines.push('', `Least-squares fit over the ${ok.length} runs: peak MiB ≈ ${beta[0].toFixed(0)} + ${(beta[1] * MB).toFixed(1)} B × pairs + ${(beta[2] * MB).toFixed(1)} B × users + ${(beta[3] * MB).toFixed(1)} B × movies.`);
+    lines.push(
+      '',
+      `Least-squares fit over the ${ok.length} runs: peak MiB ≈ ${beta[0].toFixed(0)} + ${(beta[1] * MB).toFixed(1)} B × pairs + ${(beta[2] * MB).toFixed(1)} B × min(pairs, ${SELECTED_PAIRS}) + ${(beta[3] * MB).toFixed(1)} B × users + ${(beta[4] * MB).toFixed(1)} B × movies.`,
+    );
   }
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);

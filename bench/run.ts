@@ -5,8 +5,9 @@
 // summary at the top of BENCHMARKS.md from each target's latest measurement (bench/results/latest.json).
 //
 //   npm run bench [-- --quick] [--large] [--sets 100k,1m,5m,25m] [--only training,publish,serving,http,coldstart]
-//                 [--defaults-sets 1m] [--requests 10000] [--http-seconds 10] [--cold-rounds 7] [--repeat 1] [--no-sklearn] [--no-write]
+//                 [--defaults-sets 1m] [--configs one,seed,taste] [--requests 10000] [--http-seconds 10] [--cold-rounds 7] [--repeat 1] [--no-sklearn] [--no-write]
 // --defaults-sets 1m: the sets that also run the seed defaults and the product default (25m for its target).
+// --configs one,seed: only these training configurations (default all; a set outside --defaults-sets runs 'one' only).
 // --repeat N: N alternating runs of ours and scikit-learn per set in the one-init comparison (medians reported).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { renderRun, Results } from './lib/report';
 import { insertSummary, mergeLatest, renderSummary, type Latest } from './lib/summary';
 import { targets } from './lib/targets';
 import { benchFiltered, benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
-import { benchTraining, CONFIGS, modelFile, sklearnMissing } from './lib/training';
+import { benchTraining, ConfigKey, CONFIGS, modelFile, sklearnMissing } from './lib/training';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -67,6 +68,7 @@ interface Options {
   coldRounds: number;
   repeat: number;
   defaultsSets: string[];
+  configs: ConfigKey[];
   sklearn: boolean;
   write: boolean;
   distributed: Array<{ set: string; shards: number }>;
@@ -86,6 +88,7 @@ function options(argv: string[]): Options {
       'cold-rounds': { type: 'string' },
       repeat: { type: 'string' },
       'defaults-sets': { type: 'string' },
+      configs: { type: 'string' },
       'no-sklearn': { type: 'boolean' },
       'no-write': { type: 'boolean' },
       distributed: { type: 'string' },
@@ -104,6 +107,8 @@ function options(argv: string[]): Options {
   for (const s of sets) if (!SETS[s]) throw new Error(`--sets: unknown set "${s}"; use ${Object.keys(SETS).join(', ')}.`);
   const defaultsSets = (values['defaults-sets'] ?? '1m').split(',').map((s) => s.trim().toLowerCase());
   for (const s of defaultsSets) if (!SETS[s]) throw new Error(`--defaults-sets: unknown set "${s}"; use ${Object.keys(SETS).join(', ')}.`);
+  const configs = (values.configs ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()) as ConfigKey[];
+  for (const c of configs) if (!(c in CONFIGS)) throw new Error(`--configs: unknown configuration "${c}"; use ${Object.keys(CONFIGS).join(', ')}.`);
   // --distributed SET:PARTITIONS,… (the training state machine, minutes to hours): alone unless --only is given too
   const distributed = (values.distributed ?? '').split(',').filter(Boolean).map((p) => {
     const [set, shards] = p.trim().toLowerCase().split(':');
@@ -120,6 +125,7 @@ function options(argv: string[]): Options {
     coldRounds: int(values['cold-rounds'], '--cold-rounds', values.quick ? 3 : 7),
     repeat: int(values.repeat, '--repeat', 1),
     defaultsSets,
+    configs,
     sklearn: !values['no-sklearn'],
     write: !values['no-write'],
     distributed,
@@ -167,7 +173,7 @@ async function main(): Promise<void> {
     } else {
       results.sklearnNote = 'KMeans(n_clusters=15, n_init=1, init="k-means++", max_iter=300, tol=1e-4, random_state=0), default threads (OpenMP: all cores)';
     }
-    results.training = await benchTraining({ sets: o.sets, defaultsSets: o.defaultsSets, sklearn: !missing, repeats: o.repeat, log });
+    results.training = await benchTraining({ sets: o.sets, defaultsSets: o.defaultsSets, configs: o.configs, sklearn: !missing, repeats: o.repeat, log });
   });
 
   const needStack = o.sections.has('publish') || o.sections.has('serving') || o.sections.has('coldstart');

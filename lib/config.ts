@@ -149,9 +149,10 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
   prod: {
     stage: 'prod',
     training: {
-      // quota-safe by default: 3,008 MB trains about 500 MiB of ratings text (the handler's memory/6 bound);
-      // MovieLens 25M (678 MB) needs at least 3,881 MB: deploy with -c prod:trainingMemory=10240 (maximum
-      // memory, and with it 6 vCPUs for the K-means worker threads) once the account allows it (doctor).
+      // quota-safe by default: training plans with the memory its distinct (user, movie) pairs, users and
+      // movies need (functions/core/memory.ts, fitted on measured peak RSS): MovieLens 25M needs about
+      // 3,200 MB: deploy with -c prod:trainingMemory=10240 (maximum memory, and with it 6 vCPUs for the
+      // K-means worker threads) once the account allows it (doctor).
       memorySize: QUOTA_SAFE_MEMORY_MB,
       // the 15-minute Lambda ceiling, and /tmp room for an uncompressed copy of a large upload plus reports
       timeoutSeconds: 900,

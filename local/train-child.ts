@@ -2,6 +2,7 @@
 // S3 event and the function's environment, builds the training handler exactly as the Lambda does
 // (depsFromEnv: stores, params, the input bound from AWS_LAMBDA_FUNCTION_MEMORY_SIZE), runs it, reports
 // progress and the result, and exits when the stack lets go of it — or at once if the stack dies.
+import { Worker } from 'node:worker_threads';
 import { trainModel } from '../functions/core/train';
 import * as trainHandler from '../functions/handlers/train';
 import { observability } from '../functions/handlers/observability';
@@ -13,6 +14,16 @@ const send = (m: ChildMessage) => new Promise<void>((resolve) => (process.send ?
 
 // the stack went away (stopped, or killed with -9): nothing left to report to
 process.on('disconnect', () => process.exit(0));
+// ... but 'disconnect' needs this thread's event loop, which a long stretch of K-means may hold for seconds.
+// A watchdog thread sees the stack die (this process is handed to another parent) and ends the process at once.
+new Worker(
+  `const { ppid } = process;
+   setInterval(() => {
+     if (process.ppid === ppid) return;
+     try { process.kill(process.pid, 'SIGKILL'); } catch { process.abort(); }
+   }, 200);`,
+  { eval: true },
+).unref();
 
 process.once('message', (m: InvokeMessage) => {
   void (async () => {

@@ -2,8 +2,8 @@
 // once, in a fresh process, so its peak RSS is this run's alone. Prints one JSON line prefixed with
 // RESULT_MARK: the phase seconds, iterations and inertia from the command's own summary, wall seconds
 // and process.resourceUsage().maxRSS, and CPU seconds (all threads) per stretch: run without --quiet, the
-// command announces each phase on stderr ("cluster…"), and the model's JSON.stringify marks the end of
-// training (clustering, counts and, unless skipped, the hold-out check); process.cpuUsage() is read there.
+// command announces each phase on stderr ("cluster…", and "write…" once training (clustering, counts and,
+// unless skipped, the hold-out check) is over and the model file is streamed); process.cpuUsage() is read there.
 import { trainCommand } from '../../bin/cli/commands';
 import { ChildResult, parseSummary, RESULT_MARK } from './train-summary';
 
@@ -23,28 +23,16 @@ async function main(): Promise<void> {
   };
   const errWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const m = /^(parse|matrix|cluster)…$/m.exec(String(chunk));
+    const m = /^(parse|matrix|cluster|write)…$/m.exec(String(chunk));
     if (m) mark(m[1]);
     return (errWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stderr.write;
-  const stringify = JSON.stringify;
-  let stringifySeconds = 0;
-  JSON.stringify = ((value: unknown, ...rest: unknown[]) => {
-    const isModel = !!value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'movierec-model';
-    if (!isModel) return (stringify as (...a: unknown[]) => string)(value, ...rest);
-    mark('write');
-    const t0 = performance.now();
-    const text = (stringify as (...a: unknown[]) => string)(value, ...rest);
-    stringifySeconds += (performance.now() - t0) / 1000;
-    return text;
-  }) as typeof JSON.stringify;
   const t = performance.now();
   try {
     await trainCommand(process.argv.slice(2).filter((a) => a !== '--quiet'));
   } finally {
     console.log = log;
     process.stderr.write = errWrite;
-    JSON.stringify = stringify;
   }
   const wallSeconds = (performance.now() - t) / 1000;
   marks.push(['end', cpu()]);
@@ -52,7 +40,7 @@ async function main(): Promise<void> {
   // 'cluster' runs from "cluster…" to the model's serialisation: clustering plus counts (and the check)
   for (let i = 0; i + 1 < marks.length; i++) cpuSeconds[marks[i][0]] = marks[i + 1][1] - marks[i][1];
   const maxRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
-  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, stringifySeconds, ...parseSummary(captured) };
+  const result: ChildResult = { wallSeconds, maxRssBytes, cpuSeconds, ...parseSummary(captured) };
   process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
 }
 

@@ -8,8 +8,6 @@ export interface ChildResult {
   /** CPU seconds of all threads: parse, matrix, cluster (clustering + counts + check, up to the model's
    * serialisation), write */
   cpuSeconds: Record<string, number>;
-  /** of the write phase: JSON.stringify of the model snapshot */
-  stringifySeconds: number;
   seconds: Record<string, number>;
   inertia: number;
   iterations: number;
@@ -24,7 +22,7 @@ export interface ChildResult {
 }
 
 /** Reads the numbers back out of trainCommand's printed summary (the CLI's own words). */
-export function parseSummary(lines: string[]): Omit<ChildResult, 'wallSeconds' | 'maxRssBytes' | 'cpuSeconds' | 'stringifySeconds'> {
+export function parseSummary(lines: string[]): Omit<ChildResult, 'wallSeconds' | 'maxRssBytes' | 'cpuSeconds'> {
   const text = lines.join('\n');
   const num = (re: RegExp, what: string): number => {
     const m = re.exec(text);

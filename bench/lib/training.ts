@@ -85,6 +85,8 @@ export interface TrainingOptions {
   sets: string[];
   /** the sets that also get runs with the seed defaults and the product default */
   defaultsSets: string[];
+  /** the configurations to run (default all; a set outside defaultsSets runs 'one' only) */
+  configs?: ConfigKey[];
   sklearn: boolean;
   /** runs of ours and scikit-learn, alternating, for the one-init comparison (medians are reported) */
   repeats: number;
@@ -97,7 +99,9 @@ export async function benchTraining(o: TrainingOptions): Promise<TrainingRow[]> 
     const csv = await ensureDataSet(key, o.log);
     const rel = path.relative(ROOT, csv);
     const name = SETS[key].name;
-    const configs: ConfigKey[] = o.defaultsSets.includes(key) ? ['one', 'seed', 'taste'] : ['one'];
+    const configs = (o.defaultsSets.includes(key) ? (['one', 'seed', 'taste'] as ConfigKey[]) : (['one'] as ConfigKey[])).filter(
+      (c) => !o.configs || o.configs.includes(c),
+    );
     for (const config of configs) {
       const out = modelFile(key, config);
       const args = ['--ratings', rel, '--out', path.relative(ROOT, out), ...CONFIGS[config].args];

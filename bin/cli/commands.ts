@@ -14,6 +14,7 @@ import { readRatings } from '../../functions/core/ratings';
 import { loadEngine, trainModel, TrainOverrides } from '../../functions/core/train';
 import { DataReport, InputError, RatingsFormat } from '../../functions/core/types';
 import { cliTrainingBudget, machineMemoryMb } from '../../local/memory';
+import { jsonChunks } from './json-stream';
 import { trainProgress } from './progress';
 import {
   assertReadable,
@@ -171,8 +172,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     progress.stop();
   }
   const { snapshot, model } = result;
+  if (!a.quiet) process.stderr.write('write…\n');
   const t0 = performance.now();
-  await writeFileAtomic(out, JSON.stringify(snapshot));
+  // the matrix is the model's input, no longer needed: let it go before the model's text is built
+  (result as { matrix?: unknown }).matrix = undefined;
+  // streamed: the 25M-rating model is a 155 MB text, which as one string (and its Buffer) was the peak memory
+  await writeChunksAtomic(out, jsonChunks(snapshot), false);
   if (a['assignments-out']) {
     const lines = function* () {
       yield 'userId,cluster';

@@ -8,6 +8,7 @@ export function trainProgress(enabled: boolean): { onProgress: (p: TrainProgress
   const tty = process.stderr.isTTY;
   let bar: SingleBar | null = null;
   let lastPhase = '';
+  let lastStep = '';
   let lastLine = 0;
   const onProgress = (p: TrainProgress) => {
     if (p.phase !== 'cluster' || !p.kmeans) {
@@ -16,6 +17,13 @@ export function trainProgress(enabled: boolean): { onProgress: (p: TrainProgress
         bar = null;
         process.stderr.write(`${p.phase}…\n`);
         lastPhase = p.phase;
+      }
+      // the steps between clusterings (validation settings, passes over every user), one line each
+      if (p.step && p.step !== lastStep) {
+        bar?.stop();
+        bar = null;
+        process.stderr.write(`  ${p.step}\n`);
+        lastStep = p.step;
       }
       return;
     }

@@ -1,7 +1,9 @@
 // Use case: what user U should watch next (GET /users/{id}/recommendations), from the active version.
-// A seed-algorithm user: the user's cluster list minus the user's movies (the seed's recommend); a taste
-// user: the user's weighted cluster lists merged by core mergeWeightedLists; an unknown user: the popular
-// list. Two reads on a warm Lambda: the user's item, then the counters of the user's cluster(s).
+// A seed-algorithm user: the user's cluster list minus the user's movies (the seed's recommend); a user of
+// the default model (CL-EASE): core scoreUser over the mix clusters' lists and local matrices, as recommendFor
+// scores it for the CLI and the batch export; a user of an older taste version: the weighted cluster lists
+// merged by core mergeWeightedLists; an unknown user: the popular list. Two reads on a warm Lambda: the user's
+// item, then the counters of the user's cluster(s).
 // Filters (core skipSet) are applied inside the ranking walk, so a filtered page is as long as an unfiltered
 // one whenever the lists hold enough movies that pass; they cost no read (the catalogue is cached).
 // With the catalogue loaded, each reason names a movie the user watched that is typical of the cluster the
@@ -10,6 +12,7 @@ import type { RecommendationsT } from '../api/schemas';
 import { becauseOf } from '../core/explain';
 import { skipSet, type RecommendationFilter } from '../core/filters';
 import { takeUnseen } from '../core/model';
+import { personalHistory, scoreUser } from '../core/recommender/personal';
 import { mergeWeightedLists } from '../core/recommender/serve';
 import type { Catalogue, ClusterLists, ModelVersions, MovieInfo, SizedList, UserRecord, UserStore } from '../ports';
 import { activeOrThrow } from './active';
@@ -67,8 +70,24 @@ async function tasteRecommendations(
   const { clusters, weights } = mix;
   const [lists, movies] = await Promise.all([store.getClusterLists(version, clusters), store.getMovies()]);
   const seen = seenSet(user);
-  const weighted = lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.movieIds, counts: l.counts }));
-  const picked = mergeWeightedLists(weighted, skipSet(seen, filter, movies), n, offset);
+  const skip = skipSet(seen, filter, movies);
+  const scoring = lists.length > 0 && lists.every((l) => l.local) ? lists[0].scoring : undefined;
+  const picked = scoring
+    ? // the default model (CL-EASE): core's scorer on the same lists, matrices and history as recommendFor
+      scoreUser(
+        lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.local!.movieIds, counts: l.local!.counts, b: l.local!.b })),
+        personalHistory(scoring, { recent: user.recent ?? [], movies: user.movies, favourites: user.favouritesInOrder ?? user.favourites }),
+        skip,
+        scoring,
+        n,
+        offset,
+      )
+    : mergeWeightedLists(
+        lists.map((l, j) => ({ weight: weights[j], size: l.size, movieIds: l.movieIds, counts: l.counts })),
+        skip,
+        n,
+        offset,
+      );
   const contributors = whichClusters(lists, weights, picked.map((p) => p.movieId));
   // per mix list, the typical movie the user watched (looked up once per list, only with a catalogue; the
   // typical movies come with the lists just read, so this costs no request)

@@ -163,10 +163,13 @@ export function buildSeedModel(
     return out;
   };
   const fixed = fixClusters(counted, Array.from(labels), x.rowIds, moviesOf, minClusterSize);
+  // filled from int32 ids when they all are: small integers (from the Float64Array of ids it was an array of
+  // doubles, slower to fill and to write as JSON); presized, since growing it by push peaks at 1.7× its size
+  const colIds = int32Ids(x.colIds);
   const userMovies: number[] = new Array(x.indptr[x.nRows]);
-  for (let p = 0; p < userMovies.length; p++) userMovies[p] = x.colIds[x.indices[p]];
+  for (let p = 0; p < userMovies.length; p++) userMovies[p] = colIds[x.indices[p]];
   const model: ClusterModel = {
-    userIds: Array.from(x.rowIds),
+    userIds: Array.from(int32Ids(x.rowIds)),
     userCluster: fixed.labels,
     userMoviePtr: Array.from(x.indptr),
     userMovies,
@@ -174,4 +177,10 @@ export function buildSeedModel(
     popular: popularList(x),
   };
   return { model, fix: fixed.report };
+}
+
+/** The ids as an Int32Array when every one fits (the same values), else the ids themselves. */
+function int32Ids(ids: Float64Array): Int32Array | Float64Array {
+  for (let i = 0; i < ids.length; i++) if ((ids[i] | 0) !== ids[i]) return ids;
+  return Int32Array.from(ids);
 }

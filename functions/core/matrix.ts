@@ -1,6 +1,6 @@
-// Sparse binary user × movie matrix (CSR on typed arrays). Built in O(nnz) with two counting-sort
-// passes (by column, then stably by row, so each row's columns come out ascending), then adjacent
-// duplicates are collapsed. No dense user × movie array is ever allocated.
+// Sparse binary user × movie matrix (CSR on typed arrays). Built with one counting sort by row, then each
+// row's columns sorted in place and adjacent duplicates collapsed. No dense user × movie array is ever
+// allocated.
 import type { CsrMatrix, DataReport, Interactions } from './types';
 
 export interface BuiltMatrix {
@@ -18,30 +18,34 @@ export function buildMatrix(x: Interactions): BuiltMatrix {
   const users = x.users;
   const movies = x.movies;
 
-  // Pass 1: bucket the entries by column; byCol holds each entry's row.
-  const colStart = new Int32Array(nCols + 1);
-  for (let k = 0; k < n; k++) colStart[colOfMovie[movies[k]] + 1]++;
-  for (let c = 0; c < nCols; c++) colStart[c + 1] += colStart[c];
-  const byCol = new Int32Array(n);
-  const colFill = colStart.slice(0, nCols);
-  for (let k = 0; k < n; k++) byCol[colFill[colOfMovie[movies[k]]]++] = rowOfUser[users[k]];
-
-  // Pass 2: walk columns in ascending order, dropping each into its row: rows end up sorted.
+  // Pass 1: count each row's entries. Pass 2: drop each entry's column into its row; ratings files group
+  // a user's rows together, so this writes almost sequentially (a first pass bucketing by column, which
+  // made the rows come out sorted, scattered 25M writes twice across the whole array and needed a
+  // second nnz-sized array).
   const rowStart = new Int32Array(nRows + 1);
-  for (let k = 0; k < n; k++) rowStart[byCol[k] + 1]++;
+  for (let k = 0; k < n; k++) rowStart[rowOfUser[users[k]] + 1]++;
   for (let r = 0; r < nRows; r++) rowStart[r + 1] += rowStart[r];
   const cols = new Int32Array(n);
   const rowFill = rowStart.slice(0, nRows);
-  for (let c = 0; c < nCols; c++) {
-    for (let p = colStart[c], e = colStart[c + 1]; p < e; p++) cols[rowFill[byCol[p]]++] = c;
-  }
+  for (let k = 0; k < n; k++) cols[rowFill[rowOfUser[users[k]]]++] = colOfMovie[movies[k]];
 
-  // Collapse duplicates (adjacent after sorting), compacting in place.
+  // Sort each row's columns (a numeric typed-array sort, skipped when the row is already ascending), then
+  // collapse duplicates (adjacent after sorting), compacting in place.
   const indptr = new Int32Array(nRows + 1);
   let w = 0;
   for (let r = 0; r < nRows; r++) {
+    const p0 = rowStart[r];
+    const e = rowStart[r + 1];
+    let sorted = true;
+    for (let p = p0 + 1; p < e; p++) {
+      if (cols[p] < cols[p - 1]) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) cols.subarray(p0, e).sort();
     let prev = -1;
-    for (let p = rowStart[r], e = rowStart[r + 1]; p < e; p++) {
+    for (let p = p0; p < e; p++) {
       const c = cols[p];
       if (c !== prev) {
         cols[w++] = c;

@@ -13,16 +13,24 @@ export const MB = 2 ** 20;
 
 /**
  * Peak RSS of a training run (parse → matrix → the default taste model with selection and the hold-out check
- * → model), as base + per pair + per user + per movie, fitted on peak RSS sampled on real `movierec train`
- * processes (bench/memory.ts; numbers and method in BENCHMARKS.md, "Memory per interaction"). The fit is
- * rounded up; the budget below keeps a further margin.
+ * → model), as base + per pair + per user + per movie, fitted on peak RSS measured on real `movierec train`
+ * processes (bench/memory.ts; the runs and the fit are in BENCHMARKS.md, "Memory run"). Up to
+ * SELECTED_PAIRS pairs the taste model chooses k, temperature and half-life on a hold-out, which costs
+ * bytesPerSelectedPair more per pair; above that it takes its large-data path (params.ts largeDataNnz: sampled
+ * K-means and validation), so the extra stops growing. The fit was made on the taste model before CL-EASE; the
+ * CL-EASE default measured 1.07 GiB peak at 25M (BENCHMARKS.md), under this estimate. Each coefficient is rounded up from the fit and covers every measured run; the budget below
+ * keeps a further margin.
  */
 export const TRAINING_FOOTPRINT = {
-  baseMb: 160,
-  bytesPerPair: 80,
-  bytesPerUser: 400,
-  bytesPerMovie: 3000,
+  baseMb: 220,
+  bytesPerPair: 55,
+  bytesPerSelectedPair: 90,
+  bytesPerUser: 1300,
+  bytesPerMovie: 9000,
 };
+
+/** Pairs up to which the default model selects its parameters on a hold-out of all its users (TASTE_DEFAULTS.largeDataNnz). */
+export const SELECTED_PAIRS = 5_000_000;
 
 /** Share of an entry point's memory training may plan to use: the rest is slack for the garbage collector's
  * timing, the publish that follows, and the fit's error. */
@@ -31,7 +39,8 @@ export const BUDGET_SHARE = 0.85;
 /** Estimated peak memory (MB) of training data of this shape. */
 export function trainingMb(s: DataShape): number {
   const f = TRAINING_FOOTPRINT;
-  return f.baseMb + (s.pairs * f.bytesPerPair + s.users * f.bytesPerUser + s.movies * f.bytesPerMovie) / MB;
+  const selected = Math.min(s.pairs, SELECTED_PAIRS);
+  return f.baseMb + (s.pairs * f.bytesPerPair + selected * f.bytesPerSelectedPair + s.users * f.bytesPerUser + s.movies * f.bytesPerMovie) / MB;
 }
 
 /** The memory an entry point would need for data of this shape, rounded up to 64 MB. */
@@ -53,7 +62,10 @@ export interface MemoryBudget {
 /** The largest number of pairs that could fit the budget (no users or movies counted): caps pre-sizing. */
 export function maxPairsFor(b: MemoryBudget): number {
   const f = TRAINING_FOOTPRINT;
-  return Math.max(0, Math.floor(((b.memoryMb * BUDGET_SHARE - f.baseMb) * MB) / f.bytesPerPair));
+  const bytes = (b.memoryMb * BUDGET_SHARE - f.baseMb) * MB;
+  const selected = SELECTED_PAIRS * (f.bytesPerPair + f.bytesPerSelectedPair);
+  if (bytes <= selected) return Math.max(0, Math.floor(bytes / (f.bytesPerPair + f.bytesPerSelectedPair)));
+  return SELECTED_PAIRS + Math.floor((bytes - selected) / f.bytesPerPair);
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

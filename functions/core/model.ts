@@ -9,6 +9,19 @@ export interface ClusterList extends RankedList {
   id: number;
   /** number of users assigned to the cluster */
   size: number;
+  /** CL-EASE model only: the cluster-local EASE matrix over the list's published movies */
+  local?: LocalEase;
+}
+
+/** A cluster's item-item weights (recommender/local-ease.ts) over its published top-L movies. The ranked
+ * list above may re-order (favourites move entries), so the matrix keeps its own movie order. */
+export interface LocalEase {
+  /** the published movies, in the order of B's rows and columns */
+  movieIds: number[];
+  /** live count of each (kept equal to its count in the ranked list) */
+  counts: number[];
+  /** L × L row-major, b[i·L + j] = weight from movie i to movie j, zero diagonal */
+  b: Float32Array;
 }
 
 /** The serving model: everything recommend/addFavourite/userMovies need. */
@@ -26,6 +39,11 @@ export interface ClusterModel {
   popular: RankedList;
   /** taste model only (absent for the seed algorithm): each user's few weighted clusters */
   mix?: UserMix;
+  /** CL-EASE model only: the serving settings (β, recency half-life) */
+  scoring?: { beta: number; halfLife: number };
+  /** CL-EASE model with recency only: user i's newest movies, oldest first, then the favourites added
+   * since training in the order added: recent.movies[recent.ptr[i] .. recent.ptr[i+1]) */
+  recent?: { ptr: number[]; movies: number[] };
 }
 
 /** Soft membership (taste model): user i's clusters are clusters[ptr[i] .. ptr[i+1]) with weights
@@ -169,6 +187,9 @@ export function addFavourite(model: ClusterModel, userId: number, movieId: numbe
     model.userCluster.splice(i, 0, cluster.id);
     model.userMoviePtr.splice(i + 1, 0, model.userMoviePtr[i]);
     cluster.size++;
+    if (model.recent) {
+      model.recent.ptr.splice(i + 1, 0, model.recent.ptr[i]);
+    }
     if (model.mix) {
       // taste model: the new user's mix is the one cluster it was placed in
       const at = model.mix.ptr[i];
@@ -189,7 +210,17 @@ export function addFavourite(model: ClusterModel, userId: number, movieId: numbe
   }
   model.userMovies.splice(pos, 0, movieId);
   for (let j = i + 1; j < model.userMoviePtr.length; j++) model.userMoviePtr[j]++;
+  if (model.recent) {
+    // CL-EASE: the favourite is the user's newest movie
+    const { ptr, movies } = model.recent;
+    movies.splice(ptr[i + 1], 0, movieId);
+    for (let j = i + 1; j < ptr.length; j++) ptr[j]++;
+  }
   const count = incrementRanked(cluster, movieId);
+  if (cluster.local) {
+    const k = cluster.local.movieIds.indexOf(movieId);
+    if (k >= 0) cluster.local.counts[k] = count;
+  }
   incrementRanked(model.popular, movieId);
   return { userId, movieId, cluster: cluster.id, added: true, count, newUser };
 }

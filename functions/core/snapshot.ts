@@ -49,6 +49,10 @@ export interface TrainingSummary {
   holdout?: Record<string, unknown>;
 }
 
+/** A cluster as stored: its local EASE matrix as base64 of little-endian float32 (the counts of its
+ * movies are the ranked list's, so they are not stored twice). */
+export type SnapshotCluster = Omit<ClusterList, 'local'> & { local?: { movieIds: number[]; b: string } };
+
 export interface ModelSnapshot {
   schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
   kind: 'movierec-model';
@@ -57,8 +61,38 @@ export interface ModelSnapshot {
   data: DataReport;
   training: TrainingSummary;
   popular: RankedList;
-  clusters: ClusterList[];
-  users: { ids: number[]; cluster: number[]; moviePtr: number[]; movies: number[]; mix?: UserMix };
+  clusters: SnapshotCluster[];
+  users: {
+    ids: number[];
+    cluster: number[];
+    moviePtr: number[];
+    movies: number[];
+    mix?: UserMix;
+    /** CL-EASE with recency: each user's newest movies (and favourites since), oldest first */
+    recent?: { ptr: number[]; movies: number[] };
+  };
+  /** CL-EASE model only (absent: the seed model or the older taste model, served by their own rules) */
+  scoring?: { beta: number; halfLife: number };
+}
+
+/** float32 values as their little-endian bytes (the stored form), as base64 of those, and back. */
+export function float32ToBytes(b: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(b.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < b.length; i++) view.setFloat32(i * 4, b[i], true);
+  return bytes;
+}
+
+export function float32ToBase64(b: Float32Array): string {
+  return Buffer.from(float32ToBytes(b)).toString('base64');
+}
+
+export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  if (bytes.length % 4 !== 0) throw new RangeError(`float32 data of ${bytes.length} bytes is not a whole number of values`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
 }
 
 export function toSnapshot(
@@ -73,14 +107,21 @@ export function toSnapshot(
     data: meta.data,
     training: meta.training,
     popular: model.popular,
-    clusters: model.clusters,
+    // clusters without a local matrix stay the model's own objects (as before this field existed)
+    clusters: model.clusters.map((c): SnapshotCluster => {
+      if (!c.local) return c as SnapshotCluster;
+      const { local, ...rest } = c;
+      return { ...rest, local: { movieIds: local.movieIds, b: float32ToBase64(local.b) } };
+    }),
     users: {
       ids: model.userIds,
       cluster: model.userCluster,
       moviePtr: model.userMoviePtr,
       movies: model.userMovies,
       ...(model.mix ? { mix: model.mix } : {}),
+      ...(model.recent ? { recent: model.recent } : {}),
     },
+    ...(model.scoring ? { scoring: model.scoring } : {}),
   };
 }
 
@@ -114,14 +155,47 @@ export function fromSnapshot(doc: unknown, source = 'model'): { model: ClusterMo
     if (x.weights.length !== x.clusters.length) fail('users.mix arrays disagree in length');
     for (const c of x.clusters) if (!ids.has(c)) fail(`users.mix refers to unknown cluster ${c}`);
   }
+  if (u.recent !== undefined) {
+    const r = u.recent;
+    if (!r || !Array.isArray(r.ptr) || !Array.isArray(r.movies) || r.ptr.length !== u.ids.length + 1 || r.ptr[u.ids.length] !== r.movies.length) {
+      fail('users.recent does not match the users');
+    }
+  }
+  if (s.scoring !== undefined) {
+    const sc = s.scoring;
+    if (!sc || !(Number.isFinite(sc.beta) && sc.beta >= 0) || !(Number.isFinite(sc.halfLife) && sc.halfLife >= 0)) fail('scoring needs a beta and a halfLife ≥ 0');
+    if (sc.halfLife > 0 && u.recent === undefined) fail('a model with recency (scoring.halfLife > 0) needs users.recent');
+    if (!u.mix) fail('a model with scoring needs users.mix');
+  }
+  const clusters: ClusterList[] = s.clusters.map((c) => {
+    if (c.local === undefined) {
+      if (s.scoring) fail(`cluster ${c.id} has no local matrix though the model has scoring`);
+      return c as ClusterList;
+    }
+    const local = c.local;
+    if (!local || !Array.isArray(local.movieIds) || typeof local.b !== 'string') fail(`cluster ${c.id}'s local matrix is incomplete`);
+    const b = float32FromBytes(Buffer.from(local.b, 'base64'));
+    const L = local.movieIds.length;
+    if (b.length !== L * L) fail(`cluster ${c.id}'s local matrix has ${b.length} values for ${L} movies`);
+    return { ...c, local: { movieIds: local.movieIds, counts: alignedCounts(c, local.movieIds), b } };
+  });
   const model: ClusterModel = {
     userIds: u.ids,
     userCluster: u.cluster,
     userMoviePtr: u.moviePtr,
     userMovies: u.movies,
-    clusters: s.clusters,
+    clusters,
     popular: s.popular,
     ...(u.mix ? { mix: u.mix } : {}),
+    ...(u.recent ? { recent: u.recent } : {}),
+    ...(s.scoring ? { scoring: s.scoring } : {}),
   };
   return { model, snapshot: s };
+}
+
+/** The ranked list's count of each of `movieIds` (0 for a movie the list lacks). */
+export function alignedCounts(list: RankedList, movieIds: readonly number[]): number[] {
+  const at = new Map<number, number>();
+  for (let i = 0; i < list.movieIds.length; i++) at.set(list.movieIds[i], list.counts[i]);
+  return movieIds.map((m) => at.get(m) ?? 0);
 }

@@ -20,6 +20,7 @@ import {
   sampleUsers,
   trainRecommender,
 } from './recommender';
+import { entryAges } from './recommender/features';
 import { readRatings } from './ratings';
 import { CsrMatrix, DataReport, InputError, KMeansEngine, KMeansProgress, RatingsFormat } from './types';
 
@@ -58,7 +59,8 @@ export interface TrainOptions {
   force?: boolean;
   /** how this caller forces, for those refusals' messages (default: the CLI's --allow-below-popular) */
   forceHint?: string;
-  /** interactions above which the cheaper large-data settings apply (default LARGE_DATA_NNZ) */
+  /** interactions above which the large-data settings apply (seed: fewer restarts; default model: its
+   * large-data path) (default LARGE_DATA_NNZ / taste.largeDataNnz) */
   largeDataNnz?: number;
   onProgress?: (p: TrainProgress) => void;
 }
@@ -80,15 +82,10 @@ export interface TrainResult {
 }
 
 /** Restarts are the dominant cost on very large inputs; when the caller did not choose nInit, huge data
- * gets fewer restarts (each already sees millions of points, so restarts vary little). */
+ * gets fewer restarts for the seed algorithm (each already sees millions of points, so restarts vary
+ * little). The default model switches to its large-data path at the same size (taste.largeDataNnz). */
 export const LARGE_DATA_NNZ = 5_000_000;
 export const LARGE_DATA_N_INIT = 3;
-/** The taste model on huge data: one restart per clustering and at most this many Lloyd iterations.
- * Measured on the 25M synthetic set at k=80 (unit rows): inertia 134,539 after 2 iterations, 134,179
- * after 5, 134,001 after 227 — sklearn's tol never triggers on unit rows, so the tail costs minutes
- * (about 1 s per iteration) for a 0.1% change; 30 iterations keep a 25M training well inside Lambda's 15 min. */
-export const LARGE_DATA_TASTE_N_INIT = 1;
-export const LARGE_DATA_TASTE_MAX_ITER = 30;
 
 export async function loadEngine(name: TrainingParams['engine']): Promise<KMeansEngine> {
   if (name === 'ml-kmeans') return (await import('./kmeans/ml-kmeans')).kmeansMl;
@@ -112,30 +109,14 @@ export async function trainModel(
     t = now;
   };
 
-  progress({ phase: 'parse' });
-  const { interactions, report } = await readRatings(source, {
-    format: opts.format ?? 'auto',
-    maxRejectedShare: opts.maxRejectedShare,
-    maxBytes: opts.maxBytes,
-    sourceName: opts.sourceName,
-    // the taste model weights recent movies when placing users; the seed algorithm needs no timestamps
-    withTimestamps: resolved.algorithm === 'taste',
-    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
-    collapseDuplicates: true,
-    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
-    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
-    totalBytes: opts.totalBytes,
-  });
-  lap('parse');
-
-  progress({ phase: 'matrix' });
-  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
-  fillReport(report, matrix, duplicatesCollapsed);
-  const times = resolved.algorithm === 'taste' ? cellTimes(interactions, matrix) : undefined;
-  lap('matrix');
+  const taste = resolved.algorithm === 'taste';
+  const largeNnz = opts.largeDataNnz ?? (taste ? resolved.taste.largeDataNnz : LARGE_DATA_NNZ);
+  const { matrix, report, times, ages } = await readMatrix(source, resolved, opts, progress, lap, largeNnz);
 
   assertEnoughUsers(matrix.nRows, resolved, opts, report);
-  const { params, notes } = largeDataParams(given, resolved, matrix.indptr[matrix.nRows], opts.largeDataNnz ?? LARGE_DATA_NNZ);
+  const { params, notes } = taste
+    ? { params: { ...given, taste: { ...given.taste, largeDataNnz: largeNnz } }, notes: [] as string[] }
+    : largeDataParams(given, resolved, matrix.indptr[matrix.nRows], largeNnz);
 
   progress({ phase: 'cluster' });
   let trained: Awaited<ReturnType<typeof trainChecked>>;
@@ -144,6 +125,7 @@ export async function trainModel(
       engine: await loadEngine(resolved.engine),
       threads: opts.threads,
       times,
+      ages,
       check: opts.check ?? true,
       allowBelowPopular: opts.allowBelowPopular || opts.force,
       forceHint: opts.forceHint,
@@ -170,6 +152,46 @@ export async function trainModel(
   training.notes = [...notes, ...(training.notes ?? [])];
   const snapshot = toSnapshot(trained.model, { params: trained.params, data: report, training });
   return { model: trained.model, params: trained.params, data: report, training, snapshot, matrix };
+}
+
+/**
+ * parse → matrix, in a function of its own so the reader's arrays (two nnz-sized Int32Arrays, and the
+ * taste model's timestamps) are garbage as soon as the matrix exists: held by trainModel's frame, they
+ * stayed alive through clustering and the model write.
+ */
+async function readMatrix(
+  source: NodeJS.ReadableStream | string,
+  resolved: RecommenderParams,
+  opts: TrainOptions,
+  progress: (p: TrainProgress) => void,
+  lap: (phase: string) => void,
+  largeNnz: number,
+): Promise<{ matrix: CsrMatrix; report: DataReport; times: Float64Array | undefined; ages: Int32Array | undefined }> {
+  const taste = resolved.algorithm === 'taste';
+  progress({ phase: 'parse' });
+  const { interactions, report } = await readRatings(source, {
+    format: opts.format ?? 'auto',
+    maxRejectedShare: opts.maxRejectedShare,
+    maxBytes: opts.maxBytes,
+    sourceName: opts.sourceName,
+    // the default model weights recent movies; the seed algorithm needs no timestamps
+    withTimestamps: taste,
+    // memory follows the distinct (user, movie) pairs: a row repeated a billion times is held once
+    collapseDuplicates: true,
+    memoryCheck: opts.memory ? memoryCheck(opts.memory, opts.sourceName ?? 'the ratings file') : undefined,
+    maxPairs: opts.memory ? maxPairsFor(opts.memory) : undefined,
+    totalBytes: opts.totalBytes,
+  });
+  lap('parse');
+  progress({ phase: 'matrix' });
+  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
+  fillReport(report, matrix, duplicatesCollapsed);
+  const times = taste ? cellTimes(interactions, matrix) : undefined;
+  // the default model's large-data path works with each entry's age in its row, not with its timestamp
+  const large = taste && matrix.indptr[matrix.nRows] > largeNnz;
+  const ages = large && times ? entryAges(matrix, times) : undefined;
+  lap('matrix');
+  return { matrix, report, times: large ? undefined : times, ages };
 }
 
 /** Fewest clusters a published model may have: with one, every user gets the most popular list. */
@@ -208,8 +230,8 @@ export function assertEnoughUsers(users: number, p: RecommenderParams, opts: Tra
   }
 }
 
-/** Huge inputs get fewer restarts (and, for the taste model, fewer Lloyd iterations) unless the caller
- * chose them; every adjustment is reported in plain words. */
+/** Huge inputs get fewer restarts for the seed algorithm unless the caller chose them (the default model has
+ * its own large-data path, recommender/large.ts); every adjustment is reported in plain words. */
 export function largeDataParams(
   given: RecommenderOverrides,
   resolved: RecommenderParams,
@@ -219,17 +241,9 @@ export function largeDataParams(
   const params: RecommenderOverrides = { ...given };
   const notes: string[] = [];
   if (nnz <= large) return { params, notes };
-  const taste = resolved.algorithm === 'taste';
-  const nInit = taste ? LARGE_DATA_TASTE_N_INIT : LARGE_DATA_N_INIT;
-  if (given.nInit === undefined && resolved.nInit > nInit) {
-    notes.push(`nInit lowered from ${resolved.nInit} to ${nInit}: ${nnz} interactions exceed ${large}; set nInit explicitly to override.`);
-    params.nInit = nInit;
-  }
-  if (taste && given.maxIter === undefined && resolved.maxIter > LARGE_DATA_TASTE_MAX_ITER) {
-    notes.push(
-      `maxIter lowered from ${resolved.maxIter} to ${LARGE_DATA_TASTE_MAX_ITER}: ${nnz} interactions exceed ${large} (inertia changes < 0.5% after that); set maxIter explicitly to override.`,
-    );
-    params.maxIter = LARGE_DATA_TASTE_MAX_ITER;
+  if (given.nInit === undefined && resolved.nInit > LARGE_DATA_N_INIT) {
+    notes.push(`nInit lowered from ${resolved.nInit} to ${LARGE_DATA_N_INIT}: ${nnz} interactions exceed ${large}; set nInit explicitly to override.`);
+    params.nInit = LARGE_DATA_N_INIT;
   }
   return { params, notes };
 }
@@ -254,8 +268,14 @@ export async function trainChecked(
   x: CsrMatrix,
   overrides: RecommenderOverrides = {},
   opts: TrainCheckedOptions = {},
-): Promise<RecommenderResult & { holdout: HoldoutReport | null }> {
+): Promise<Omit<RecommenderResult, 'holdout'> & { holdout: HoldoutReport | null }> {
   const res = await trainRecommender(x, overrides, opts);
+  if (res.holdout) {
+    // the large-data path checked the model itself, on users apart from those that chose its settings
+    if (opts.check === false) return { ...res, holdout: null };
+    assertPublishable(res.holdout, opts);
+    return { ...res, holdout: res.holdout };
+  }
   if (opts.check === false) return { ...res, holdout: null };
   const t = performance.now();
   const maxUsers = opts.maxCheckUsers ?? CHECK_MAX_USERS;

@@ -163,12 +163,21 @@ export interface UserRecord {
   /** taste model only: the user's weighted clusters (highest weight first); `cluster` is the primary one,
    * the one favourites count into */
   mix?: { clusters: number[]; weights: number[] };
+  /** CL-EASE model with recency: the user's newest movies when the version was trained, oldest first */
+  recent?: number[];
+  /** the favourites of this version in the order they were added (absent on items written before the
+   * order was kept: then `favourites`' ascending order stands in) */
+  favouritesInOrder?: number[];
 }
 
 /** A cluster's ranked list with favourites merged in, and its size (users) including users added since. */
 export interface SizedList extends RankedList {
   id: number;
   size: number;
+  /** CL-EASE versions: the local EASE matrix over the cluster's published movies, their live counts, and
+   * the version's serving settings (the same on every cluster of a version) */
+  local?: { movieIds: number[]; counts: number[]; b: Float32Array };
+  scoring?: { beta: number; halfLife: number };
 }
 
 /** A favourite as recorded, version-independent. */

@@ -8,7 +8,8 @@ import { sourceOrderOf } from '../../functions/app/upload';
 import { startStack } from '../support/emulators';
 import { EXAMPLE_USERS, exampleCluster, makeSnapshot, modelOf } from '../support/model-fixtures';
 import { publishModel } from '../../functions/app/publish';
-import { countFavourite } from '../../functions/app/favourites';
+import { addFavourite as addFavouriteUseCase, countFavourite } from '../../functions/app/favourites';
+import { activeModel as activeModelOf } from '../../functions/app/active-model';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -170,4 +171,25 @@ test('publishing a third version deletes the first (rollback version kept)', asy
   const clusters = await doc.send(new ScanCommand({ TableName: tables.clusters }));
   expect((clusters.Items ?? []).some((i) => String(i.pk).startsWith('v#v1#'))).toBe(false);
   expect(await store.getUser('v2', 1)).not.toBeNull();
+});
+
+test('favourites added through the API carry over into a version trained from another file, and the version says how many (GET /models/active)', async () => {
+  const { store } = await freshStore();
+  const { snapshot } = makeSnapshot(EXAMPLE_USERS, exampleCluster);
+  const [t1, t2] = ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'];
+  await publishModel(store, modelOf(snapshot), 'v1', src('a.csv', t1), { sourceOrder: order(t1) });
+  expect((await activeModelOf(store)).favourites).toEqual({ carriedOver: 0, users: 0, note: 'No favourites were carried over from earlier models.' });
+  // two favourites of user 3, one of a new user 77
+  for (const [u, m] of [[3, 200], [3, 201], [77, 100]]) await addFavouriteUseCase(store, u, m);
+  await publishModel(store, modelOf(snapshot), 'v2', src('unrelated.csv', t2), { sourceOrder: order(t2) });
+  const active = await activeModelOf(store);
+  expect(active.version).toBe('v2');
+  expect(active.source.key).toBe('unrelated.csv');
+  expect(active.favourites).toEqual({
+    carriedOver: 3,
+    users: 2,
+    note: '3 favourites of 2 users, added through the API before this model was published, were carried over from earlier models: their user and movie ids are taken to mean the same in this file.',
+  });
+  // folded into the new version's data: the new user 77 is in it with the movie
+  expect((await store.getUser('v2', 77))?.movies).toEqual([100]);
 });

@@ -87,13 +87,16 @@ async function expectSameAnswers(call: Awaited<ReturnType<typeof runtime>>['call
   return checked;
 }
 
-test('the trained default model is a taste model with a mix per user', () => {
+test('the trained default model is CL-EASE: a mix per user, a local matrix per cluster, serving settings', () => {
   expect(snapshot.params.algorithm).toBe('taste');
+  // so every comparison below with recommendFor checks the API's CL-EASE scoring, personal term included
+  expect(snapshot.scoring).toBeDefined();
+  expect(snapshot.clusters.every((c) => c.local !== undefined)).toBe(true);
   expect(snapshot.users.mix).toBeDefined();
   const { ptr } = snapshot.users.mix!;
   const sizes = snapshot.users.ids.map((_, i) => ptr[i + 1] - ptr[i]);
   expect(Math.max(...sizes)).toBeGreaterThan(1); // real mixes, not one cluster each
-  expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(15); // 3 clusterings × 5 nearest: 60 counter keys, one BatchGetItem
 });
 
 test('published to DynamoDB, every user gets exactly recommendFor’s top 10, in ≤ 2 requests warm', async () => {

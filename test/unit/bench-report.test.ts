@@ -84,7 +84,6 @@ function row(set: string, o: { cluster: number; wall: number; rss: number; inert
       wallSeconds: o.wall,
       maxRssBytes: o.rss,
       cpuSeconds: { cluster: o.cluster * 2 },
-      stringifySeconds: 0.5,
       seconds: { parse: 1, matrix: 1, cluster: o.cluster, counts: 1, write: 1 },
       inertia: o.inertia,
       iterations: 30,

@@ -1,4 +1,5 @@
 // The seed project's behaviours, each on a small worked example computed by hand (comments show the work).
+import fc from 'fast-check';
 import { buildSeedModel, clusterCounts, popularList } from '../../functions/core/cluster-lists';
 import { addFavourite, recommend, userMovies } from '../../functions/core/model';
 import { incrementRanked, rankPairs } from '../../functions/core/ranked';
@@ -38,6 +39,34 @@ describe('per-cluster movie counts', () => {
 
   it('ranks ties by movieId ascending', () => {
     expect(rankPairs([30, 10, 20, 40], [1, 2, 2, 5])).toEqual({ movieIds: [40, 10, 20, 30], counts: [5, 2, 2, 1] });
+  });
+
+  it('ranks exactly as the (count desc, movieId asc) comparator, on packable values and on values that are not', () => {
+    const compared = (ids: number[], cs: number[]) => {
+      const order = ids.map((_, i) => i).sort((a, b) => cs[b] - cs[a] || ids[a] - ids[b]);
+      return { movieIds: order.map((i) => ids[i]), counts: order.map((i) => cs[i]) };
+    };
+    const edgeIds = [0, 1, 2 ** 32 - 1, 2 ** 32 - 2];
+    const edgeCounts = [0, 1, 2 ** 21 - 1, 2 ** 21 - 2];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.oneof(fc.nat(1000), fc.constantFrom(...edgeIds)), fc.oneof(fc.nat(40), fc.constantFrom(...edgeCounts))), { maxLength: 300 }),
+        (pairs) => {
+          const ids = pairs.map((p) => p[0]);
+          const cs = pairs.map((p) => p[1]);
+          expect(rankPairs(ids, cs)).toEqual(compared(ids, cs));
+        },
+      ),
+    );
+    // outside the packed range (a huge id, a huge count, a negative or fractional value): the comparator path
+    for (const [ids, cs] of [
+      [[5, 2 ** 40, 7], [1, 1, 1]],
+      [[5, 6, 7], [2 ** 22, 1, 2 ** 22]],
+      [[-1, 6, 3], [2, 2, 2]],
+      [[1.5, 6, 3], [2, 0.5, 2]],
+    ]) {
+      expect(rankPairs(ids, cs)).toEqual(compared(ids, cs));
+    }
   });
 });
 

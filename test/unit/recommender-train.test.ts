@@ -54,31 +54,23 @@ describe('trainRecommender', () => {
     expect(new Set([1, 5, 12].map(top2)).size).toBe(1);
     expect(new Set([13, 17, 24].map(top2)).size).toBe(1);
     expect(top2(1)).not.toBe(top2(13));
-    // user 1 watched 1..6: its group's unseen movies 7, 8 come first
+    // user 1 watched 1..6: its group's unseen movies 7, 8 come first, far ahead of the other group's
     const r = recommendFor(model, 1, { n: 4 });
     expect(r.items.slice(0, 2).map((i) => i.movieId).sort()).toEqual([7, 8]);
-    expect(r.items[2].score).toBeLessThan(r.items[1].score / 100);
+    expect(r.items.slice(2).every((i) => i.movieId >= 11)).toBe(true);
+    expect(r.items[2].score).toBeLessThan(r.items[1].score / 10);
     expect(training.engine).toBe('taste');
-  });
-
-  it('taste with grid selection: picks a candidate and records every tried setting', async () => {
-    const { params, training } = await trainRecommender(X, {
-      minClusterSize: 0,
-      taste: { kCandidates: [2, 3], temperatureCandidates: [0.1, 1], ensemble: 1, search: 'grid' },
-    });
-    const sel = (training.taste as { selection: { rows: Array<{ k: number; ndcg: number }> } }).selection;
-    // 24 users: both k are feasible (k·6 ≤ 24); no timestamps → one half-life (0); 2 × 2 rows
-    expect(sel.rows.length).toBe(4);
-    const best = Math.max(...sel.rows.map((r) => r.ndcg));
-    expect([2, 3]).toContain(params.taste.k);
-    expect(sel.rows.find((r) => r.k === params.taste.k && r.ndcg === best)).toBeDefined();
-    // without timestamps only "no recency weighting" can be chosen
-    expect(params.taste.halfLife).toBe(0);
+    // every cluster carries its local matrix over its published list; the model its serving settings
+    for (const c of model.clusters) {
+      expect(c.local!.movieIds).toEqual(c.movieIds);
+      expect(c.local!.b.length).toBe(c.movieIds.length ** 2);
+    }
+    expect(model.scoring).toEqual({ beta: params.taste.beta, halfLife: 0 });
   });
 
   it('without timestamps a fixed half-life is not applied, and the notes say so', async () => {
     const { training } = await trainRecommender(X, { ...FIXED, taste: { ...FIXED.taste, halfLife: 3 } });
-    expect(training.notes).toContain('no timestamps: users were placed by all their movies equally (no recency weighting).');
+    expect(training.notes).toContain('no timestamps: every movie of a user weighs the same (no recency weighting).');
     expect((training.taste as { halfLife: number }).halfLife).toBe(0);
   });
 

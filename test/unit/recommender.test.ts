@@ -1,4 +1,5 @@
-// The taste recommender's pure pieces on hand-worked examples (the arithmetic is in the comments).
+// The recommender's pure pieces on hand-worked examples (the arithmetic is in the comments): the default
+// model (CL-EASE) and the older taste model, which versions trained before it still serve.
 import { buildSeedModel } from '../../functions/core/cluster-lists';
 import { addFavourite, recommend, ClusterModel } from '../../functions/core/model';
 import { fromSnapshot, SEED_PARAMS, toSnapshot } from '../../functions/core/snapshot';
@@ -246,6 +247,83 @@ describe('snapshot and favourites', () => {
   });
 });
 
+// A hand-made CL-EASE model (β 1, half-life 2). Local matrices, row = from, column = to:
+//   cluster 0 (size 2), list 10, 20, 30 (counts 2, 1, 1): 10→20 0.5, 10→30 0.1, 20→10 0.2, 20→30 0.3, 30→20 0.4
+//   cluster 1 (size 1), list 40, 30 (counts 1, 1):         40→30 0.25, 30→40 0.5
+// user 1 watched 10 and mixes 0 (0.75) and 1 (0.25); user 2 watched 40, mix 1 (1)
+function clEaseModel(): ClusterModel {
+  const local = (movieIds: number[], counts: number[], b: number[]) => ({ movieIds, counts, b: Float32Array.from(b) });
+  return {
+    userIds: [1, 2],
+    userCluster: [0, 1],
+    userMoviePtr: [0, 1, 2],
+    userMovies: [10, 40],
+    clusters: [
+      { id: 0, size: 2, movieIds: [10, 20, 30], counts: [2, 1, 1], local: local([10, 20, 30], [2, 1, 1], [0, 0.5, 0.1, 0.2, 0, 0.3, 0, 0.4, 0]) },
+      { id: 1, size: 1, movieIds: [40, 30], counts: [1, 1], local: local([40, 30], [1, 1], [0, 0.25, 0.5, 0]) },
+    ],
+    popular: { movieIds: [10, 30, 20, 40], counts: [1, 2, 1, 1] },
+    mix: { ptr: [0, 2, 3], clusters: [0, 1, 1], weights: [0.75, 0.25, 1] },
+    scoring: { beta: 1, halfLife: 2 },
+    recent: { ptr: [0, 1, 2], movies: [10, 40] },
+  };
+}
+
+describe('the default model (CL-EASE)', () => {
+  it('scores Σ w·(β·count/size + Σ ρ·B[i, m]): user 1 (10, ρ 1) → 20 0.75, 30 0.7, 40 0.25', () => {
+    // cluster 0: s = B[10, ·] = (0, 0.5, 0.1) → 20: 0.75·(1/2 + 0.5) = 0.75, 30: 0.75·(1/2 + 0.1) = 0.45
+    // cluster 1: no watched movie in it, s = 0 → 40: 0.25·1 = 0.25, 30: 0.25·1 = 0.25 (30 in all: 0.7)
+    const r = recommendFor(clEaseModel(), 1, { n: 10 });
+    expect(r).toMatchObject({ source: 'cluster', cluster: 0 });
+    expect(r.items.map((i) => i.movieId)).toEqual([20, 30, 40]);
+    close(r.items.map((i) => i.score), [0.75, 0.7, 0.25]);
+    expect(recommendFor(clEaseModel(), 1, { n: 1, offset: 1 }).items.map((i) => i.movieId)).toEqual([30]);
+  });
+
+  it('a favourite is the newest movie at once and counts in the primary cluster', () => {
+    const m = clEaseModel();
+    expect(addFavourite(m, 1, 30)).toMatchObject({ added: true, cluster: 0, count: 2 });
+    expect(m.recent).toEqual({ ptr: [0, 2, 3], movies: [10, 30, 40] });
+    expect(m.clusters[0].local!.counts).toEqual([2, 1, 2]);
+    // ρ(30) = 1, ρ(10) = 0.5^(1/2); cluster 0: s(20) = 0.7071·0.5 + 0.4 → 20: 0.75·(1/2 + 0.7536) = 0.9402;
+    // cluster 1: s = ρ(30)·B[30, ·] = (0.5, 0) → 40: 0.25·(1 + 0.5) = 0.375
+    const r = recommendFor(m, 1, { n: 10 });
+    expect(r.items.map((i) => i.movieId)).toEqual([20, 40]);
+    close(r.items.map((i) => i.score), [0.75 * (0.5 + Math.SQRT1_2 * 0.5 + 0.4), 0.375]);
+    // a new user is placed in one cluster; its favourites alone drive its personal term
+    expect(addFavourite(m, 3, 40)).toMatchObject({ newUser: true, cluster: 1 });
+    expect(m.recent).toEqual({ ptr: [0, 2, 3, 4], movies: [10, 30, 40, 40] });
+    // user 3: cluster 1 only, s = B[40, ·] = (0, 0.25) → 30: 1·(1/2 + 0.25) (size 2 now)
+    expect(recommendFor(m, 3).items).toEqual([{ movieId: 30, score: 0.75 }]);
+  });
+
+  it('round-trips through the snapshot (matrices as base64 float32) and refuses a damaged one', () => {
+    const doc = JSON.parse(JSON.stringify(toSnapshot(clEaseModel(), meta())));
+    expect(typeof doc.clusters[0].local.b).toBe('string');
+    expect(doc.scoring).toEqual({ beta: 1, halfLife: 2 });
+    const { model } = fromSnapshot(structuredClone(doc));
+    expect(model.clusters[0].local).toEqual(clEaseModel().clusters[0].local);
+    expect(recommendFor(model, 1)).toEqual(recommendFor(clEaseModel(), 1));
+    const short = structuredClone(doc);
+    short.clusters[1].local.b = short.clusters[0].local.b;
+    expect(() => fromSnapshot(short)).toThrow(/cluster 1's local matrix has 9 values for 2 movies/);
+    const noRecent = structuredClone(doc);
+    delete noRecent.users.recent;
+    expect(() => fromSnapshot(noRecent)).toThrow(/needs users.recent/);
+  });
+});
+
+function meta() {
+  const data: DataReport = {
+    format: 'csv', gzip: false, bytes: 0, rowsRead: 0, rowsAccepted: 0, rowsRejected: 0, rejectedByReason: {}, examples: [],
+  };
+  return {
+    params: { ...SEED_PARAMS, algorithm: 'taste' as const },
+    data,
+    training: { inertia: 0, iterations: 0, inertias: [], seconds: {}, fix: { minClusterSize: 0, sizesBefore: {}, sizesAfter: {}, dissolved: [], moves: [] } },
+  };
+}
+
 describe('holdoutSplit', () => {
   // user 1: 5 movies → 1 test, user 2: 10 → 2 test, user 3: 4 → none (below 5)
   const x = csrFromLists({ 1: [1, 2, 3, 4, 5], 2: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3: [1, 2, 3, 4] });
@@ -298,7 +376,7 @@ describe('cellTimes', () => {
 });
 
 describe('resolveParams', () => {
-  it('seed uses the seed parameters; taste defaults select by validation; an explicit k fixes k', () => {
+  it('seed uses the seed parameters; the default model selects by validation; an explicit k fixes k', () => {
     expect(resolveParams({ algorithm: 'seed' })).toMatchObject({ ...SEED_PARAMS, algorithm: 'seed' });
     const t = resolveParams({});
     expect(t.algorithm).toBe('taste');

@@ -38,21 +38,23 @@ describe('trainModel', () => {
     expect(snapshot.training.holdout).toMatchObject({ passed: expect.any(Boolean), reason: expect.any(String) });
   });
 
-  it('lowers restarts and iterations on large data unless they were chosen, and says so', async () => {
+  it('on large data the seed algorithm gets fewer restarts unless chosen, the default model its large-data path, and the notes say so', async () => {
     const nnz = 120 * 12; // every generated row is a distinct (user, movie) pair
-    const taste = await trainModel(src(), { taste: { k: 6, select: false } }, { largeDataNnz: nnz - 1, check: false });
-    expect(taste.snapshot.params).toMatchObject({ nInit: 1, maxIter: 30 });
-    expect(taste.snapshot.training.notes!.join(' ')).toMatch(/nInit lowered from 2 to 1.*maxIter lowered from 300 to 30/);
-
-    const chosen = await trainModel(src(), { nInit: 2, maxIter: 50, taste: { k: 6, select: false } }, { largeDataNnz: nnz - 1, check: false });
-    expect(chosen.snapshot.params).toMatchObject({ nInit: 2, maxIter: 50 });
-    expect(chosen.snapshot.training.notes ?? []).toEqual([]);
+    // the default model: K-means on a user sample with one restart and at most taste.kmeansMaxIter iterations,
+    // taste.largeEnsemble clusterings, the large path's search; its own check on users apart from the validation
+    const taste = await trainModel(src(), { taste: { k: 6, select: false, kmeansMaxIter: 3 } }, { largeDataNnz: nnz - 1, check: false });
+    expect(taste.snapshot.training.notes!.join(' ')).toMatch(/large-data path \(1440 interactions > 1439\): 2 clusterings, k fixed at 6/);
+    expect(taste.snapshot.training.iterations).toBeLessThanOrEqual(3);
+    expect((taste.snapshot.training.taste as { ensemble: number }).ensemble).toBe(2);
+    const small = await trainModel(src(), { taste: { k: 6, select: false } }, { largeDataNnz: nnz, check: false });
+    expect((small.snapshot.training.notes ?? []).join(' ')).not.toMatch(/large-data path/);
+    expect((small.snapshot.training.taste as { ensemble: number }).ensemble).toBe(3);
 
     const seed = await trainModel(src(), { algorithm: 'seed', k: 3 }, { largeDataNnz: nnz - 1, check: false });
     expect(seed.snapshot.params).toMatchObject({ nInit: 3, maxIter: 300 });
 
-    const small = await trainModel(src(), { algorithm: 'seed', k: 3 }, { largeDataNnz: nnz, check: false });
-    expect(small.snapshot.params.nInit).toBe(10);
+    const smallSeed = await trainModel(src(), { algorithm: 'seed', k: 3 }, { largeDataNnz: nnz, check: false });
+    expect(smallSeed.snapshot.params.nInit).toBe(10);
   });
 
   it('refuses bad parameters before reading, and k above the number of users for the seed algorithm', async () => {

@@ -1,7 +1,7 @@
-// Where does the taste model's selection spend its time? Runs selectTaste (grid and coordinate) with
+// Where does the taste model's selection spend its time? Runs selectTaste (the coordinate search) with
 // the K-means time measured apart, and prints the selected settings and the number of scored settings.
 //
-//   node bin/run-ts.js tools/research/select-profile.ts --ratings FILE [--n-init 1] [--search grid,coordinate]
+//   node bin/run-ts.js tools/research/select-profile.ts --ratings FILE [--n-init 1]
 //        [--max-validation-users 2000]
 import { parseArgs } from 'node:util';
 import { kmeans } from '../../functions/core/kmeans';
@@ -15,7 +15,6 @@ async function main(): Promise<void> {
     options: {
       ratings: { type: 'string' },
       'n-init': { type: 'string' },
-      search: { type: 'string', default: 'coordinate' },
       'max-validation-users': { type: 'string', default: '2000' },
     },
   });
@@ -23,8 +22,8 @@ async function main(): Promise<void> {
   const { interactions } = await readRatings(a.ratings, { withTimestamps: true });
   const { matrix: x } = buildMatrix(interactions);
   const times = cellTimes(interactions, x);
-  for (const search of a.search!.split(',') as Array<'grid' | 'coordinate'>) {
-    const p = resolveParams({ ...(a['n-init'] ? { nInit: Number(a['n-init']) } : {}), taste: { search } });
+  {
+    const p = resolveParams(a['n-init'] ? { nInit: Number(a['n-init']) } : {});
     let kmeansSeconds = 0;
     const engine: KMeansEngine = async (m, o) => {
       const t = performance.now();
@@ -36,7 +35,7 @@ async function main(): Promise<void> {
     const s = await selectTaste(x, p, { times, engine, maxValidationUsers: Number(a['max-validation-users']) });
     const total = (performance.now() - t0) / 1000;
     console.log(
-      `${search}: ${total.toFixed(2)} s (k-means ${kmeansSeconds.toFixed(2)} s), ${s.rows.length} settings scored on ${s.users} users → k=${s.k} T=${s.temperature} halfLife=${s.halfLife}`,
+      `coordinate: ${total.toFixed(2)} s (k-means ${kmeansSeconds.toFixed(2)} s), ${s.rows.length} settings scored on ${s.users} users → k=${s.k} T=${s.temperature} halfLife=${s.halfLife}`,
     );
   }
 }

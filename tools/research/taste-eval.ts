@@ -4,7 +4,7 @@
 //
 //   node bin/run-ts.js tools/research/taste-eval.ts --ratings FILE [--seeds 0,1,2,3,4]
 //        [--algorithms pop,seed,taste] [--k 50 --temperature 0.2] [--ensemble 2] [--no-select]
-//        [--no-times] [--search coordinate|grid] [--search-rounds N]
+//        [--no-times] [--search-rounds N]
 //        [--select-n-init N] [--emit-recs DIR] [--json OUT]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +31,7 @@ async function main(): Promise<void> {
       temperature: { type: 'string' },
       ensemble: { type: 'string' },
       'no-select': { type: 'boolean', default: false },
-      // how selection walks the candidates: coordinate (default) or grid; rounds of the coordinate search
-      search: { type: 'string' },
+      // rounds of the coordinate search
       'search-rounds': { type: 'string' },
       // K-means restarts per clustering while selecting (the final model uses nInit)
       'select-n-init': { type: 'string' },
@@ -73,7 +72,6 @@ async function main(): Promise<void> {
         if (a.temperature) o.taste.temperature = Number(a.temperature);
         if (a.ensemble) o.taste.ensemble = Number(a.ensemble);
         if (a['no-select']) o.taste.select = false;
-        if (a.search) o.taste.search = a.search as 'coordinate' | 'grid';
         if (a['search-rounds']) o.taste.searchRounds = Number(a['search-rounds']);
         if (a['select-n-init']) o.taste.selectNInit = Number(a['select-n-init']);
       }

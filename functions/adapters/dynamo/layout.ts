@@ -5,7 +5,9 @@
 //   model / active                     active pointer {version, sourceOrder, source, previous, activatedAt}
 //   model / v#<ver>                    version metadata (state, clusters + page counts, summary)
 //   v#<ver>#c#<cluster> / p#<page>     ranked list page: ≤ PAGE_SIZE (movieId, count) pairs, base36 packed;
-//                                      page 0 also holds the size `s` and the cluster's typical movies `t`
+//                                      page 0 also: size s, the cluster's typical movies t; CL-EASE: the local
+//                                      matrix's movies e (base36, its order), the matrix b (binary, float32
+//                                      little-endian) and the version's serving settings bt (β) and hl (half-life)
 //   v#<ver>#pop / p#<page>             global most-popular list pages
 //   v#<ver>#d#<cluster|pop> / s#<n>    favourite counters (delta over the base list), one attribute per movie;
 //                                      `sz` counts users the API added to the cluster (its size delta)
@@ -17,8 +19,10 @@
 //   movies / active, movies#<cat> / p#<page>   the movie catalogue (titles, genres), version-independent
 //   lease / training                   single-flight training: {holder, leaseUntil (ms)}; deleted when released
 // users table
-//   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set);
-//                                      taste model: mix clusters x (base36) and weights w (shortest round-trip decimals)
+//   v#<ver>#u#<user> / u#<shard>       user: cluster c, movies m (ascending, delta-base36), favourites f (number set)
+//                                      and g (list: the order they were added); taste model: mix clusters x (base36)
+//                                      and weights w (shortest round-trip decimals); CL-EASE with recency: the
+//                                      newest movies r (base36, oldest first)
 //   fav#<user mod 16> / u#<user>#m#<movie>     durable favourite record, version-independent
 
 export const PAGE_SIZE = 2000;
@@ -27,8 +31,9 @@ export const MANIFEST_PAGE_USERS = 10000;
 export const MOVIES_PAGE_SIZE = 500;
 /** movie ids per manifest page of similar-movies items */
 export const MANIFEST_PAGE_MOVIES = 10000;
-/** Counter items per cluster (movieId mod 4). A taste user's ≤ 10 mix clusters × 4 keys fit one BatchGetItem
- * (≤ 100 keys); 4 items hold ~80k distinct movies before a movie spills to its own overflow item. */
+/** Counter items per cluster (movieId mod 4). A taste user's ≤ 15 mix clusters × 4 keys fit one BatchGetItem
+ * (≤ 100 keys); 4 items hold ~80k distinct movies before a movie spills to its own overflow item. Changing it
+ * would move the counters of versions already published (their readers compute keys with it). */
 export const DELTA_SHARDS = 4;
 /** BatchGetItem's limit on keys per request. */
 export const BATCH_GET_KEYS = 100;

@@ -8,6 +8,7 @@
 // own favourites drop the counters they touched, so a caller always sees its own writes.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mergeDeltas, type RankedList } from '../../core/ranked';
+import { float32FromBytes } from '../../core/snapshot';
 import type { ClusterLists, SizedList } from '../../ports';
 import { batchGet } from './batch-reader';
 import type { DynamoContext, Item } from './context';
@@ -38,6 +39,9 @@ interface CachedList {
   countOf: Map<number, number>;
   /** users in the cluster at publish time (page 0's `s`; absent for the popular list and older versions) */
   size?: number;
+  /** CL-EASE versions (page 0's `e`, `b`, `bt`, `hl`): the local matrix over its movies, the serving settings */
+  local?: { movieIds: number[]; b: Float32Array };
+  scoring?: { beta: number; halfLife: number };
   /** the cluster's typical movies (page 0's `t`; absent for the popular list and older versions) */
   typical?: number[];
 }
@@ -83,7 +87,14 @@ export class DynamoLists implements ClusterLists {
       const { deltas, sizeDelta } = sumCounters(counters.get(keys.deltaPk(version, c)) ?? []);
       const base = bases[j];
       if (base.size === undefined) throw new Error(`cluster ${c} of model version ${version} has no stored size`);
-      return { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+      const out: SizedList = { id: c, size: base.size + sizeDelta, ...mergeDeltas(base.list, deltas) };
+      if (base.local && base.scoring) {
+        // the live count of each of the matrix's movies: base count plus its favourite counter
+        const counts = base.local.movieIds.map((m) => (base.countOf.get(m) ?? 0) + (deltas.get(m) ?? 0));
+        out.local = { movieIds: base.local.movieIds, counts, b: base.local.b };
+        out.scoring = base.scoring;
+      }
+      return out;
     });
     const at = new Map(ids.map((c, j) => [c, merged[j]]));
     return clusterIds.map((c) => at.get(c)!);
@@ -253,19 +264,30 @@ export class DynamoLists implements ClusterLists {
     const countOf = new Map<number, number>();
     for (let i = 0; i < movieIds.length; i++) countOf.set(movieIds[i], counts[i]);
     const entry: CachedList = { list: { movieIds, counts }, countOf };
-    if (typeof items[0]?.s === 'number') entry.size = items[0].s;
-    if (typeof items[0]?.t === 'string') entry.typical = unpackInts(items[0].t);
+    const first = items[0];
+    if (typeof first?.s === 'number') entry.size = first.s;
+    if (typeof first?.t === 'string') entry.typical = unpackInts(first.t);
+    if (first && typeof first.e === 'string' && first.b instanceof Uint8Array && typeof first.bt === 'number' && typeof first.hl === 'number') {
+      entry.local = { movieIds: unpackInts(first.e), b: float32FromBytes(first.b) };
+      entry.scoring = { beta: first.bt, halfLife: first.hl };
+    }
     this.cache.set(pk, entry);
-    this.cachedEntries += movieIds.length;
+    this.cachedEntries += cacheWeight(entry);
     const max = this.cfg.listCacheSize ?? 512;
     const maxEntries = this.cfg.listCacheEntries ?? 1_000_000;
     while (this.cache.size > 1 && (this.cache.size > max || this.cachedEntries > maxEntries)) {
       const [oldest, old] = this.cache.entries().next().value!;
       this.cache.delete(oldest);
-      this.cachedEntries -= old.list.movieIds.length;
+      this.cachedEntries -= cacheWeight(old);
     }
     return entry;
   }
+}
+
+/** A cached list's share of the entry budget: its (movieId, count) pairs (about 16 bytes each), and a local
+ * matrix's L² float32 values (4 bytes each) as L² / 4 pairs. */
+function cacheWeight(c: CachedList): number {
+  return c.list.movieIds.length + (c.local ? c.local.b.length / 4 : 0);
 }
 
 /** DynamoDB's (and dynalite's) refusal of a write that would make an item exceed 400 KB. */

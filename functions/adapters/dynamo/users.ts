@@ -1,5 +1,6 @@
-// Users of a version in the users table: one head item (cluster, taste mix, favourites of this version,
-// first USER_SHARD_MOVIES movies) plus shards for longer histories. The API reads a user with one GetItem
+// Users of a version in the users table: one head item (cluster, taste mix, newest movies, favourites of
+// this version as a set and in the order added, first USER_SHARD_MOVIES movies) plus shards for longer
+// histories. The API reads a user with one GetItem
 // and writes only a user it creates and the claim of a favourite.
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UserRecord, UserStore } from '../../ports';
@@ -46,6 +47,8 @@ export class DynamoUsers implements UserStore {
       favourites: f ? [...f].map(Number).sort((a, b) => a - b) : [],
     };
     if (typeof head.x === 'string') user.mix = { clusters: unpackInts(head.x), weights: unpackFloats(head.w as string) };
+    if (typeof head.r === 'string') user.recent = unpackInts(head.r);
+    if (Array.isArray(head.g)) user.favouritesInOrder = (head.g as unknown[]).map(Number);
     return user;
   }
 
@@ -61,6 +64,7 @@ export class DynamoUsers implements UserStore {
             n: 1,
             m: '',
             f: new Set([movieId]),
+            g: [movieId],
             ...(opts.taste ? { x: packInts([cluster]), w: packFloats([1]) } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -81,9 +85,11 @@ export class DynamoUsers implements UserStore {
         new UpdateCommand({
           TableName: this.db.usersTable,
           Key: { pk: keys.userPk(version, userId), sk: keys.userSk(0) },
-          UpdateExpression: 'ADD f :s',
+          // the set answers "has it?"; the list keeps the order, which the default model's personal term needs
+          // (the favourite is the user's newest movie): both in the one conditional update
+          UpdateExpression: 'ADD f :s SET g = list_append(if_not_exists(g, :none), :l)',
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(f) OR NOT contains(f, :m))',
-          ExpressionAttributeValues: { ':s': new Set([movieId]), ':m': movieId },
+          ExpressionAttributeValues: { ':s': new Set([movieId]), ':m': movieId, ':none': [], ':l': [movieId] },
         }),
       );
       return true;

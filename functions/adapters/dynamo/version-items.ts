@@ -6,6 +6,7 @@ import type { ClusterMeta, SourceRef, VersionExtras, VersionMeta } from '../../p
 import type { WriteRequest } from './batch-writer';
 import type { Item } from './context';
 import { keys, MANIFEST_PAGE_MOVIES, MANIFEST_PAGE_USERS, packAscending, packFloats, packInts, PAGE_SIZE, USER_SHARD_MOVIES } from './layout';
+import { float32ToBytes } from '../../core/snapshot';
 
 /** The metadata item of a version about to be written. */
 export function versionMetaOf(
@@ -53,24 +54,38 @@ const userShards = (model: Pick<ClusterModel, 'userMoviePtr'>, i: number) =>
 /** Clusters table: list pages of every cluster and of the popular list, the manifest of user ids, and each
  * movie's similar movies (with their own manifest) when the extras hold them. */
 export function clusterItems(model: ClusterModel, version: string, extras: VersionExtras = {}): WriteRequest[] {
-  return [...listItems(model.clusters, model.popular, version, extras.typical), ...manifestItems(model, version), ...similarItems(version, extras)];
+  return [...listItems(model.clusters, model.popular, version, extras.typical, model.scoring), ...manifestItems(model, version), ...similarItems(version, extras)];
 }
 
-/** List pages of every cluster (page 0 also holds its size, and its typical movies when known) and of the
- * popular list. */
-export function listItems(clusters: readonly ClusterList[], popular: RankedList, version: string, typical?: VersionExtras['typical']): WriteRequest[] {
+/** List pages of every cluster and of the popular list. Page 0 carries what is cached with the list: its
+ * size (taste scores divide by it), its typical movies (reasons name one) and, for CL-EASE, the local matrix
+ * (100 × 100 float32 = 40 KB) and the version's serving settings. */
+export function listItems(
+  clusters: readonly ClusterList[],
+  popular: RankedList,
+  version: string,
+  typical?: VersionExtras['typical'],
+  scoring?: ClusterModel['scoring'],
+): WriteRequest[] {
   const out: WriteRequest[] = [];
-  const pages = (pk: string, list: RankedList, size?: number, typ?: number[]) => {
+  const pages = (pk: string, list: RankedList, first: Item = {}) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
       const from = p * PAGE_SIZE;
       const to = Math.min(list.movieIds.length, from + PAGE_SIZE);
       const item: Item = { pk, sk: keys.page(p), m: packInts(list.movieIds, from, to), n: packInts(list.counts, from, to) };
-      if (p === 0 && size !== undefined) item.s = size; // cached with the list: taste scores divide by it
-      if (p === 0 && typ?.length) item.t = packInts(typ); // cached with the list: reasons name one
+      if (p === 0) Object.assign(item, first);
       out.push({ PutRequest: { Item: item } });
     }
   };
-  for (const c of clusters) pages(keys.clusterPk(version, c.id), c, c.size, typical?.get(c.id));
+  for (const c of clusters) {
+    const first: Item = { s: c.size };
+    const typ = typical?.get(c.id);
+    if (typ?.length) first.t = packInts(typ);
+    if (c.local && scoring) {
+      Object.assign(first, { e: packInts(c.local.movieIds), b: float32ToBytes(c.local.b), bt: scoring.beta, hl: scoring.halfLife });
+    }
+    pages(keys.clusterPk(version, c.id), c, first);
+  }
   pages(keys.popularPk(version), popular);
   return out;
 }
@@ -129,6 +144,7 @@ export function userItems(model: ClusterModel, version: string): WriteRequest[] 
         const { ptr, clusters, weights } = model.mix;
         Object.assign(item, { x: packInts(clusters, ptr[i], ptr[i + 1]), w: packFloats(weights.slice(ptr[i], ptr[i + 1])) });
       }
+      if (s === 0 && model.recent) item.r = packInts(model.recent.movies, model.recent.ptr[i], model.recent.ptr[i + 1]);
       out.push({ PutRequest: { Item: item } });
     }
   }

@@ -73,9 +73,9 @@ export async function select(event: CentralEvent, deps: DistributedDeps): Promis
   const n = run.shards!.n;
   const nnz = run.shards!.nnz;
   const t0 = performance.now();
-  if (p.taste.select && nnz > p.taste.selectMaxNnz) {
+  if (p.taste.select && nnz > p.taste.largeDataNnz) {
     model.notes.push(
-      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.selectMaxNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
+      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.largeDataNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
     );
   } else if (p.taste.select) {
     const all = await gatherAll(deps.runs, run, { times: model.times });

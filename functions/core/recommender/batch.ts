@@ -1,11 +1,16 @@
-// Top-n lists for many users at once (validation and the hold-out check): the same scores, order and
-// exclusions as recommendFor, computed on column indices with a dense accumulator instead of a Map
-// and a bounded insertion buffer instead of a full sort.
+// Top-n lists for many users at once (the hold-out check, evaluation): the same scores, order and
+// exclusions as recommendFor.
 //
-// Exactness: each movie's score is summed over the user's lists in mix order, one `f · count` at a
-// time, exactly as mergeWeightedLists does, so ties (score, then movieId) come out the same.
+// A CL-EASE model (the default) is scored by personal.ts' scoreUser itself, on column indices instead of
+// movie ids (columns ascend with movieId, so the ranking is the same) — the one scoring function serving
+// uses, with the same numbers in the same order.
+// An older taste model (no local matrices) is summed over the user's lists in mix order, one `f · count`
+// at a time, exactly as mergeWeightedLists does, with a dense accumulator instead of a Map and a bounded
+// insertion buffer instead of a full sort.
 import { ClusterModel } from '../model';
 import { CsrMatrix } from '../types';
+import { columnIndex, columnMixList } from './cl-ease';
+import { MixList, scoreUser } from './personal';
 
 export interface ColList {
   /** columns of the list's movies that exist in the matrix, in list order */
@@ -49,6 +54,7 @@ export function topNForRows(
 ): Map<number, number[]> {
   const mix = model.mix;
   if (!mix) throw new Error('topNForRows needs a taste model (with users.mix)');
+  if (model.scoring) return clEaseTopN(model, x, rows, n);
   const acc = new Float64Array(x.nCols);
   const hit = new Uint8Array(x.nCols);
   const seen = new Uint8Array(x.nCols);
@@ -100,6 +106,36 @@ export function topNForRows(
     for (let i = 0; i < len; i++) ids.push(x.colIds[bestCol[i]]);
     out.set(x.rowIds[r], ids);
     for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) seen[x.indices[p]] = 0;
+  }
+  return out;
+}
+
+/** The CL-EASE model's top n for rows of the matrix it was trained on (its users, in its row order). */
+function clEaseTopN(model: ClusterModel, x: CsrMatrix, rows: readonly number[], n: number): Map<number, number[]> {
+  const mix = model.mix!;
+  const scoring = model.scoring!;
+  const colOf = columnIndex(x);
+  const byId = new Map(model.clusters.map((c) => [c.id, columnMixList(c, colOf)]));
+  const mark = new Uint8Array(x.nCols);
+  const seen = { has: (c: number) => mark[c] === 1 };
+  const out = new Map<number, number[]>();
+  for (const r of rows) {
+    if (model.userIds[r] !== x.rowIds[r]) throw new Error(`topNForRows: row ${r} of the matrix is not the model's user ${model.userIds[r]}`);
+    const lists: MixList[] = [];
+    for (let q = mix.ptr[r]; q < mix.ptr[r + 1]; q++) lists.push({ ...byId.get(mix.clusters[q])!, weight: mix.weights[q] });
+    const a = x.indptr[r];
+    const b = x.indptr[r + 1];
+    let history: ArrayLike<number>;
+    if (scoring.halfLife > 0 && model.recent) {
+      const { ptr, movies } = model.recent;
+      history = Array.from(movies.slice(ptr[r], ptr[r + 1]), (m) => colOf.get(m)!);
+    } else {
+      history = x.indices.subarray(a, b);
+    }
+    for (let p = a; p < b; p++) mark[x.indices[p]] = 1;
+    const items = scoreUser(lists, history, seen, scoring, n);
+    for (let p = a; p < b; p++) mark[x.indices[p]] = 0;
+    out.set(x.rowIds[r], items.map((it) => x.colIds[it.movieId]));
   }
   return out;
 }

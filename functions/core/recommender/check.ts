@@ -2,7 +2,7 @@
 // scored (protocol v1 metrics at 10) next to most-popular on the same hold-out, and refused when it
 // does worse (configurable). The report goes into the version's metadata (training.holdout).
 import { mostPopularSync } from '../evaluate/popular';
-import { scoreRecommendations, ScoreResult } from '../evaluate/score';
+import { scoreRecommendations } from '../evaluate/score';
 import { Rng } from '../kmeans/prng';
 import { CsrMatrix, InputError } from '../types';
 import { holdoutSplit } from './holdout';
@@ -10,29 +10,9 @@ import { RecommenderParams } from './params';
 import { topNForRows } from './batch';
 import { recommendFor } from './serve';
 import { trainRecommender, TrainRecommenderOptions } from './train';
+import { HoldoutReport, pickMetrics, verdict } from './verdict';
 
-export interface HoldoutMetrics {
-  precision: number;
-  recall: number;
-  ndcg: number;
-  hitrate: number;
-  coverage: number;
-}
-
-/** A type (not an interface) so it fits TrainingSummary.holdout (Record<string, unknown>). */
-export type HoldoutReport = {
-  mode: 'temporal' | 'random';
-  users: number;
-  testRows: number;
-  model: HoldoutMetrics;
-  popular: HoldoutMetrics;
-  /** model NDCG@10 / most-popular NDCG@10 (null when most-popular scores 0) */
-  ratio: number | null;
-  /** the model must reach minRatio × most-popular's NDCG@10 */
-  minRatio: number;
-  passed: boolean;
-  reason: string;
-};
+export type { HoldoutMetrics, HoldoutReport } from './verdict';
 
 export interface HoldoutCheckOptions extends TrainRecommenderOptions {
   /** sample at most this many test users (default 5000) */
@@ -40,18 +20,8 @@ export interface HoldoutCheckOptions extends TrainRecommenderOptions {
   /** required NDCG@10 ratio to most-popular (default 1: at least as good) */
   minRatio?: number;
   /** when params.taste.select is on, choose the settings again inside the check's TRAIN part
-   * (default true; false reuses params' k/temperature/half-life: faster, slightly optimistic) */
+   * (default true; false reuses params' settings: faster, slightly optimistic) */
   reselect?: boolean;
-}
-
-function pick(s: ScoreResult): HoldoutMetrics {
-  return {
-    precision: s['precision@10'],
-    recall: s['recall@10'],
-    ndcg: s['ndcg@10'],
-    hitrate: s['hitrate@10'],
-    coverage: s['coverage@10'],
-  };
 }
 
 /**
@@ -75,28 +45,12 @@ export async function holdoutCheck(
   const recs = model.mix
     ? topNForRows(model, h.split.trainMatrix, h.testRows, 10)
     : new Map(h.testRows.map((r) => [x.rowIds[r], recommendFor(model, x.rowIds[r], { n: 10 }).items.map((i) => i.movieId)]));
-  const mine = pick(scoreRecommendations(recs, h.split));
+  const mine = pickMetrics(scoreRecommendations(recs, h.split));
   const popAll = mostPopularSync(h.split, 10);
   const popRecs = new Map<number, readonly number[]>();
   for (const r of h.testRows) popRecs.set(x.rowIds[r], popAll.get(x.rowIds[r]) ?? []);
-  const pop = pick(scoreRecommendations(popRecs, h.split));
-  const ratio = pop.ndcg > 0 ? mine.ndcg / pop.ndcg : null;
-  const passed = mine.ndcg >= minRatio * pop.ndcg;
-  const f = (v: number) => v.toFixed(4);
-  const reason = passed
-    ? `held-out NDCG@10 ${f(mine.ndcg)} ≥ ${minRatio} × most-popular ${f(pop.ndcg)} on ${h.testRows.length} users (${h.mode} hold-out)`
-    : `held-out NDCG@10 ${f(mine.ndcg)} is below ${minRatio} × most-popular's ${f(pop.ndcg)} on ${h.testRows.length} users (${h.mode} hold-out)`;
-  return {
-    mode: h.mode,
-    users: h.testRows.length,
-    testRows: h.split.test.length,
-    model: mine,
-    popular: pop,
-    ratio,
-    minRatio,
-    passed,
-    reason,
-  };
+  const pop = pickMetrics(scoreRecommendations(popRecs, h.split));
+  return verdict(mine, pop, { mode: h.mode, users: h.testRows.length, testRows: h.split.test.length, minRatio });
 }
 
 /** Throws when the check failed, unless the caller allows publishing anyway; `forceHint` says how this caller

@@ -75,3 +75,79 @@ export function takeRows(
   });
   return { x: { nRows: rows.length, nCols: x.nCols, indptr, indices, values, rowIds, colIds: x.colIds }, times: taken };
 }
+
+/**
+ * Each entry's age within its row (aligned with x.indices): 0 for the row's newest movie by (time,
+ * movieId), 1 for the one before, … Rows are sorted with one numeric key per entry (time, then the entry's
+ * index in the row, which ascends with movieId) when the times are integers small enough for the key to be
+ * exact, else with a comparator.
+ */
+export function entryAges(x: CsrMatrix, times: Float64Array): Int32Array {
+  const nnz = x.indptr[x.nRows];
+  const ages = new Int32Array(nnz);
+  let longest = 0;
+  for (let r = 0; r < x.nRows; r++) longest = Math.max(longest, x.indptr[r + 1] - x.indptr[r]);
+  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(longest + 1)));
+  let keyed = true;
+  for (let p = 0; p < nnz && keyed; p++) {
+    const t = times[p];
+    keyed = Number.isInteger(t) && t >= 0 && t * scale + scale <= Number.MAX_SAFE_INTEGER;
+  }
+  const keys = new Float64Array(longest);
+  for (let r = 0; r < x.nRows; r++) {
+    const a = x.indptr[r];
+    const n = x.indptr[r + 1] - a;
+    if (keyed) {
+      const k = keys.subarray(0, n);
+      for (let i = 0; i < n; i++) k[i] = times[a + i] * scale + i;
+      k.sort();
+      for (let rank = 0; rank < n; rank++) ages[a + (k[rank] % scale)] = n - 1 - rank;
+    } else {
+      const pos = Array.from({ length: n }, (_, i) => a + i);
+      pos.sort((p, q) => times[p] - times[q] || x.indices[p] - x.indices[q]);
+      for (let rank = 0; rank < n; rank++) ages[pos[rank]] = n - 1 - rank;
+    }
+  }
+  return ages;
+}
+
+/** Rows weighted by recency: 0.5^(age / halfLife) per entry (halfLife ≤ 0 or no ages: 1), each row
+ * scaled to unit length — the same values as recencyUnitRows, from precomputed ages. */
+export function recencyRowsFromAges(x: CsrMatrix, ages: Int32Array | undefined, halfLife: number): CsrMatrix {
+  if (!ages || !(halfLife > 0) || !Number.isFinite(halfLife)) return unitRows(x);
+  const nnz = x.indptr[x.nRows];
+  const values = new Float64Array(nnz);
+  const pow: number[] = [];
+  for (let r = 0; r < x.nRows; r++) {
+    const a = x.indptr[r];
+    const b = x.indptr[r + 1];
+    if (b === a) continue;
+    let ss = 0;
+    for (let p = a; p < b; p++) {
+      const age = ages[p];
+      let w = pow[age];
+      if (w === undefined) w = pow[age] = Math.pow(0.5, age / halfLife);
+      values[p] = w;
+      ss += w * w;
+    }
+    const inv = 1 / Math.sqrt(ss);
+    for (let p = a; p < b; p++) values[p] *= inv;
+  }
+  return { ...x, values };
+}
+
+/** Per row, its `keep` newest movie ids, oldest first (ptr/movies like the model's user arrays). */
+export function newestMovies(x: CsrMatrix, ages: Int32Array, keep: number): { ptr: number[]; movies: number[] } {
+  const ptr = [0];
+  const movies: number[] = [];
+  for (let r = 0; r < x.nRows; r++) {
+    const a = x.indptr[r];
+    const n = x.indptr[r + 1] - a;
+    const m = Math.min(n, keep);
+    const at = movies.length;
+    for (let i = 0; i < m; i++) movies.push(0);
+    for (let p = a; p < a + n; p++) if (ages[p] < m) movies[at + m - 1 - ages[p]] = x.colIds[x.indices[p]];
+    ptr.push(movies.length);
+  }
+  return { ptr, movies };
+}

@@ -11,20 +11,23 @@ export interface TasteParams {
   k: number;
   /** softmax temperature of the weights over a user's nearest clusters (cosine / temperature) */
   temperature: number;
-  /** half-life, in movies, of the recency weighting of a user's row when choosing the user's clusters
-   * (needs timestamps; 0 = no recency weighting) */
+  /** half-life, in movies, of the recency weighting of a user's movies, both when choosing the user's
+   * clusters and in the personal term (needs timestamps; 0 = no recency weighting) */
   halfLife: number;
+  /** weight of the cluster-count term next to the personal (item-item) term */
+  beta: number;
+  /** EASE ridge of each cluster-local matrix, relative to the mean of its Gram diagonal */
+  lambdaRel: number;
   /** candidates tried by the inner validation (k: only those with ≥ 6 users per cluster on average) */
   kCandidates: number[];
   temperatureCandidates: number[];
   halfLifeCandidates: number[];
-  /** choose k and temperature on a hold-out carved from the training data */
+  betaCandidates: number[];
+  lambdaCandidates: number[];
+  /** choose the settings on a hold-out carved from the training data */
   select: boolean;
-  /** how selection walks the candidates: one setting at a time from the defaults ('coordinate'),
-   * or every combination ('grid'; 5 × 4 × 4 = 80 scored settings, ~6× the work) */
-  search: 'coordinate' | 'grid';
-  /** coordinate search: at most this many rounds over (k, temperature, half-life); it stops earlier
-   * when a round changes nothing */
+  /** coordinate search: at most this many rounds over (half-life, k, temperature, λ, β); it stops
+   * earlier when a round changes nothing */
   searchRounds: number;
   /** K-means restarts per clustering while selecting (at most nInit; the final model uses nInit) */
   selectNInit: number;
@@ -32,10 +35,29 @@ export interface TasteParams {
   ensemble: number;
   /** nearest clusters per clustering in a user's mix */
   neighbours: number;
-  /** per-cluster ranked list kept for serving (top movies by count) */
+  /** per-cluster list kept for serving: its top movies by count, and the size of its local matrix */
   listLength: number;
-  /** above this many interactions, selection is skipped and the defaults are used (cost) */
-  selectMaxNnz: number;
+  /** the local matrices' co-occurrences come from at most this many users (a seeded sample beyond) */
+  gramUsers: number;
+  /** newest movies per user the model stores for the personal term (older ones weigh 0 there) */
+  recentMovies: number;
+  /** above this many interactions, the large-data path trains (sampled K-means, fixed k; see large.ts) */
+  largeDataNnz: number;
+  /** large-data path: users K-means is fitted on (then every user is assigned to the nearest centre) */
+  kmeansUsers: number;
+  /** large-data path: Lloyd iterations at most (per clustering) */
+  kmeansMaxIter: number;
+  /** large-data path: a Gram user contributes at most its this many newest movies */
+  gramRowCap: number;
+  /** large-data path: users whose last 20 % validate the settings, and as many others for the publish check */
+  validationUsers: number;
+  checkUsers: number;
+  /** large-data path: rounds of the coordinate search, and the λ candidates it tries (each λ refits every
+   * cluster's local matrix) */
+  largeSearchRounds: number;
+  largeLambdaCandidates: number[];
+  /** large-data path: clusterings (each costs a K-means fit and a share of both passes over every user) */
+  largeEnsemble: number;
 }
 
 export interface RecommenderParams extends TrainingParams {
@@ -43,21 +65,35 @@ export interface RecommenderParams extends TrainingParams {
   taste: TasteParams;
 }
 
+/** Defaults and candidates of the default model; EVALUATION.md has the numbers behind them. */
 export const TASTE_DEFAULTS: TasteParams = {
   k: 80,
   temperature: 0.1,
   halfLife: 3,
+  beta: 0.1,
+  lambdaRel: 0.5,
   kCandidates: [20, 30, 50, 80, 120],
   temperatureCandidates: [0.05, 0.1, 0.2, 0.4],
-  halfLifeCandidates: [2, 5, 20, 0],
+  halfLifeCandidates: [2, 3, 5, 10, 0],
+  betaCandidates: [0, 0.03, 0.1, 0.3, 1, 3, 10],
+  lambdaCandidates: [0.25, 0.5, 1, 2, 4],
   select: true,
-  search: 'coordinate',
-  searchRounds: 1,
+  searchRounds: 2,
   selectNInit: 1,
-  ensemble: 2,
+  ensemble: 3,
   neighbours: 5,
-  listLength: 500,
-  selectMaxNnz: 5_000_000,
+  listLength: 100,
+  gramUsers: 20_000,
+  recentMovies: 32,
+  largeDataNnz: 5_000_000,
+  kmeansUsers: 10_000,
+  kmeansMaxIter: 5,
+  gramRowCap: 300,
+  validationUsers: 2_000,
+  checkUsers: 2_000,
+  largeSearchRounds: 1,
+  largeLambdaCandidates: [0.5, 1, 2],
+  largeEnsemble: 2,
 };
 
 /** K-means settings of the taste model (k comes from TasteParams). */
@@ -110,22 +146,21 @@ export function validateRecommenderParams(p: RecommenderParams): void {
   if (p.algorithm !== 'taste') return;
   const t = p.taste;
   posInt('taste.k', t.k);
-  posInt('taste.ensemble', t.ensemble);
-  posInt('taste.neighbours', t.neighbours);
-  posInt('taste.listLength', t.listLength);
-  if (t.search !== 'coordinate' && t.search !== 'grid') bad('taste.search', '"coordinate" or "grid"', t.search);
-  posInt('taste.searchRounds', t.searchRounds);
-  posInt('taste.selectNInit', t.selectNInit);
+  for (const f of ['ensemble', 'neighbours', 'listLength', 'searchRounds', 'selectNInit', 'gramUsers', 'recentMovies', 'largeDataNnz', 'kmeansUsers', 'kmeansMaxIter', 'gramRowCap', 'validationUsers', 'checkUsers', 'largeSearchRounds', 'largeEnsemble'] as const) {
+    posInt(`taste.${f}`, t[f]);
+  }
   if (!(t.temperature > 0 && Number.isFinite(t.temperature))) bad('taste.temperature', 'a positive number', t.temperature);
-  if (!Array.isArray(t.kCandidates) || t.kCandidates.length === 0) bad('taste.kCandidates', 'a non-empty list', t.kCandidates);
-  for (const k of t.kCandidates) posInt('each taste.kCandidates entry', k);
-  if (!Array.isArray(t.temperatureCandidates) || t.temperatureCandidates.length === 0) {
-    bad('taste.temperatureCandidates', 'a non-empty list', t.temperatureCandidates);
-  }
-  for (const x of t.temperatureCandidates) if (!(x > 0 && Number.isFinite(x))) bad('each taste.temperatureCandidates entry', 'a positive number', x);
   if (!(t.halfLife >= 0 && Number.isFinite(t.halfLife))) bad('taste.halfLife', 'a number ≥ 0 (0 = off)', t.halfLife);
-  if (!Array.isArray(t.halfLifeCandidates) || t.halfLifeCandidates.length === 0) {
-    bad('taste.halfLifeCandidates', 'a non-empty list', t.halfLifeCandidates);
-  }
-  for (const x of t.halfLifeCandidates) if (!(x >= 0 && Number.isFinite(x))) bad('each taste.halfLifeCandidates entry', 'a number ≥ 0', x);
+  if (!(t.beta >= 0 && Number.isFinite(t.beta))) bad('taste.beta', 'a number ≥ 0', t.beta);
+  if (!(t.lambdaRel > 0 && Number.isFinite(t.lambdaRel))) bad('taste.lambdaRel', 'a positive number', t.lambdaRel);
+  const list = (field: string, xs: unknown, ok: (x: number) => boolean, rule: string) => {
+    if (!Array.isArray(xs) || xs.length === 0) bad(`taste.${field}`, 'a non-empty list', xs);
+    for (const x of xs as number[]) if (!ok(x)) bad(`each taste.${field} entry`, rule, x);
+  };
+  list('kCandidates', t.kCandidates, (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
+  list('temperatureCandidates', t.temperatureCandidates, (x) => x > 0 && Number.isFinite(x), 'a positive number');
+  list('halfLifeCandidates', t.halfLifeCandidates, (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0');
+  list('betaCandidates', t.betaCandidates, (x) => x >= 0 && Number.isFinite(x), 'a number ≥ 0');
+  list('lambdaCandidates', t.lambdaCandidates, (x) => x > 0 && Number.isFinite(x), 'a positive number');
+  list('largeLambdaCandidates', t.largeLambdaCandidates, (x) => x > 0 && Number.isFinite(x), 'a positive number');
 }

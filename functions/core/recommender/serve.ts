@@ -1,6 +1,7 @@
 // Serving: one entry point for both algorithms. A seed model (no mix) is answered by the seed's own
 // recommend(), unchanged; a taste model merges the user's few weighted cluster lists.
 import { clusterById, recommend, Recommendation, RecommendOptions, ClusterModel, userIndex, validatePaging } from '../model';
+import { MixList, scoreUser } from './personal';
 
 /** One of a user's clusters as read from the cluster table: its ranked list, size and the user's weight. */
 export interface WeightedList {
@@ -237,6 +238,18 @@ export function userLists(model: ClusterModel, userId: number): WeightedList[] {
   return out;
 }
 
+/** User i's mix as the CL-EASE scorer reads it: each cluster's local matrix, movies and live counts. */
+export function mixLists(model: ClusterModel, i: number): MixList[] {
+  const mix = model.mix!;
+  const out: MixList[] = [];
+  for (let p = mix.ptr[i]; p < mix.ptr[i + 1]; p++) {
+    const c = clusterById(model, mix.clusters[p]);
+    if (!c.local) throw new Error(`cluster ${c.id} has no local matrix`);
+    out.push({ weight: mix.weights[p], size: c.size, movieIds: c.local.movieIds, counts: c.local.counts, b: c.local.b });
+  }
+  return out;
+}
+
 /** Recommendations for a user from either kind of model. Unknown users get the most-popular list. */
 export function recommendFor(model: ClusterModel, userId: number, opts: RecommendOptions = {}): Recommendation {
   if (!model.mix) return recommend(model, userId, opts);
@@ -245,7 +258,14 @@ export function recommendFor(model: ClusterModel, userId: number, opts: Recommen
   validatePaging(n, offset, Number.MAX_SAFE_INTEGER);
   const i = userIndex(model, userId);
   if (i < 0) return recommend(model, userId, opts);
-  const seen = new Set(model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]));
+  const movies = model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]);
+  const seen = new Set(movies);
+  if (model.scoring) {
+    // CL-EASE: the user's movies (and favourites, which addFavourite made the newest) drive the personal term
+    const history = model.scoring.halfLife > 0 && model.recent ? model.recent.movies.slice(model.recent.ptr[i], model.recent.ptr[i + 1]) : movies;
+    const items = scoreUser(mixLists(model, i), history, seen, model.scoring, n, offset);
+    return { userId, source: 'cluster', cluster: model.userCluster[i], items };
+  }
   const items = mergeWeightedLists(userLists(model, userId), seen, n, offset);
   return { userId, source: 'cluster', cluster: model.mix.clusters[model.mix.ptr[i]] ?? model.userCluster[i], items };
 }

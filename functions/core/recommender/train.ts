@@ -1,22 +1,32 @@
-// trainRecommender: matrix → servable model (seed or taste), with the taste model's k, half-life and
-// temperature chosen on a hold-out carved from the training data itself (select.ts).
+// trainRecommender: matrix → servable model (seed or the default CL-EASE model), with the default model's
+// settings chosen on a hold-out carved from the training data itself (select.ts). Up to
+// taste.largeDataNnz interactions: selection (k included), then the model on every user; beyond it, the
+// large-data path (large.ts: sampled K-means at a fixed k, validation and the publish check on two user
+// samples, one pass over every user for the rest).
 import { kmeans, releaseEngineMemory } from '../kmeans';
-import { buildSeedModel, FixReport } from '../cluster-lists';
+import { buildSeedModel } from '../cluster-lists';
 import { ClusterModel } from '../model';
 import { TrainingSummary } from '../snapshot';
 import { CsrMatrix } from '../types';
-import { tasteClusterings, tasteMix } from './clusterings';
+import { assembleClEase, fitLocals, gramSample, publishedLists, unionOf, userHistories } from './cl-ease';
+import { tasteClusterings } from './clusterings';
+import { entryAges, recencyRowsFromAges } from './features';
+import { trainLarge } from './large';
+import { unionGram } from './local-ease';
 import { RecommenderOverrides, RecommenderParams, resolveParams } from './params';
 import { Selection, selectTaste, SelectTasteOptions } from './select';
-import { assembleTasteModel } from './taste';
+import { mixFromNearest, nearestClusters } from './taste';
+import type { HoldoutReport } from './verdict';
 
 export type TrainRecommenderOptions = SelectTasteOptions;
 
 export interface RecommenderResult {
   model: ClusterModel;
-  /** the parameters actually used (taste: k, half-life and temperature as selected) */
+  /** the parameters actually used (taste: the settings as selected) */
   params: RecommenderParams;
   training: TrainingSummary;
+  /** the large-data path checks the model itself (on users apart from those that chose its settings) */
+  holdout?: HoldoutReport;
 }
 
 /**
@@ -62,18 +72,18 @@ export async function trainRecommender(
     };
   }
 
+  if (x.indptr[x.nRows] > p.taste.largeDataNnz) return trainLarge(x, p, opts, seconds, notes);
+
   let selection: Selection | null = null;
-  const nnz = x.indptr[x.nRows];
-  if (p.taste.select && nnz > p.taste.selectMaxNnz) {
-    notes.push(
-      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.selectMaxNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
-    );
-  } else if (p.taste.select) {
+  if (p.taste.select) {
     selection = await selectTaste(x, p, opts);
-    p.taste.k = selection.k;
-    p.taste.temperature = selection.temperature;
-    p.taste.halfLife = selection.halfLife;
+    const { k: sk, halfLife, temperature, lambdaRel, beta } = selection;
+    Object.assign(p.taste, { k: sk, halfLife, temperature, lambdaRel, beta });
     lap('select');
+  }
+  if (!opts.times && p.taste.halfLife > 0) {
+    notes.push('no timestamps: every movie of a user weighs the same (no recency weighting).');
+    p.taste.halfLife = 0;
   }
   const k = Math.min(p.taste.k, x.nRows);
   if (k !== p.taste.k) notes.push(`k lowered from ${p.taste.k} to ${k}: only ${x.nRows} users.`);
@@ -82,11 +92,16 @@ export async function trainRecommender(
   const { parts, inertias, iterations } = await tasteClusterings(x, p, k, opts);
   releaseEngineMemory(); // as above: the selection reused it, the counts and mixes need the room
   lap('cluster');
-  if (!opts.times && p.taste.halfLife > 0) notes.push('no timestamps: users were placed by all their movies equally (no recency weighting).');
-  const mix = tasteMix(x, parts, opts.times, p.taste.halfLife, p.taste.temperature, p.taste.neighbours);
-  const model = assembleTasteModel(x, parts, mix, p.taste.listLength);
-  lap('counts');
-  const fix: FixReport = parts[0].fix;
+  const tp = p.taste;
+  const lists = publishedLists(x, parts, tp.listLength);
+  const gram = unionGram(x, unionOf(lists), gramSample(x.nRows, tp.gramUsers, p.randomState));
+  const bs = fitLocals(gram, lists, tp.lambdaRel);
+  lap('local');
+  const ages = opts.times ? entryAges(x, opts.times) : undefined;
+  const member = recencyRowsFromAges(x, ages, tp.halfLife);
+  const mix = mixFromNearest(parts.map((q) => nearestClusters(q, member, tp.neighbours)), x.nRows, tp.temperature);
+  const model = assembleClEase(x, lists, bs, parts[0].labels, mix, { beta: tp.beta, halfLife: tp.halfLife }, userHistories(x, ages, tp.halfLife, tp.recentMovies));
+  lap('mix');
   return {
     model,
     params: p,
@@ -95,20 +110,37 @@ export async function trainRecommender(
       iterations: iterations[0],
       inertias,
       seconds,
-      fix,
+      fix: parts[0].fix,
       engine: 'taste',
       notes,
-      taste: {
-        k,
-        temperature: p.taste.temperature,
-        halfLife: opts.times ? p.taste.halfLife : 0,
-        ensemble: p.taste.ensemble,
-        neighbours: p.taste.neighbours,
-        listLength: p.taste.listLength,
-        clusters: model.clusters.length,
-        dissolved: parts.map((q) => q.fix.dissolved.length),
-        selection,
-      },
+      taste: tasteSummary(p, model, parts.map((q) => q.fix.dissolved.length), gram.users, selection),
     },
+  };
+}
+
+/** What the version's training summary says about the default model. */
+export function tasteSummary(
+  p: RecommenderParams,
+  model: ClusterModel,
+  dissolved: number[],
+  gramUsers: number,
+  selection: Selection | null,
+): Record<string, unknown> {
+  const tp = p.taste;
+  return {
+    model: 'cl-ease',
+    k: tp.k,
+    temperature: tp.temperature,
+    halfLife: tp.halfLife,
+    lambdaRel: tp.lambdaRel,
+    beta: tp.beta,
+    ensemble: tp.ensemble,
+    neighbours: tp.neighbours,
+    listLength: tp.listLength,
+    recentMovies: tp.recentMovies,
+    clusters: model.clusters.length,
+    dissolved,
+    gramUsers,
+    selection,
   };
 }
