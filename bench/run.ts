@@ -71,6 +71,8 @@ interface Options {
   configs: ConfigKey[];
   sklearn: boolean;
   write: boolean;
+  distributed: Array<{ set: string; shards: number }>;
+  processes: number;
 }
 
 function options(argv: string[]): Options {
@@ -89,6 +91,8 @@ function options(argv: string[]): Options {
       configs: { type: 'string' },
       'no-sklearn': { type: 'boolean' },
       'no-write': { type: 'boolean' },
+      distributed: { type: 'string' },
+      processes: { type: 'string' },
     },
   });
   const int = (v: string | undefined, name: string, dflt: number) => {
@@ -105,7 +109,13 @@ function options(argv: string[]): Options {
   for (const s of defaultsSets) if (!SETS[s]) throw new Error(`--defaults-sets: unknown set "${s}"; use ${Object.keys(SETS).join(', ')}.`);
   const configs = (values.configs ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()) as ConfigKey[];
   for (const c of configs) if (!(c in CONFIGS)) throw new Error(`--configs: unknown configuration "${c}"; use ${Object.keys(CONFIGS).join(', ')}.`);
-  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  // --distributed SET:PARTITIONS,… (the training state machine, minutes to hours): alone unless --only is given too
+  const distributed = (values.distributed ?? '').split(',').filter(Boolean).map((p) => {
+    const [set, shards] = p.trim().toLowerCase().split(':');
+    if (!SETS[set] || !(Number(shards) >= 1)) throw new Error(`--distributed: "${p}" is not SET:PARTITIONS with a set of ${Object.keys(SETS).join(', ')}.`);
+    return { set, shards: Number(shards) };
+  });
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : distributed.length ? [] : [...SECTIONS];
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}"; use ${SECTIONS.join(', ')}.`);
   return {
     sets,
@@ -118,6 +128,8 @@ function options(argv: string[]): Options {
     configs,
     sklearn: !values['no-sklearn'],
     write: !values['no-write'],
+    distributed,
+    processes: int(values.processes, '--processes', 4),
   };
 }
 
@@ -204,6 +216,14 @@ async function main(): Promise<void> {
   });
 
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  if (o.distributed.length) {
+    const { benchDistributed, insertDistributedRun, renderDistributed } = await import('./lib/distributed');
+    const runs = await benchDistributed(o.distributed, { processes: o.processes, log });
+    const text = renderDistributed(runs, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });
+    console.log(text);
+    if (o.write) writeFileSync(BENCHMARKS_MD, insertDistributedRun(existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '', text));
+    if (o.sections.size === 0) return;
+  }
   const text = renderRun(results, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });
   console.log(text);
   if (o.write) {

@@ -10,7 +10,7 @@
 // and functions of at most 3,008 MB. So no stage reserves concurrency, no stage provisions concurrency and
 // no function asks for more than 3,008 MB unless the operator opts in with context (CONTEXT_KEYS below).
 import type { TrainOverrides } from '../functions/core/train';
-import { STAGES, type Stage } from '../functions/shared/resources';
+import { STAGES, type Stage, type TrainingMode } from '../functions/shared/resources';
 
 export { STAGES, type Stage };
 
@@ -52,6 +52,21 @@ export interface StageConfig {
     retryAttempts: number;
     /** how long an upload event may wait in Lambda's async queue (throttled) before the DLQ, ≤ 6 h */
     maxEventAgeHours: number;
+  };
+  /** training past one function: the Step Functions state machine (lib/distributed-training.ts) */
+  distributed: {
+    /** 'auto': uploads the training function cannot hold go to the state machine; 'single': never;
+     * 'distributed': always (the context setting `trainingMode`) */
+    mode: TrainingMode;
+    /** concurrent workers of each Distributed Map pass: below the account's Lambda concurrency, which the
+     * API shares (a new account has 10; `distributedConcurrency`) */
+    maxConcurrency: number;
+    /** per-partition workers, central steps, publish steps */
+    worker: FunctionSizing;
+    central: FunctionSizing;
+    publish: FunctionSizing;
+    /** an execution (a training) may run this long */
+    timeoutHours: number;
   };
   api: FunctionSizing & {
     /** provisioned concurrency of the API Lambda's `live` alias; 0 = none (opt-in: `apiProvisioned`) */
@@ -104,6 +119,14 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       retryAttempts: 0,
       maxEventAgeHours: 1,
     },
+    distributed: {
+      mode: 'auto',
+      maxConcurrency: 4,
+      worker: { memorySize: QUOTA_SAFE_MEMORY_MB, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      central: { memorySize: QUOTA_SAFE_MEMORY_MB, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      publish: { memorySize: 1024, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      timeoutHours: 12,
+    },
     api: {
       memorySize: 512,
       timeoutSeconds: 10,
@@ -140,6 +163,16 @@ export const STAGE_CONFIG: Record<Stage, StageConfig> = {
       retryAttempts: 1,
       maxEventAgeHours: 6,
     },
+    distributed: {
+      mode: 'auto',
+      // quota-safe: a new account runs 10 functions at once, and the API needs its share; raise it with
+      // -c prod:distributedConcurrency=100 once the account's concurrency allows (movierec doctor)
+      maxConcurrency: 4,
+      worker: { memorySize: QUOTA_SAFE_MEMORY_MB, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      central: { memorySize: QUOTA_SAFE_MEMORY_MB, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      publish: { memorySize: 1024, timeoutSeconds: 900, ephemeralStorageMiB: 512 },
+      timeoutHours: 12,
+    },
     api: {
       memorySize: 1024,
       timeoutSeconds: 10,
@@ -174,6 +207,8 @@ export const CONTEXT_KEYS = {
   apiKeys: 'comma-separated API key consumers, each optionally with a generation: web,batch:2',
   apiQuotaPerDay: 'requests per day per API key (0 = no quota, the default)',
   tableDeletionProtection: 'true to turn on DynamoDB deletion protection (after the first successful deploy)',
+  trainingMode: "auto (uploads too large for the training function go to the Step Functions state machine), single or distributed",
+  distributedConcurrency: 'concurrent workers of each Distributed Map pass (1–1000; keep it below the account concurrency the API shares)',
   exportTopN: "each user's top-N written to exports/<version>/recommendations.csv.gz after every publish (0 = no export; 1–1000)",
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
@@ -211,7 +246,7 @@ export function applyOverrides(base: StageConfig, context: Record<string, unknow
     if (m && (STAGES as readonly string[]).includes(m[1]) && !(m[2] in CONTEXT_KEYS)) {
       throw new ConfigError(`Unknown setting "${key}": the settings are ${Object.keys(CONTEXT_KEYS).join(', ')}.`);
     }
-    if (!key.includes(':') && /^(training|api|alarm|cors|table|export)[A-Z]/.test(key) && !(key in CONTEXT_KEYS)) {
+    if (!key.includes(':') && /^(training|api|alarm|cors|table|export|distributed)[A-Z]/.test(key) && !(key in CONTEXT_KEYS)) {
       throw new ConfigError(`Unknown setting "${key}": the settings are ${Object.keys(CONTEXT_KEYS).join(', ')}.`);
     }
   }
@@ -247,6 +282,13 @@ export function applyOverrides(base: StageConfig, context: Record<string, unknow
   }
   const keys = get('apiKeys');
   if (keys !== undefined) cfg.api.keys = apiKeySpecs(listSetting(keys));
+  const mode = get('trainingMode');
+  if (mode !== undefined) {
+    if (!['auto', 'single', 'distributed'].includes(String(mode))) throw new ConfigError(`trainingMode must be auto, single or distributed, got "${String(mode)}".`);
+    cfg.distributed.mode = String(mode) as TrainingMode;
+  }
+  const concurrency = get('distributedConcurrency');
+  if (concurrency !== undefined) cfg.distributed.maxConcurrency = intSetting('distributedConcurrency', concurrency, 1, 1000);
   const topN = get('exportTopN');
   if (topN !== undefined) cfg.exports.topN = intSetting('exportTopN', topN, 0, 1000);
   const protect = get('tableDeletionProtection');

@@ -13,12 +13,14 @@ import { HANDLER_METRICS, SERVICE, metricsNamespace } from './metrics';
 import { alarmNamePrefix, dashboardName } from './names';
 import { removalPolicy } from './removal';
 import type { Api } from './api';
+import type { DistributedTraining } from './distributed-training';
 import type { Training } from './training';
 
 export interface MonitoringProps {
   config: StageConfig;
   training: Training;
   api: Api;
+  distributed?: DistributedTraining;
 }
 
 /** A custom metric the handlers emit (lib/metrics.ts), with the exact dimension set Powertools gives it. */
@@ -120,6 +122,17 @@ export class Monitoring extends Construct {
       metric: uploadsRejected,
       threshold: config.alarms.uploadsRejectedPer5Min,
     });
+    if (props.distributed) {
+      // a distributed training that did not end well (a refused upload ends the workflow in success)
+      const sm = props.distributed.stateMachine;
+      this.add('DistributedTrainingFailed', `${stage}: a distributed training failed; its cause is in the status item and the state machine's log group`, {
+        metric: sm.metricFailed({ period, statistic: 'Sum' }),
+        threshold: 1,
+      });
+      this.add('DistributedTrainingTimedOut', `${stage}: a distributed training ran past its timeout`, { metric: sm.metricTimedOut({ period, statistic: 'Sum' }), threshold: 1 });
+      this.add('DistributedTrainingAborted', `${stage}: a distributed training was stopped`, { metric: sm.metricAborted({ period, statistic: 'Sum' }), threshold: 1 });
+      this.add('DistributedTrainingThrottled', `${stage}: Step Functions throttled the training state machine`, { metric: sm.metricThrottled({ period, statistic: 'Sum' }), threshold: 1 });
+    }
     // like a refusal, a failed export ends the invocation normally (the model is live; no retry would redo it)
     if (config.exports.topN > 0) {
       this.add('ExportsFailed', `${stage}: a batch export under exports/ failed; the model stays live (reason in GET /models/active, export.message)`, {

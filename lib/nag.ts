@@ -1,8 +1,8 @@
 // cdk-nag (AwsSolutions) acknowledgements. Each one is scoped to the construct it concerns and, for
 // wildcard findings, to the exact resource pattern, so a new finding anywhere still fails synthesis.
-import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { S3_PREFIXES } from '../functions/shared/resources';
+import { S3_PREFIXES, S3_PREFIXES_DISTRIBUTED } from '../functions/shared/resources';
 import type { StageConfig } from './config';
 import type { MovierecFunction } from './function';
 import type { MovierecStack } from './stack';
@@ -51,6 +51,8 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
   for (const [prefix, reason] of prefixReasons) {
     ack(trainPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason);
   }
+
+  acknowledgeDistributed(stack);
 
   // --- the training dead-letter queue
   ack(
@@ -122,6 +124,55 @@ export function acknowledgeFindings(stack: MovierecStack, config: StageConfig): 
       tables.idempotency,
       'AwsSolutions-DDB3',
       `Stage ${config.stage} keeps idempotency records for 24 hours only; restoring them from a backup would serve nothing; prod enables it anyway.`,
+    );
+  }
+}
+
+/** The training state machine, its three functions and CDK's Distributed Map policy. */
+function acknowledgeDistributed(stack: MovierecStack): void {
+  const { distributed, uploads } = stack;
+  const bucketArn = arnRef(uploads.bucket);
+  const prefixes: Record<string, string> = {
+    [S3_PREFIXES_DISTRIBUTED.runs]: 'Intermediate objects of a training run are keyed per run (version, clustering, restart, iteration, partition); the grant is that prefix, GetObject/PutObject only, and a lifecycle rule expires it.',
+    [S3_PREFIXES.uploads]: 'The upload being trained is read in byte ranges; its key is chosen by the uploader, so the grant is the uploads/ prefix (GetObject, GetObjectVersion only).',
+    [S3_PREFIXES.reports]: 'A refused upload\'s report and the version\'s training report go under reports/, keys derived from the upload key and the version (PutObject, AbortMultipartUpload only).',
+  };
+  for (const f of Object.values(distributed.functions)) {
+    acknowledgeFunctionRole(f);
+    const policy = f.role.node.findChild('DefaultPolicy');
+    const statements = JSON.stringify(Stack.of(f).resolve((policy.node.defaultChild as CfnResource & { policyDocument: unknown }).policyDocument));
+    for (const [prefix, reason] of Object.entries(prefixes)) {
+      if (statements.includes(`/${prefix}*`)) ack(policy, `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason);
+    }
+    ack(
+      f.fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by the training state machine only: Lambda never queues its events, so a dead-letter target could never receive one; failures are retried and caught by the workflow (MarkFailed), and failed executions raise an alarm.',
+    );
+  }
+  const sm = distributed.stateMachine;
+  const smPolicy = sm.role.node.findChild('DefaultPolicy');
+  for (const f of Object.values(distributed.functions)) {
+    ack(smPolicy, `AwsSolutions-IAM5[Resource::${arnRef(f.fn)}:*]`, 'CDK\'s LambdaInvoke grant covers the function and its versions and aliases (ARN:*), so a task may name a qualifier.');
+  }
+  ack(
+    smPolicy,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Log delivery (logs:CreateLogDelivery and the like) and X-Ray (xray:PutTraceSegments and the like) accept only "*" (Step Functions documentation, "IAM policies for logging" and "for X-Ray").',
+  );
+  // Distributed Map child executions and map runs are named by Step Functions at run time
+  const s = Stack.of(sm);
+  const region = Token.isUnresolved(s.region) ? '<AWS::Region>' : s.region;
+  const account = Token.isUnresolved(s.account) ? '<AWS::AccountId>' : s.account;
+  const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${s.getLogicalId(sm.node.defaultChild as CfnResource)}"}]}]}`;
+  const executions = `arn:<AWS::Partition>:states:${region}:${account}:execution:${name}`;
+  const dmPolicy = sm.node.findChild('DistributedMapPolicy');
+  const labels = ['ParseRanges', 'BuildShards', 'TrySeeds', 'Assign', 'UpdateCentres', 'CountClusters', 'PlaceUsers', 'PublishUsers'];
+  for (const suffix of [':*', ...labels.map((l) => `/${l}:*`)]) {
+    ack(
+      dmPolicy,
+      `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
+      'Distributed Map child executions and map runs are named by Step Functions at run time; CDK\'s grant (DescribeExecution, StopExecution, RedriveExecution of the labelled map runs) is limited to this state machine\'s own executions.',
     );
   }
 }

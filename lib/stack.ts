@@ -8,6 +8,7 @@ import { Monitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { stackName as stageStackName } from './names';
 import { Tables, UploadsBucket } from './storage';
+import { DistributedTraining } from './distributed-training';
 import { Training } from './training';
 
 export interface MovierecStackProps extends StackProps {
@@ -18,6 +19,7 @@ export class MovierecStack extends Stack {
   readonly uploads: UploadsBucket;
   readonly tables: Tables;
   readonly training: Training;
+  readonly distributed: DistributedTraining;
   readonly api: Api;
   readonly monitoring: Monitoring;
 
@@ -34,8 +36,9 @@ export class MovierecStack extends Stack {
     this.uploads = new UploadsBucket(this, 'Uploads', config);
     this.tables = new Tables(this, 'Tables', config);
     this.training = new Training(this, 'Training', { config, bucket: this.uploads.bucket, tables: this.tables });
+    this.distributed = new DistributedTraining(this, 'DistributedTraining', { config, bucket: this.uploads.bucket, tables: this.tables });
     this.api = new Api(this, 'Api', { config, tables: this.tables });
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, training: this.training, api: this.api });
+    this.monitoring = new Monitoring(this, 'Monitoring', { config, training: this.training, api: this.api, distributed: this.distributed });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API (send the x-api-key header)', value: this.api.restApi.url });
     new CfnOutput(this, 'BucketName', {

@@ -3,7 +3,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_KEYS, S3_PREFIXES, TABLE_KEYS, tableNames } from '../functions/shared/resources';
+import { IDEMPOTENCY_KEYS, S3_PREFIXES, S3_PREFIXES_DISTRIBUTED, TABLE_KEYS, tableNames } from '../functions/shared/resources';
 import type { StageConfig } from './config';
 import { bucketNames } from './names';
 import { removalPolicy } from './removal';
@@ -48,12 +48,18 @@ export class UploadsBucket extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
         { id: 'expire-reports', prefix: S3_PREFIXES.reports, expiration: Duration.days(config.lifecycle.reportsDays) },
+        // a distributed training's intermediate objects: needed only while its execution runs (≤ 12 h), kept
+        // a little longer to look into a failed one
+        { id: 'expire-training-runs', prefix: S3_PREFIXES_DISTRIBUTED.runs, expiration: Duration.days(TRAINING_RUNS_DAYS) },
       ],
       removalPolicy: removalPolicy(config),
       autoDeleteObjects: destroy,
     });
   }
 }
+
+/** Days a training run's intermediate objects (runs/) are kept. */
+export const TRAINING_RUNS_DAYS = 3;
 
 export class Tables extends Construct {
   readonly users: dynamodb.Table;

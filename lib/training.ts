@@ -13,7 +13,8 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keys } from '../functions/adapters/dynamo/layout';
-import { ENV, S3_PREFIXES } from '../functions/shared/resources';
+import { ENV, ENV_DISTRIBUTED, S3_PREFIXES } from '../functions/shared/resources';
+import { stateMachineArnOf } from './distributed-training';
 import { type StageConfig, resourceName } from './config';
 import { MovierecFunction } from './function';
 import { removalPolicy } from './removal';
@@ -73,6 +74,9 @@ export class Training extends Construct {
         [ENV.clustersTable]: tables.clusters.tableName,
         [ENV.bucket]: bucket.bucketName,
         [ENV.trainingParams]: JSON.stringify(config.training.params),
+        // uploads past this function's bound start the training state machine (lib/distributed-training.ts)
+        [ENV_DISTRIBUTED.trainingMode]: config.distributed.mode,
+        [ENV_DISTRIBUTED.stateMachineArn]: stateMachineArnOf(this, config.stage),
         [ENV.exportTopN]: String(config.exports.topN),
       },
     });
@@ -120,6 +124,10 @@ export class Training extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TRAINING_LEASE_PK] } },
       }),
     );
+
+    if (config.distributed.mode !== 'single') {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'StartDistributedTraining', actions: ['states:StartExecution'], resources: [stateMachineArnOf(this, config.stage)] }));
+    }
 
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), {
       prefix: S3_PREFIXES.uploads,

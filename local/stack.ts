@@ -6,20 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { TrainOverrides, TrainProgress } from '../functions/core/train';
+import { trainModel, type TrainOverrides, type TrainProgress } from '../functions/core/train';
 import { InputError } from '../functions/core/types';
 import { DynamoModelStore } from '../functions/adapters/dynamo/store';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { awsConfigFromEnv, makeDocClient, makeDynamoClient } from '../functions/adapters/aws';
 import { keys } from '../functions/adapters/dynamo/layout';
 import * as apiHandler from '../functions/handlers/api';
+import * as trainHandler from '../functions/handlers/train';
 import { observability } from '../functions/handlers/observability';
-import { versionIdOf } from '../functions/app/upload';
+import { lambdaMemoryBudget, versionIdOf } from '../functions/app/upload';
 import type { VersionMeta } from '../functions/ports';
 import { ENV } from '../functions/shared/resources';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
 import { createApiServer } from './http-adapter';
 import { API_KEY_FILE, readSavedApiKey, readStackInfo, STACK_FILE, type StackInfo } from './stack-info';
+import { type LocalDistributed, localDistributed, type LocalDistributedOptions } from './distributed-stack';
 import { EventJournal } from './event-journal';
 import { machineMemoryMb } from './memory';
 import { type BridgeEvent, TrainingBridge } from './training-bridge';
@@ -57,6 +59,8 @@ export interface LocalStackOptions {
   onTrainProgress?: (p: TrainProgress) => void;
   /** a handler threw (API 502) */
   onApiError?: (e: unknown) => void;
+  /** train past one function: uploads go to the training state machine (local/distributed-stack.ts) */
+  distributed?: LocalDistributedOptions;
 }
 
 
@@ -71,6 +75,8 @@ export interface LocalStack extends StackInfo {
   /** the memory the training process plans with (MB) */
   trainingMemoryMb: number;
   s3: S3Client;
+  /** the training state machine, when started with `distributed` */
+  distributed: LocalDistributed | null;
   /** the active model version, read fresh (null before the first publish) */
   activeVersion(): Promise<string | null>;
   versionMeta(version: string): Promise<VersionMeta | null>;
@@ -184,9 +190,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     memory: { memoryMb: trainingMemoryMb, machineMb },
     onProgress: opts.onTrainProgress,
   });
+  // past one function: the training state machine, offline (the route the S3-triggered function takes). Its
+  // executor lives in this process, so with it the S3-triggered function runs here too (it only starts
+  // executions, or trains in place what fits its memory)
+  const distributed = opts.distributed ? await localDistributed(stage, env, path.join(dataDir, 'cache'), opts.distributed) : null;
+  const handler = distributed
+    ? trainHandler.makeHandler({
+        ...trainHandler.depsFromEnv(env),
+        ...quiet('train'),
+        memory: lambdaMemoryBudget(trainingMemoryMb, stage),
+        train: (source, params, o) => trainModel(source, params, { ...o, onProgress: opts.onTrainProgress }),
+        distributed: distributed.route,
+      })
+    : runner.handler;
   // S3 → Lambda is at-least-once: the queue is journalled under the data folder and replayed on start
   const bridge = new TrainingBridge({
-    handler: runner.handler,
+    handler,
     retryAttempts: opts.retryAttempts ?? 2,
     onEvent: opts.onBridgeEvent,
     journal: new EventJournal(path.join(dataDir, QUEUE_DIR)),
@@ -244,6 +263,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     bridge,
     trainingMemoryMb,
     s3: emu.s3,
+    distributed,
     activeVersion: async () => (await store.activeVersion({ fresh: true }))?.version ?? null,
     versionMeta: (v) => store.versionMeta(v),
     async upload(file, key) {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/stack';
+import { type CfnTemplate, extractStateMachine } from '../local/step-functions';
 import { VARIANTS } from './lint-variants';
 
 
@@ -32,18 +33,40 @@ function lint(template: string): LintResult {
   return { template, errors, warnings: lines.filter((l) => rule(l).startsWith('W')) };
 }
 
-function synthVariant(name: string, context: Record<string, string>, dir: string): string {
+function synthVariant(name: string, context: Record<string, string>, dir: string): string[] {
   const app = new App({ outdir: mkdtempSync(path.join(dir, `${name}-`)), context: { ...context, 'aws:cdk:bundling-stacks': [] } });
   const stack = buildApp(app);
   const file = path.join(dir, `${name}.template.json`);
-  writeFileSync(file, JSON.stringify(app.synth().getStackByName(stack.stackName).template, null, 1));
+  const template = app.synth().getStackByName(stack.stackName).template;
+  writeFileSync(file, JSON.stringify(template, null, 1));
+  return [file, definitionTemplate(name, template, dir)];
+}
+
+/**
+ * cfn-lint checks a state machine's definition only when it is a literal `Definition`; CDK writes a
+ * DefinitionString joined from tokens, which it leaves unchecked. So the definition is also linted resolved
+ * (tokens replaced by placeholder ARNs, as the offline executor resolves them) in a template of its own.
+ */
+function definitionTemplate(name: string, template: CfnTemplate, dir: string): string {
+  const machine = extractStateMachine(template);
+  const file = path.join(dir, `${name}.state-machine.template.json`);
+  const doc = {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Resources: {
+      StateMachine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: { RoleArn: 'arn:aws:iam::123456789012:role/placeholder', StateMachineType: machine.type, Definition: machine.definition },
+      },
+    },
+  };
+  writeFileSync(file, JSON.stringify(doc, null, 1));
   return file;
 }
 
 function main(): number {
   const dir = mkdtempSync(path.join(tmpdir(), 'movierec-lint-'));
   try {
-    const templates = [...process.argv.slice(2), ...Object.entries(VARIANTS).map(([name, ctx]) => synthVariant(name, ctx, dir))];
+    const templates = [...process.argv.slice(2), ...Object.entries(VARIANTS).flatMap(([name, ctx]) => synthVariant(name, ctx, dir))];
     let errors = 0;
     for (const t of templates) {
       const r = lint(t);

@@ -14,5 +14,7 @@ export const VARIANTS: Record<string, Record<string, string>> = {
     apiKeys: 'web,batch,web:2',
     apiQuotaPerDay: '9000000',
     tableDeletionProtection: 'true',
+    trainingMode: 'distributed',
+    distributedConcurrency: '100',
   },
 };

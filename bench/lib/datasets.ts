@@ -18,6 +18,8 @@ export const SETS: Record<string, DataSet> = {
   '1m': { name: '1M', gen: { users: 10_000, movies: 5_000, ratings: 1_000_000, seed: 0 } },
   '5m': { name: '5M', gen: { users: 40_000, movies: 20_000, ratings: 5_000_000, seed: 0 } },
   '25m': { name: '25M', gen: { users: 160_000, movies: 60_000, ratings: 25_000_000, seed: 0 } },
+  // the distributed training's scale evidence: four times 25M's users and ratings, twice its movies
+  '100m': { name: '100M', gen: { users: 640_000, movies: 120_000, ratings: 100_000_000, seed: 0 } },
 };
 
 export function dataFile(key: string): string {

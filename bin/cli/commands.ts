@@ -63,6 +63,10 @@ export const HELP: Record<string, string> = {
                                  whose distinct (user, movie) pairs, users and movies need more is refused early,
                                  naming what it needs (duplicate rows cost nothing)
   --threads N                    worker threads (default: all cores)
+  --shards N                     N ≥ 2: train as the AWS state machine does, N partitions (the definition
+                                 synthesized from the stack, run offline against S3 and DynamoDB emulators;
+                                 the same model file); 1 (default): in this process
+  --processes N                  with --shards: run the workers in N separate processes
   --quiet                        no progress output`,
   recommend: `movierec recommend --model model.json (--user ID | --all --out recs.csv[.gz]) [--n 10] [--offset 0]
   --user ID      JSON recommendations for one user (unknown users get the most popular movies)
@@ -107,6 +111,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'assignments-out': { type: 'string' },
     'max-rejected': { type: 'string' },
     threads: { type: 'string' },
+    shards: { type: 'string' },
+    processes: { type: 'string' },
     memory: { type: 'string' },
     quiet: { type: 'boolean' },
   });
@@ -134,19 +140,34 @@ export async function trainCommand(argv: string[]): Promise<void> {
     engine,
   };
   const started = performance.now();
-  const progress = trainProgress(!a.quiet);
+  const shards = a.shards === undefined ? 1 : intOpt(a.shards, '--shards', 1, 1, 1000);
+  if (shards >= 2 && engine !== 'default') throw new InputError('bad_arg', '--shards needs the default engine (the distributed training runs its kernels).');
+  if (a.processes !== undefined && shards < 2) throw new InputError('bad_arg', '--processes needs --shards 2 or more.');
+  const progress = trainProgress(!a.quiet && shards < 2);
   let result;
   try {
-    result = await trainModel(ratings, params, {
+    result =
+      shards >= 2
+        ? await (await import('../../local/train-distributed')).trainDistributed(ratings, params, {
+            shards,
+            processes: a.processes === undefined ? undefined : intOpt(a.processes, '--processes', 1, 1, 64),
+            format: formatOpt(a.format),
+            maxRejectedShare: shareOpt(a['max-rejected']),
+            threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
+            check: !a['skip-check'],
+            allowBelowPopular: a['allow-below-popular'],
+            quiet: a.quiet,
+          })
+        : await trainModel(ratings, params, {
       format: formatOpt(a.format),
       maxRejectedShare: shareOpt(a['max-rejected']),
       sourceName: ratings,
       threads: a.threads === undefined ? undefined : intOpt(a.threads, '--threads', 1, 1, 64),
       check: !a['skip-check'],
-      allowBelowPopular: a['allow-below-popular'],
-      memory,
-      onProgress: progress.onProgress,
-    });
+            allowBelowPopular: a['allow-below-popular'],
+            memory,
+            onProgress: progress.onProgress,
+          });
   } finally {
     progress.stop();
   }

@@ -25,6 +25,7 @@ import {
   writeSplit,
 } from '../../offline/evaluate';
 import { kmeans } from '../../functions/core/kmeans';
+import { distributedRecommender } from '../../offline/evaluate/distributed-model';
 import { InputError, RatingsFormat } from '../../functions/core/types';
 import { parse } from './util';
 
@@ -62,6 +63,11 @@ export const EVAL_MODELS: Record<string, { recommender: (note: ModelNote) => Rec
   'ease-recency': {
     recommender: ease('recency'),
     summary: 'EASE^R on recency-weighted rows, λ and half-life chosen on the last 20 % of TRAIN',
+    optional: true,
+  },
+  distributed: {
+    recommender: () => distributedRecommender(4),
+    summary: 'the default model trained through the training state machine with 4 partitions (offline executor; minutes: ask for it by name)',
     optional: true,
   },
 };

@@ -4,6 +4,7 @@ export const LOCAL_SUMMARY = 'the whole system offline: emulators, training on u
 export const UPLOAD_SUMMARY = "upload a ratings file to the local stack's bucket and wait for its model";
 
 export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fresh] [--ratings FILE] [--data-dir .local] [--training-memory MB] [--verbose]
+                [--distributed | --distribute-above BYTES] [--shards N]
   The whole system offline (this is what \`npm start\` runs): DynamoDB (dynalite) and S3 (s3rver) emulators on
   loopback, the training handler fed by the bucket's upload events, the API handler behind an API Gateway-style
   adapter on http://localhost:PORT. Data stays in --data-dir across restarts.
@@ -18,6 +19,10 @@ export const LOCAL_HELP = `movierec local [--port 3000] [--s3-port 4569] [--fres
                     memory of the training process, which sizes its input bound (default: the stage's training
                     Lambda memory, 3008; at most what the machine has free)
   --verbose         also print the handlers' Lambda-style JSON logs
+  --distributed     train every upload on the training state machine (the definition synthesized from the
+                    stack, run by the offline executor with the real handlers), as TRAINING_MODE=distributed does
+  --distribute-above BYTES  only uploads larger than this go to the state machine (TRAINING_MODE=auto)
+  --shards N        with either: partitions per training (default: sized from the upload)
   Each training runs in its own process at a lower CPU priority (as the training Lambda runs apart from the
   API); upload events are queued under DATA_DIR/queue until trained, so an upload interrupted by a stop or a
   crash is trained again on the next start.

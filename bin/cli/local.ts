@@ -54,6 +54,17 @@ function trainingConsole(getStack: () => LocalStack | null) {
       console.log(`  report: ${stack.s3Endpoint}/${stack.bucket}/${r.reportKey}`);
     } else if (r.status === 'movies-loaded') {
       console.log(`movie catalogue loaded from ${r.key}: titles and genres now appear in answers`);
+    } else if (r.status === 'training-started' && stack.distributed && r.version) {
+      console.log(`${r.key} is training on the state machine (execution model-${r.version}; GET /models/active shows its phase) …`);
+      const status = await stack.distributed.settled(r.version);
+      const took = status ? (Date.parse(status.updatedAt) - Date.parse(status.startedAt)) / 1000 : seconds;
+      if (status?.phase === 'published') {
+        await describe({ ...r, status: 'published' }, took);
+      } else if (status?.phase === 'rejected') {
+        await describe({ ...r, status: 'rejected', reportKey: rejectionReportKey(r.key) }, took);
+      } else {
+        console.log(`training ${r.key} on the state machine ended ${status?.phase ?? 'without a status'}${status?.error ? `: ${status.error}` : ''}`);
+      }
     } else if (r.status === 'stale') {
       console.log(`${r.key} is older than the active model's source; nothing published`);
     } else if (r.status !== 'ignored') {
@@ -139,6 +150,9 @@ export async function localCommand(argv: string[]): Promise<void> {
     stage: { type: 'string' },
     'training-memory': { type: 'string' },
     verbose: { type: 'boolean' },
+    distributed: { type: 'boolean' },
+    'distribute-above': { type: 'string' },
+    shards: { type: 'string' },
   });
   const port = intOpt(a.port ?? process.env.PORT, '--port', 3000, 0, 65535);
   const s3Port = intOpt(a['s3-port'], '--s3-port', 4569, 0, 65535);
@@ -177,6 +191,22 @@ export async function localCommand(argv: string[]): Promise<void> {
 
   const t0 = performance.now();
   const tc = trainingConsole(() => stack);
+  const above = a['distribute-above'] === undefined ? undefined : intOpt(a['distribute-above'], '--distribute-above', 0, 0);
+  let lastState = '';
+  const distributed =
+    a.distributed || above !== undefined
+      ? {
+          mode: a.distributed ? ('distributed' as const) : ('auto' as const),
+          aboveBytes: above,
+          shards: a.shards === undefined ? undefined : intOpt(a.shards, '--shards', 4, 1, 1000),
+          onState: (name: string) => {
+            // the workflow's own steps, not each partition's
+            if (name !== lastState && !/Partition|Range$|Columns$|\?$|^Planned$/.test(name)) process.stderr.write(`  ${name}\n`);
+            lastState = name;
+          },
+        }
+      : undefined;
+  if (distributed) console.log(`training past one function: uploads ${a.distributed ? 'all' : `above ${fmtInt(above!)} bytes`} train on the state machine (offline executor)`);
   stack = await startLocalStack({
     dataDir: a['data-dir'] ?? '.local',
     fresh: a.fresh,
@@ -191,6 +221,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     onBridgeEvent: tc.onEvent,
     onTrainProgress: tc.onProgress,
     onApiError: (e) => console.error(`API handler error: ${(e as Error)?.message ?? e}`),
+    distributed,
   });
   if (stopping) return;
   const s = stack;

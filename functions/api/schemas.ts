@@ -169,6 +169,27 @@ export const ActiveModel = z
       .optional()
       .meta({ description: 'Favourites added through the API before this version was published and carried into it from earlier versions, whatever file those were trained on.' }),
     summary: z.record(z.string(), z.unknown()),
+    /** the training in progress (or the last one) on the training state machine, when there is one */
+    training: z
+      .object({
+        version: z.string(),
+        key: z.string(),
+        mode: z.literal('distributed'),
+        phase: z.string().meta({ example: 'clustering' }),
+        partitions: z.number().int().optional(),
+        job: z.number().int().optional(),
+        jobs: z.number().int().optional(),
+        restart: z.number().int().optional(),
+        iteration: z.number().int().optional(),
+        maxIter: z.number().int().optional(),
+        round: z.number().int().optional(),
+        k: z.number().int().optional(),
+        inertia: z.number().optional(),
+        error: z.string().optional(),
+        startedAt: z.string(),
+        updatedAt: z.string(),
+      })
+      .optional(),
     export: z
       .object({
         state: z.enum(['writing', 'written', 'failed']),

@@ -2,11 +2,15 @@
 // the metadata is read fresh, since the export's state changes after the version went live.
 import type { ActiveModelT } from '../api/schemas';
 import type { ModelVersions } from '../ports';
+import type { TrainingStatusStore } from '../ports/training-run';
 import { activeOrThrow } from './active';
 import { NoModelError } from './errors';
 
-export async function activeModel(store: Pick<ModelVersions, 'activeVersion' | 'versionMeta'>): Promise<ActiveModelT> {
-  const ptr = await activeOrThrow(store);
+export async function activeModel(
+  store: Pick<ModelVersions, 'activeVersion' | 'versionMeta'>,
+  training?: Pick<TrainingStatusStore, 'get'>,
+): Promise<ActiveModelT> {
+  const [ptr, status] = await Promise.all([activeOrThrow(store), training?.get() ?? null]);
   const meta = await store.versionMeta(ptr.version, { fresh: true });
   if (!meta) throw new NoModelError();
   const carried = meta.summary?.favouritesCarriedOver as { count: number; users: number } | undefined;
@@ -21,6 +25,7 @@ export async function activeModel(store: Pick<ModelVersions, 'activeVersion' | '
     ...(carried ? { favourites: { carriedOver: carried.count, users: carried.users, note: carriedNote(carried) } } : {}),
     summary: meta.summary,
     ...(meta.export ? { export: meta.export } : {}),
+    ...(status ? { training: status } : {}),
   };
 }
 

@@ -13,9 +13,10 @@ import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
 import { InputError } from '../core/types';
 import type { ClusterModel } from '../core/model';
 import type { Catalogue, ExportInfo, ExportStore, ModelVersions, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
-import { FORCE_HINT, FORCE_METADATA, hasDotSegment, LAMBDA_MAX_MEMORY_MB, S3_PREFIXES } from '../shared/resources';
+import { executionNameOf, FORCE_HINT, FORCE_METADATA, hasDotSegment, LAMBDA_MAX_MEMORY_MB, S3_PREFIXES } from '../shared/resources';
 import { deleteExports, exportRecommendations } from './export';
 import { publishModel, type PublishStore } from './publish';
+import { type DistributedRoute, shouldDistribute, startDistributed } from './distributed/route';
 
 /** What publishing needs of a training run (core trainModel's result has more). */
 export type TrainedModel = Pick<TrainResult, 'model' | 'data' | 'training' | 'snapshot'> & { params: TrainingParams };
@@ -54,6 +55,8 @@ export interface UploadDeps {
   leasePollMs?: number;
   sleep?: (ms: number) => Promise<void>;
   log?: Log;
+  /** the training state machine, for uploads past this function's bound (absent: always in place) */
+  distributed?: DistributedRoute;
 }
 
 /** Another training held the lease for longer than this invocation can wait: thrown, so that Lambda delivers
@@ -65,7 +68,15 @@ export class TrainingBusyError extends Error {
   }
 }
 
-export type UploadStatus = 'published' | 'already-published' | 'stale' | 'rejected' | 'ignored' | 'superseded' | 'movies-loaded';
+export type UploadStatus =
+  | 'published'
+  | 'already-published'
+  | 'stale'
+  | 'rejected'
+  | 'ignored'
+  | 'superseded'
+  | 'movies-loaded'
+  | 'training-started';
 
 export interface UploadResult {
   key: string;
@@ -104,6 +115,14 @@ export function lambdaMemoryBudget(memoryMb: number, stage: string): MemoryBudge
   };
 }
 
+/** The most this function trains in place (bytes of text), decided from the object's size before reading:
+ * the reader's arrays peak near 2.5× the text and the matrix and clustering need about as much again, so a
+ * function with M MB takes M/6 MB of text; the distributed route starts above it. (Within it, the reader's
+ * own check on the distinct pairs still refuses a file that cannot fit.) */
+export function inPlaceBound(deps: Pick<UploadDeps, 'memory'>): number | undefined {
+  return deps.memory ? Math.floor((deps.memory.memoryMb * 2 ** 20) / 6) : undefined;
+}
+
 export const rejectionReportKey = (key: string) => `${S3_PREFIXES.reports}${key}.json`;
 export const trainingReportKey = (version: string) => `${S3_PREFIXES.reports}models/${version}.json`;
 const isMoviesFile = (key: string) => /^movies\.csv(\.gz)?$/i.test(path.posix.basename(key));
@@ -139,10 +158,15 @@ export async function handleUpload(deps: UploadDeps, ref: SourceRef): Promise<Up
     return { key, status: 'movies-loaded', version };
   }
 
+  // a redelivery while the state machine trains this very version: it holds the lease under its name
+  if (deps.distributed && deps.lease?.holder && (await deps.lease.holder()) === executionNameOf(version)) {
+    log.info('the training state machine is already training this version', { key, version });
+    return { key, status: 'training-started', version };
+  }
   const holder = `${version}#${randomUUID()}`;
   await takeLease(deps, holder, key, log);
   try {
-    return await trainAndPublish(deps, ref, version, sourceName, log);
+    return await trainAndPublish(deps, ref, version, sourceName, log, holder);
   } finally {
     await deps.lease?.release(holder);
   }
@@ -170,7 +194,7 @@ async function takeLease(deps: UploadDeps, holder: string, key: string, log: Log
   }
 }
 
-async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string, sourceName: string, log: Log): Promise<UploadResult> {
+async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string, sourceName: string, log: Log, holder: string): Promise<UploadResult> {
   const { key } = ref;
   const reject = (e: InputError) => rejectUpload(deps, ref, version, e, log);
   // decided before training (cheap) and again right before anything is written (publishModel)
@@ -185,6 +209,14 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
     log.info('object gone or overwritten since the event; its own event covers it', { key });
     return { key, status: 'superseded', version };
   }
+  // ---- past this function's bound (or forced by the stage): the training state machine instead
+  if (shouldDistribute(deps.distributed, obj.contentLength, inPlaceBound(deps))) {
+    (obj.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    const started = await startDistributed(deps.distributed!, version, ref, sourceOrder, deps.params ?? {}, deps.lease ? holder : undefined);
+    log.info('distributed training started', { key, version, executionArn: started.executionArn, existing: started.existing, bytes: obj.contentLength });
+    return { key, status: 'training-started', version };
+  }
+  // ---- in place
   const t0 = Date.now();
   // a file far smaller than the live model, or scoring below most-popular, replaces it only when forced
   const active = await deps.store.activeVersion({ fresh: true });

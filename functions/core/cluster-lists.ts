@@ -88,27 +88,48 @@ export function fixClusters(
   moviesOf: (row: number) => ArrayLike<number>,
   minClusterSize: number,
 ): { clusters: ClusterList[]; labels: number[]; report: FixReport } {
+  const small = new Set(clusters.filter((c) => c.size < minClusterSize).map((c) => c.id));
+  // users of each dissolved cluster, ascending user id (rows are in ascending user id already)
+  const members = new Map<number, number[]>();
+  for (let r = 0; r < labels.length; r++) {
+    if (!small.has(labels[r])) continue;
+    let list = members.get(labels[r]);
+    if (!list) members.set(labels[r], (list = []));
+    list.push(r);
+  }
+  const fixed = fixClusterLists(clusters, (id) => members.get(id) ?? [], userIds, moviesOf, minClusterSize);
+  const newLabels = Array.from(labels);
+  for (const m of fixed.moved) newLabels[m.row] = m.to;
+  return { clusters: fixed.clusters, labels: newLabels, report: fixed.report };
+}
+
+/**
+ * fixClusters on the lists and the dissolved clusters' members only (`membersOf(id)`: its rows, ascending):
+ * what a distributed training, which never holds every label in one place, runs. Returns the fixed lists,
+ * the report and each moved row's destination.
+ */
+export function fixClusterLists(
+  clusters: ClusterList[],
+  membersOf: (clusterId: number) => readonly number[],
+  userIds: { [row: number]: number } | ArrayLike<number>,
+  moviesOf: (row: number) => ArrayLike<number>,
+  minClusterSize: number,
+): { clusters: ClusterList[]; moved: Array<{ row: number; to: number }>; report: FixReport } {
   const sizesBefore: Record<number, number> = {};
   for (const c of clusters) sizesBefore[c.id] = c.size;
   const small = clusters.filter((c) => c.size < minClusterSize).map((c) => c.id);
   const keep = clusters.filter((c) => c.size >= minClusterSize);
-  const newLabels = Array.from(labels);
   const report: FixReport = { minClusterSize, sizesBefore, sizesAfter: { ...sizesBefore }, dissolved: [], moves: [] };
-  if (keep.length === 0 || small.length === 0) return { clusters, labels: newLabels, report };
+  const moved: Array<{ row: number; to: number }> = [];
+  if (keep.length === 0 || small.length === 0) return { clusters, moved, report };
 
   const lists = keep.map((c) => ({ ...c, movieIds: [...c.movieIds], counts: [...c.counts] }));
   // shares are measured against the lists as they were before any move (the seed's
   // each_cluster_movies_list); `present` also holds the appended movies, so each is appended once
   const original = keep.map((c) => new Set(c.movieIds));
   const present = keep.map((c) => new Set(c.movieIds));
-  const smallSet = new Set(small);
-  // users of each dissolved cluster, ascending user id (rows are in ascending user id already)
-  const byCluster = new Map<number, number[]>(small.map((id) => [id, []]));
-  for (let r = 0; r < newLabels.length; r++) {
-    if (smallSet.has(newLabels[r])) byCluster.get(newLabels[r])!.push(r);
-  }
   for (const id of small) {
-    for (const r of byCluster.get(id)!) {
+    for (const r of membersOf(id)) {
       const movies = Array.from(moviesOf(r)).sort((a, b) => a - b);
       const { index: best, share: bestShare } = placeUser(original, movies);
       const dest = lists[best];
@@ -120,14 +141,14 @@ export function fixClusters(
         }
       }
       dest.size++;
-      newLabels[r] = dest.id;
-      report.moves.push({ userId: userIds[r], from: id, to: dest.id, share: bestShare });
+      moved.push({ row: r, to: dest.id });
+      report.moves.push({ userId: (userIds as ArrayLike<number>)[r], from: id, to: dest.id, share: bestShare });
     }
     report.dissolved.push(id);
   }
   report.sizesAfter = {};
   for (const c of lists) report.sizesAfter[c.id] = c.size;
-  return { clusters: lists, labels: newLabels, report };
+  return { clusters: lists, moved, report };
 }
 
 export function buildSeedModel(

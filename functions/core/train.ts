@@ -210,7 +210,7 @@ export function minimumUsers(p: Pick<RecommenderParams, 'algorithm' | 'k' | 'tas
   return Math.max(MIN_CLUSTERS * MIN_USERS_PER_CLUSTER, fixedK ? p.k : 0);
 }
 
-function assertEnoughUsers(users: number, p: RecommenderParams, opts: TrainOptions, report: DataReport): void {
+export function assertEnoughUsers(users: number, p: RecommenderParams, opts: TrainOptions, report: DataReport): void {
   const name = opts.sourceName ?? 'the ratings file';
   const min = minimumUsers(p);
   if (users < min) {
@@ -232,7 +232,7 @@ function assertEnoughUsers(users: number, p: RecommenderParams, opts: TrainOptio
 
 /** Huge inputs get fewer restarts for the seed algorithm unless the caller chose them (the default model has
  * its own large-data path, recommender/large.ts); every adjustment is reported in plain words. */
-function largeDataParams(
+export function largeDataParams(
   given: RecommenderOverrides,
   resolved: RecommenderParams,
   nnz: number,
@@ -288,6 +288,6 @@ export async function trainChecked(
   return { ...res, holdout };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -11,6 +11,7 @@ import { jsonBody } from '../api/middlewares';
 import type { RouteName } from '../api/routes';
 import { FavouriteBody, IdempotencyHeaders, MoviePath, RecommendationsQuery, SimilarQuery, UserPath } from '../api/schemas';
 import { activeModel } from '../app/active-model';
+import type { TrainingStatusStore } from '../ports/training-run';
 import { addFavourite } from '../app/favourites';
 import { recommendations } from '../app/recommend';
 import { similarMovies } from '../app/similar';
@@ -28,9 +29,11 @@ export interface RouteDeps {
   idempotency: BasePersistenceLayer;
   metrics: Metrics;
   now: () => number;
+  /** the training state machine's status item (shown by GET /models/active) */
+  training?: Pick<TrainingStatusStore, 'get'>;
 }
 
-export function makeRoutes({ store, idempotency: persistenceStore, metrics, now }: RouteDeps): Record<RouteName, Route> {
+export function makeRoutes({ store, idempotency: persistenceStore, metrics, now, training }: RouteDeps): Record<RouteName, Route> {
   // a replay is marked so that the response can say so; the stored result itself is the first response's
   const idempotency = new IdempotencyConfig({
     eventKeyJmesPath: 'key',
@@ -46,7 +49,7 @@ export function makeRoutes({ store, idempotency: persistenceStore, metrics, now 
   return {
     health: async () => jsonResponse(200, { status: 'ok' }),
     openapi: async () => jsonResponse(200, OPENAPI_DOCUMENT),
-    activeModel: async () => jsonResponse(200, await activeModel(store)),
+    activeModel: async () => jsonResponse(200, await activeModel(store, training)),
     recommendations: async (event) => {
       const { userId } = UserPath.parse(event.pathParameters ?? {});
       const { n, offset, genre, excludeGenre, exclude } = RecommendationsQuery.parse(event.queryStringParameters ?? {});

@@ -18,6 +18,8 @@ import { DynamoModelStore } from '../adapters/dynamo/store';
 import { EDGE, httpErrors } from '../api/errors';
 import { requestMetrics, requireApiKey } from '../api/middlewares';
 import { ROUTES } from '../api/routes';
+import { DynamoTrainingStatus } from '../adapters/dynamo/training';
+import type { TrainingStatusStore } from '../ports/training-run';
 import type { ModelStore } from '../ports';
 import { ENV, tableNames } from '../shared/resources';
 import { makeRoutes, type Route } from './api-routes';
@@ -29,6 +31,8 @@ export interface ApiDeps {
   idempotency: BasePersistenceLayer;
   /** when set, requests must carry this x-api-key (local stack; in AWS, API Gateway checks keys) */
   apiKey?: string;
+  /** the training state machine's status item (shown by GET /models/active) */
+  training?: Pick<TrainingStatusStore, 'get'>;
   /** browser origins allowed to read the answers (CORS; `*` for any); none by default */
   corsOrigins?: string[];
   logger?: Logger;
@@ -42,7 +46,7 @@ export function makeHandler(deps: ApiDeps) {
   const { logger, metrics } = deps.logger && deps.metrics ? { logger: deps.logger, metrics: deps.metrics } : observability('api');
   const now = deps.now ?? Date.now;
   const { store } = deps;
-  const routes = makeRoutes({ store, idempotency: deps.idempotency, metrics, now });
+  const routes = makeRoutes({ store, idempotency: deps.idempotency, metrics, now, training: deps.training });
 
   const router = httpRouterHandler({
     routes: ROUTES.map((r) => ({ method: r.method.toUpperCase() as Method, path: r.path, handler: routes[r.name] })),
@@ -71,13 +75,11 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const stage = env[ENV.stage] ?? 'dev';
   const names = tableNames(stage);
   const client = makeDynamoClient(awsConfigFromEnv(ENV.dynamoEndpoint, env));
+  const doc = makeDocClient(client);
+  const clustersTable = env[ENV.clustersTable] ?? names.clusters;
   return {
-    store: new DynamoModelStore({
-      doc: makeDocClient(client),
-      usersTable: env[ENV.usersTable] ?? names.users,
-      clustersTable: env[ENV.clustersTable] ?? names.clusters,
-      ...API_STORE_OPTIONS,
-    }),
+    store: new DynamoModelStore({ doc, usersTable: env[ENV.usersTable] ?? names.users, clustersTable, ...API_STORE_OPTIONS }),
+    training: new DynamoTrainingStatus(doc, clustersTable),
     idempotency: new DynamoDBPersistenceLayer({ tableName: env[ENV.idempotencyTable] ?? names.idempotency, awsSdkV3Client: client }),
     apiKey: env[ENV.apiKey] || undefined,
     corsOrigins: (env[ENV.corsOrigins] ?? '').split(',').map((o) => o.trim()).filter(Boolean),

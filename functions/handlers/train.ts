@@ -15,6 +15,7 @@ import { S3ExportStore, S3RatingsSource, S3ReportStore } from '../adapters/s3';
 import { handleUpload, lambdaMemoryBudget, type UploadDeps, type UploadResult } from '../app/upload';
 import type { SourceRef } from '../ports';
 import { bucketName, ENV, HANDLER_METRICS, tableNames } from '../shared/resources';
+import { distributedRouteFromEnv } from './train-steps';
 import { observability } from './observability';
 
 export interface TrainDeps extends Omit<UploadDeps, 'log'> {
@@ -106,7 +107,9 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): TrainDeps {
     clustersTable: env[ENV.clustersTable] ?? names.clusters,
     pointerTtlMs: 0,
   });
+  const distributed = distributedRouteFromEnv(env, doc, names.clusters, store.lease);
   return {
+    ...(distributed ? { distributed } : {}),
     source: new S3RatingsSource(s3),
     reports: new S3ReportStore(s3, bucket),
     exports: new S3ExportStore(s3, bucket),

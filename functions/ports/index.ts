@@ -271,6 +271,9 @@ export interface TrainingLease {
   acquire(holder: string, untilMs: number): Promise<boolean>;
   /** Give it back (only if still ours). */
   release(holder: string): Promise<void>;
+  /** Who holds an unexpired lease (null: free). The router uses it to see that the state machine already
+   * trains this very version. */
+  holder?(): Promise<string | null>;
 }
 
 /** Each version's similar movies, one item per movie. */

@@ -32,7 +32,13 @@ export const metricsNamespace = (stage: string): string => `movierec-${stage}`;
 
 /** Powertools `service` (the default dimension of every custom metric), per function; not stage-qualified:
  * the namespace already is. */
-export const SERVICE = { train: 'movierec-train', api: 'movierec-api' } as const;
+export const SERVICE = {
+  train: 'movierec-train',
+  api: 'movierec-api',
+  'train-worker': 'movierec-train-worker',
+  'train-central': 'movierec-train-central',
+  'train-publish': 'movierec-train-publish',
+} as const;
 
 /** Custom metrics the handlers emit (Powertools `addMetric` names). */
 export const HANDLER_METRICS = {
@@ -89,3 +95,41 @@ export const ENV = {
   /** browser origins the API answers with CORS headers (comma-separated; empty: none) */
   corsOrigins: 'MOVIEREC_CORS_ORIGINS',
 } as const;
+
+// ------------------------------------------------------------------------------------------------
+// Distributed training (AWS Step Functions): names shared by the handlers, lib/distributed-training.ts
+// and local/step-functions.ts.
+
+/** Intermediate data of training runs (expired by a lifecycle rule; never triggers anything). */
+export const S3_PREFIXES_DISTRIBUTED = { runs: 'runs/' } as const;
+
+export const stateMachineName = (stage: string) => `movierec-${stage}-training`;
+
+/** The functions of the workflow, by role: per-partition workers (S3 runs/ and ranged reads of uploads/
+ * only), central steps (run state, status item, reports), publish steps (the model tables). */
+export const DISTRIBUTED_FUNCTIONS = {
+  worker: 'train-worker',
+  central: 'train-central',
+  publish: 'train-publish',
+} as const;
+
+/** Execution name of a model version's training: at most one execution per version, ever. */
+export const executionNameOf = (version: string, resume?: { job: number; restart: number }) =>
+  resume ? `model-${version}-j${resume.job}r${resume.restart}` : `model-${version}`;
+
+export const ENV_DISTRIBUTED = {
+  /** 'auto' (train in place when the upload fits the function, else start the state machine), 'single'
+   * (always in place) or 'distributed' (always the state machine) */
+  trainingMode: 'TRAINING_MODE',
+  /** ARN of the training state machine (the router starts executions of it) */
+  stateMachineArn: 'TRAINING_STATE_MACHINE_ARN',
+  /** 'auto' mode: uploads above this many bytes go to the state machine (default: the function's bound) */
+  distributeAboveBytes: 'TRAINING_DISTRIBUTE_ABOVE_BYTES',
+} as const;
+
+export type TrainingMode = 'auto' | 'single' | 'distributed';
+
+/** The status item of the training in progress (or the last one), clusters table. */
+export const TRAINING_STATUS_KEY = { pk: 'training', sk: 'status' } as const;
+/** The single-flight lease item (clusters table), shared with the single-function training. */
+export const TRAINING_LEASE_KEY = { pk: 'lease', sk: 'training' } as const;

@@ -78,7 +78,9 @@ describe('a failed first create rolls back cleanly', () => {
         n++;
       }
     }
-    expect(n).toBe(2 + 3 + 3 + 1 + 1); // buckets (uploads, access logs), tables (users, clusters, idempotency), log groups, DLQ, key
+    // buckets (uploads, access logs), tables (users, clusters, idempotency), log groups (train, api, API access;
+    // the training state machine's three functions and its own), DLQ, key
+    expect(n).toBe(2 + 3 + 3 + 4 + 1 + 1);
     // no "Retain" anywhere: it would survive the rollback of a failed create and block the next deploy
     const retained = Object.entries(tpl.toJSON().Resources as Record<string, Json>).filter(([, r]) => r.DeletionPolicy === 'Retain');
     expect(retained.map(([id]) => id)).toEqual([]);
@@ -286,7 +288,7 @@ describe('physical names (item 5)', () => {
   test('one stage in two regions of one account shares no bucket, IAM role or dashboard name', () => {
     const eu = physicalNames(prodEu, ACCOUNT_WIDE);
     const us = physicalNames(prodUs, ACCOUNT_WIDE);
-    expect(eu).toHaveLength(2 + 2 + 1); // buckets, our two roles, the dashboard
+    expect(eu).toHaveLength(2 + 5 + 1); // buckets, our five roles (train, api, the state machine's three functions), the dashboard
     expect(eu.filter((n) => us.includes(n))).toEqual([]);
     // and the names carry the region (and the bucket the account too)
     expect(eu).toEqual(
@@ -295,6 +297,9 @@ describe('physical names (item 5)', () => {
         'AWS::S3::Bucket movierec-prod-111122223333-eu-west-1-access-logs',
         `AWS::IAM::Role ${functionRoleName('prod', 'train', 'eu-west-1')}`,
         'AWS::IAM::Role movierec-prod-api-eu-west-1',
+        'AWS::IAM::Role movierec-prod-train-worker-eu-west-1',
+        'AWS::IAM::Role movierec-prod-train-central-eu-west-1',
+        'AWS::IAM::Role movierec-prod-train-publish-eu-west-1',
         'AWS::CloudWatch::Dashboard movierec-prod-eu-west-1',
       ]),
     );

@@ -86,10 +86,13 @@ test('the Serverless pack runs too: a new function without tracing, DLQ or log r
   expect(rules).toEqual(expect.arrayContaining(['Serverless-LambdaTracing', 'Serverless-LambdaDLQ']));
 });
 
-test('the Serverless acknowledgements are the three DLQ ones, each on its own construct', () => {
+test('the Serverless acknowledgements are the DLQ ones, each on its own construct', () => {
   const acks = acknowledgements(build('prod').app).filter((a) => a.id.includes('Serverless-'));
   expect(acks.map((a) => `${a.id.replace(/^Annotation::/, '')} ${a.path}`).sort()).toEqual([
     'Serverless-LambdaDLQ movierec-prod/Api/Handler/Fn',
+    'Serverless-LambdaDLQ movierec-prod/DistributedTraining/Central/Fn',
+    'Serverless-LambdaDLQ movierec-prod/DistributedTraining/Publish/Fn',
+    'Serverless-LambdaDLQ movierec-prod/DistributedTraining/Worker/Fn',
     'Serverless-LambdaDLQ movierec-prod/Training/Train/Fn',
     'Serverless-SQSRedrivePolicy movierec-prod/Training/Dlq',
   ]);

@@ -62,8 +62,8 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
         expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: cfg.reportsDays, Status: 'Enabled' }),
       ]),
     );
-    // no rule ever expires uploads or models
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/']);
+    // no rule ever expires uploads or models (reports and a distributed training's intermediate runs/ do expire)
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/', 'runs/']);
   });
 
   test('both buckets deny non-TLS requests', () => {
@@ -149,7 +149,8 @@ describe.each(['dev', 'prod'] as const)('%s stack', (stage) => {
       );
     }
     const retention = stage === 'prod' ? 90 : 14;
-    tpl.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: retention }, 3);
+    // train, api, API Gateway access logs; the training state machine's three functions and its own log group
+    tpl.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: retention }, 3 + 4);
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-train` });
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/movierec-${stage}-api` });
     tpl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/apigateway/movierec-${stage}-api` });

@@ -37,8 +37,8 @@ test('evaluate --models ease,ease-recency prints both rows and the chosen λ / h
 
 test('EASE is opt-in: the help lists it outside the default set, and an unknown model is one sentence', async () => {
   const help = await run(['evaluate', '--help']);
-  expect(help.stdout + help.stderr).toMatch(/Models: pop, seed, itemknn, default, ease, ease-recency \(default: pop,seed,itemknn,default\)/);
+  expect(help.stdout + help.stderr).toMatch(/Models: pop, seed, itemknn, default, ease, ease-recency, distributed \(default: pop,seed,itemknn,default\)/);
   const bad = await run(['evaluate', '--ratings', join(dir, 'wide', 'ratings.csv'), '--models', 'ease,eas']);
   expect(bad.code).not.toBe(0);
-  expect(bad.stderr).toMatch(/Unknown model "eas"; choose from pop, seed, itemknn, default, ease, ease-recency\./);
+  expect(bad.stderr).toMatch(/Unknown model "eas"; choose from pop, seed, itemknn, default, ease, ease-recency, distributed\./);
 });

@@ -18,7 +18,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { App } from 'aws-cdk-lib';
 import type { APIGatewayProxyEvent, S3Event } from 'aws-lambda';
 import { generateRatings } from '../../offline/generate';
-import { ENV } from '../../functions/shared/resources';
+import { ENV, ENV_DISTRIBUTED } from '../../functions/shared/resources';
 import { HANDLER_METRICS, SERVICE, metricsNamespace } from '../../lib/metrics';
 import { RUNTIME } from '../../lib/function';
 import { buildApp } from '../../lib/stack';
@@ -80,6 +80,8 @@ function resolveEnv(vars: Record<string, unknown>, resources: Record<string, Jso
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) {
     if (typeof v === 'string') out[k] = v;
+    // no state machine runs here: without its ARN the training function trains every upload in place
+    else if (k === ENV_DISTRIBUTED.stateMachineArn) continue;
     else if (v && typeof v === 'object' && 'Ref' in v) {
       const r = resources[(v as { Ref: string }).Ref];
       if (r?.Type === 'AWS::DynamoDB::Table') out[k] = r.Properties.TableName;

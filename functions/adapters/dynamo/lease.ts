@@ -27,6 +27,11 @@ export class DynamoTrainingLease implements TrainingLease {
     }
   }
 
+  async holder(): Promise<string | null> {
+    const item = (await this.db.get(this.db.clustersTable, keys.lease(), { consistent: true })) as { holder?: string; leaseUntil?: number } | null;
+    return item?.holder && (item.leaseUntil ?? 0) >= this.db.now() ? item.holder : null;
+  }
+
   async release(holder: string): Promise<void> {
     await this.db
       .send(

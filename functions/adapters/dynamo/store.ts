@@ -10,6 +10,7 @@
 // The item layout is layout.ts; the protocols and their reasoning are in docs/ARCHITECTURE.md.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ModelStore } from '../../ports';
+import type { PartitionedPublish } from '../../ports/training-run';
 import type { BatchWriteOptions } from './batch-writer';
 import { DynamoCatalogue, type CatalogueConfig } from './catalogue';
 import { DynamoContext } from './context';
@@ -28,7 +29,7 @@ export interface DynamoModelStoreConfig extends VersionsConfig, UsersConfig, Lis
   now?: () => number;
 }
 
-export class DynamoModelStore implements ModelStore {
+export class DynamoModelStore implements ModelStore, PartitionedPublish {
   private readonly db: DynamoContext;
   readonly versions: DynamoVersions;
   readonly users: DynamoUsers;
@@ -70,6 +71,9 @@ export class DynamoModelStore implements ModelStore {
   writeVersion: ModelStore['writeVersion'] = (m, v, s, o) => this.versions.writeVersion(m, v, s, o);
   recordExport: ModelStore['recordExport'] = (v, e) => this.versions.recordExport(v, e);
   cleanup: ModelStore['cleanup'] = (a, p) => this.versions.cleanup(a, p);
+  startVersion: PartitionedPublish['startVersion'] = (l, v, s, o) => this.versions.startVersion(l, v, s, o);
+  writeUsers: PartitionedPublish['writeUsers'] = (u, v, p) => this.versions.writeUsers(u, v, p);
+  finishVersion: PartitionedPublish['finishVersion'] = (v, s, o) => this.versions.finishVersion(v, s, o);
   getUser: ModelStore['getUser'] = (v, u, o) => this.users.getUser(v, u, o);
   createUser: ModelStore['createUser'] = (v, u, c, m, o) => this.users.createUser(v, u, c, m, o);
   claimFavourite: ModelStore['claimFavourite'] = (v, u, m) => this.users.claimFavourite(v, u, m);

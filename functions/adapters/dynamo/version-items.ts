@@ -1,6 +1,6 @@
 // The items of one model version (layout.ts): what a publish writes and which keys deleting it later
 // removes. Pure functions of the model or of the version's metadata and manifest.
-import type { ClusterModel } from '../../core/model';
+import type { ClusterList, ClusterModel } from '../../core/model';
 import type { RankedList } from '../../core/ranked';
 import type { ClusterMeta, SourceRef, VersionExtras, VersionMeta } from '../../ports';
 import type { WriteRequest } from './batch-writer';
@@ -11,6 +11,16 @@ import { float32ToBytes } from '../../core/snapshot';
 /** The metadata item of a version about to be written. */
 export function versionMetaOf(
   model: ClusterModel,
+  version: string,
+  source: SourceRef,
+  opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string; extras?: VersionExtras },
+): VersionMeta {
+  return versionMetaFrom({ clusters: model.clusters, popular: model.popular, users: model.userIds.length, taste: !!model.mix }, version, source, opts);
+}
+
+/** The same from the model's lists and its user count (a distributed publish never holds every user). */
+export function versionMetaFrom(
+  model: { clusters: readonly ClusterList[]; popular: RankedList; users: number; taste: boolean },
   version: string,
   source: SourceRef,
   opts: { sourceOrder: string; summary?: Record<string, unknown>; createdAt: string; extras?: VersionExtras },
@@ -29,8 +39,8 @@ export function versionMetaOf(
     sourceOrder: opts.sourceOrder,
     clusters,
     popular: { length: model.popular.movieIds.length, pages: Math.ceil(model.popular.movieIds.length / PAGE_SIZE) },
-    users: model.userIds.length,
-    algorithm: model.mix ? 'taste' : 'seed',
+    users: model.users,
+    algorithm: model.taste ? 'taste' : 'seed',
     summary: opts.summary ?? {},
     ...(opts.extras?.similar
       ? { similar: { movies: opts.extras.similar.movieIds.length, pages: Math.ceil(opts.extras.similar.movieIds.length / MANIFEST_PAGE_MOVIES) } }
@@ -38,12 +48,25 @@ export function versionMetaOf(
   };
 }
 
-const userShards = (model: ClusterModel, i: number) =>
+const userShards = (model: Pick<ClusterModel, 'userMoviePtr'>, i: number) =>
   Math.max(1, Math.ceil((model.userMoviePtr[i + 1] - model.userMoviePtr[i]) / USER_SHARD_MOVIES));
 
 /** Clusters table: list pages of every cluster and of the popular list, the manifest of user ids, and each
  * movie's similar movies (with their own manifest) when the extras hold them. */
 export function clusterItems(model: ClusterModel, version: string, extras: VersionExtras = {}): WriteRequest[] {
+  return [...listItems(model.clusters, model.popular, version, extras.typical, model.scoring), ...manifestItems(model, version), ...similarItems(version, extras)];
+}
+
+/** List pages of every cluster and of the popular list. Page 0 carries what is cached with the list: its
+ * size (taste scores divide by it), its typical movies (reasons name one) and, for CL-EASE, the local matrix
+ * (100 × 100 float32 = 40 KB) and the version's serving settings. */
+export function listItems(
+  clusters: readonly ClusterList[],
+  popular: RankedList,
+  version: string,
+  typical?: VersionExtras['typical'],
+  scoring?: ClusterModel['scoring'],
+): WriteRequest[] {
   const out: WriteRequest[] = [];
   const pages = (pk: string, list: RankedList, first: Item = {}) => {
     for (let p = 0; p * PAGE_SIZE < list.movieIds.length; p++) {
@@ -54,28 +77,37 @@ export function clusterItems(model: ClusterModel, version: string, extras: Versi
       out.push({ PutRequest: { Item: item } });
     }
   };
-  for (const c of model.clusters) {
-    // page 0 carries what is cached with the list: its size (taste scores divide by it), its typical movies
-    // (reasons name one) and, for CL-EASE, the local matrix (100 × 100 float32 = 40 KB) and the version's
-    // serving settings
+  for (const c of clusters) {
     const first: Item = { s: c.size };
-    const typical = extras.typical?.get(c.id);
-    if (typical?.length) first.t = packInts(typical);
-    if (c.local && model.scoring) {
-      Object.assign(first, { e: packInts(c.local.movieIds), b: float32ToBytes(c.local.b), bt: model.scoring.beta, hl: model.scoring.halfLife });
+    const typ = typical?.get(c.id);
+    if (typ?.length) first.t = packInts(typ);
+    if (c.local && scoring) {
+      Object.assign(first, { e: packInts(c.local.movieIds), b: float32ToBytes(c.local.b), bt: scoring.beta, hl: scoring.halfLife });
     }
     pages(keys.clusterPk(version, c.id), c, first);
   }
-  pages(keys.popularPk(version), model.popular);
-  // manifest: the version's user ids (with their shard count when > 1), to delete the version later
+  pages(keys.popularPk(version), popular);
+  return out;
+}
+
+/** Manifest pages of the model's users (with their shard count when > 1), to delete the version later.
+ * `part` names a publish part (a partition) so several parts' pages never collide. */
+export function manifestItems(model: Pick<ClusterModel, 'userIds' | 'userMoviePtr'>, version: string, part?: string): WriteRequest[] {
+  const out: WriteRequest[] = [];
   for (let p = 0; p * MANIFEST_PAGE_USERS < model.userIds.length; p++) {
     const ids: string[] = [];
     for (let i = p * MANIFEST_PAGE_USERS; i < Math.min(model.userIds.length, (p + 1) * MANIFEST_PAGE_USERS); i++) {
       const shards = userShards(model, i);
       ids.push(shards > 1 ? `${model.userIds[i].toString(36)}:${shards}` : model.userIds[i].toString(36));
     }
-    out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: `u#${keys.page(p)}`, u: ids.join(',') } } });
+    out.push({ PutRequest: { Item: { pk: keys.manifestPk(version), sk: part ? `u#${part}#${keys.page(p)}` : `u#${keys.page(p)}`, u: ids.join(',') } } });
   }
+  return out;
+}
+
+/** Each movie's similar movies, after their own manifest, when the extras hold them. */
+export function similarItems(version: string, extras: VersionExtras): WriteRequest[] {
+  const out: WriteRequest[] = [];
   const sim = extras.similar;
   if (sim) {
     // the manifest of the similar-movies items before them: batches go out in order (a few in flight), so a

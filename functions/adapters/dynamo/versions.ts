@@ -5,11 +5,12 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClusterModel } from '../../core/model';
 import type { ActivePointer, ExportInfo, ModelVersions, SourceRef, VersionExtras, VersionMeta, WriteResult } from '../../ports';
+import type { VersionLists } from '../../ports/training-run';
 import { isConditionalFailure } from '../aws';
 import { batchWrite, BatchWriteOptions, BatchWriteStats } from './batch-writer';
 import type { DynamoContext, Item } from './context';
 import { keys } from './layout';
-import { clusterItems, pageKeysOf, similarKeysOf, userItems, userKeysOf, versionMetaOf } from './version-items';
+import { clusterItems, listItems, manifestItems, pageKeysOf, similarKeysOf, userItems, userKeysOf, versionMetaFrom, versionMetaOf } from './version-items';
 
 export interface VersionsConfig {
   /** how long the active pointer is cached (default 5 s; 0 = read it every time) */
@@ -84,6 +85,19 @@ export class DynamoVersions implements ModelVersions {
       retriedItems: stats.retriedItems,
     });
     const meta = versionMetaOf(model, version, source, { ...opts, createdAt: new Date(this.db.now()).toISOString() });
+    if (!(await this.putMeta(version, meta))) {
+      return result({ status: 'already-published', active: (await this.activeVersion({ fresh: true }))?.version ?? null });
+    }
+    await Promise.all([
+      batchWrite(this.db.doc, this.db.clustersTable, clusterItems(model, version, opts.extras), this.cfg.batch, stats),
+      batchWrite(this.db.doc, this.db.usersTable, userItems(model, version), this.cfg.batch, stats),
+    ]);
+    this.db.count('BatchWriteCommand', stats.requests);
+    return result(await this.flip(version, source, opts.sourceOrder));
+  }
+
+  /** The metadata item, state `writing` (conditional: not already published); false when it was. */
+  private async putMeta(version: string, meta: VersionMeta): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
@@ -94,23 +108,48 @@ export class DynamoVersions implements ModelVersions {
           ExpressionAttributeValues: { ':writing': 'writing', ':refused': 'refused' },
         }),
       );
+      return true;
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;
-      return result({ status: 'already-published', active: (await this.activeVersion({ fresh: true }))?.version ?? null });
+      return false;
     }
-    await Promise.all([
-      batchWrite(this.db.doc, this.db.clustersTable, clusterItems(model, version, opts.extras), this.cfg.batch, stats),
-      batchWrite(this.db.doc, this.db.usersTable, userItems(model, version), this.cfg.batch, stats),
-    ]);
-    this.db.count('BatchWriteCommand', stats.requests);
+  }
 
-    const flip = await this.flipPointer(version, source, opts.sourceOrder);
+  /** The flip and the states it implies (published, the previous superseded, or refused when stale). */
+  private async flip(version: string, source: SourceRef, sourceOrder: string): Promise<FlipOutcome> {
+    const flip = await this.flipPointer(version, source, sourceOrder);
     if (flip.status === 'stale') await this.setState(version, 'refused');
-    if (flip.status !== 'published') return result(flip);
+    if (flip.status !== 'published') return flip;
     const publishedAt = new Date(this.db.now()).toISOString();
     await this.setState(version, 'published', { publishedAt });
     if (flip.previous) await this.setState(flip.previous, 'published', { supersededAt: publishedAt });
-    return result(flip);
+    return flip;
+  }
+
+  // ---- the same protocol in parts, for a distributed publish: metadata and lists once, users by partition
+  // (in parallel, from several functions), then the one flip
+
+  async startVersion(lists: VersionLists, version: string, source: SourceRef, opts: { sourceOrder: string; summary?: Record<string, unknown> }): Promise<{ started: boolean; items: number }> {
+    const meta = versionMetaFrom(lists, version, source, { ...opts, createdAt: new Date(this.db.now()).toISOString() });
+    if (!(await this.putMeta(version, meta))) return { started: false, items: 0 };
+    const stats: BatchWriteStats = { items: 0, requests: 0, retriedItems: 0 };
+    await batchWrite(this.db.doc, this.db.clustersTable, listItems(lists.clusters, lists.popular, version), this.cfg.batch, stats);
+    this.db.count('BatchWriteCommand', stats.requests);
+    return { started: true, items: stats.items + 1 };
+  }
+
+  async writeUsers(users: ClusterModel, version: string, part: string): Promise<{ items: number; requests: number }> {
+    const stats: BatchWriteStats = { items: 0, requests: 0, retriedItems: 0 };
+    await Promise.all([
+      batchWrite(this.db.doc, this.db.usersTable, userItems(users, version), this.cfg.batch, stats),
+      batchWrite(this.db.doc, this.db.clustersTable, manifestItems(users, version, part), this.cfg.batch, stats),
+    ]);
+    this.db.count('BatchWriteCommand', stats.requests);
+    return { items: stats.items, requests: stats.requests };
+  }
+
+  async finishVersion(version: string, source: SourceRef, sourceOrder: string): Promise<WriteResult> {
+    return { ...(await this.flip(version, source, sourceOrder)), items: 0, batchRequests: 0, retriedItems: 0 };
   }
 
   async recordExport(version: string, info: ExportInfo): Promise<void> {

@@ -30,6 +30,22 @@ export class RandomState {
     this.pos = N;
   }
 
+  /** The generator's state (numpy's get_state: 624 words and a position), to continue the stream
+   * elsewhere: a distributed training draws its k-means++ numbers in one step and the next in another. */
+  getState(): { key: number[]; pos: number } {
+    return { key: Array.from(this.key), pos: this.pos };
+  }
+
+  static fromState(state: { key: ArrayLike<number>; pos: number }): RandomState {
+    if (state.key.length !== N || !(Number.isInteger(state.pos) && state.pos >= 0 && state.pos <= N)) {
+      throw new RangeError('RandomState state must hold 624 words and a position between 0 and 624');
+    }
+    const rs = new RandomState(0);
+    rs.key.set(Array.from(state.key, (v) => v >>> 0));
+    rs.pos = state.pos;
+    return rs;
+  }
+
   private generate(): void {
     const k = this.key;
     let i = 0;

@@ -96,11 +96,7 @@ export async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor,
 
   const cum = m.cum;
   for (let c = 1; c < k; c++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += closest[i];
-      cum[i] = s;
-    }
+    blockedCumsum(closest, cum, S.blockSize);
     const cands: number[] = [];
     for (let t = 0; t < tMax; t++) cands.push(searchLeft(cum, rs.randomSample() * pot));
     await trial(cands);
@@ -120,6 +116,26 @@ export async function seedPlusPlus(S: KernelState, m: MainState, exec: Executor,
   }
   return centres;
 }
+/**
+ * The cumulative sums k-means++ draws from, summed the way the potential is: within each fixed row block
+ * from zero, the blocks' totals then added in block order (cum[i] = offset of i's block + i's sum within
+ * it). So the last entry IS the potential (blockSum), and a distributed training, whose partitions hold
+ * whole blocks or hand their rows of a shared block over, computes the very same numbers from
+ * per-partition block sums. A plain running sum differs from this only by rounding (ulps).
+ */
+export function blockedCumsum(values: Float64Array, cum: Float64Array, blockSize: number): void {
+  const n = values.length;
+  let offset = 0;
+  for (let start = 0; start < n; start += blockSize) {
+    const end = Math.min(n, start + blockSize);
+    let local = 0;
+    for (let i = start; i < end; i++) {
+      local += values[i];
+      cum[i] = offset + local;
+    }
+    offset += local;
+  }
+}
 /** lower[i*k + c] = squared distance of row i to candidate t (the arithmetic of assignKernel's). */
 function keepSeedDistances(S: KernelState, t: number, c: number): void {
   const { n, k, xnorm, candDot, lower } = S;
@@ -132,7 +148,7 @@ function keepSeedDistances(S: KernelState, t: number, c: number): void {
   }
 }
 /** First index i with cum[i] ≥ v (numpy searchsorted, side 'left'), clipped to the last index. */
-function searchLeft(cum: Float64Array, v: number): number {
+export function searchLeft(cum: Float64Array, v: number): number {
   let lo = 0;
   let hi = cum.length;
   while (lo < hi) {

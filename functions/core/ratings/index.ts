@@ -27,6 +27,10 @@ export interface ReadOptions {
   sourceName?: string;
   /** 'csv-parse' forces the RFC 4180 path for a CSV file (tests, diagnosis); default 'auto' */
   parser?: 'auto' | 'csv-parse';
+  /** false: return whatever was read, even nothing, and leave the file-level refusals (empty, too many
+   * rejected) to the caller (assertUsable): a distributed training reads a file in byte ranges and
+   * decides on the whole file's counts */
+  checks?: boolean;
   /** keep each (user, movie) pair once as it is read (training: memory follows the distinct pairs); the
    * interactions then hold one entry per pair and report.duplicatesCollapsed counts the rest (default false) */
   collapseDuplicates?: boolean;
@@ -79,6 +83,10 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
   try {
     const it = input.chunks;
     const head = await readHead(it, Math.max(maxLineBytes, HEADER_MAX_BYTES), name);
+    if (head === null && opts.checks === false) {
+      input.close();
+      return { interactions: sink.finish(), report: makeReport(sink, opts.format && opts.format !== 'auto' ? opts.format : 'csv', input.gzip, input.bytes()) };
+    }
     if (head === null) throw refusal('empty', `${name}: the file is empty; expected a ratings CSV with a header like userId,movieId,rating,timestamp.`, input, sink, format);
     const { buf, lineStart, lineEnd, nextLine, blanks } = head;
     const firstLine = buf.subarray(lineStart, lineEnd);
@@ -148,6 +156,13 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
   }
 
   const report = makeReport(sink, format, input.gzip, input.bytes());
+  if (opts.checks !== false) assertUsable(report, name, maxRejectedShare);
+  return { interactions: sink.finish(), report };
+}
+
+/** The file-level refusals: no data rows, or more rejected rows than `maxRejectedShare` allows (or none
+ * accepted). Throws InputError with the report in its details. */
+export function assertUsable(report: DataReport, name: string, maxRejectedShare = DEFAULTS.maxRejectedShare): void {
   if (report.rowsRead === 0) {
     throw new InputError('empty', `${name}: there are no data rows (only a header or blank lines).`, { report });
   }
@@ -163,7 +178,6 @@ export async function readRatings(source: NodeJS.ReadableStream | string, opts: 
       { report },
     );
   }
-  return { interactions: sink.finish(), report };
 }
 
 function makeReport(sink: InteractionsBuilder, format: RatingsFormat, gzip: boolean, bytes: number): DataReport {

@@ -68,6 +68,20 @@ export function assertPublishable(report: HoldoutReport, opts: { allowBelowPopul
  * (the check retrains the model, so on MovieLens-25M-sized data it would otherwise double the cost). */
 export const CHECK_MAX_USERS = 20_000;
 
+/** The rows sampleUsers picks (ascending): a partial Fisher–Yates over row indices with Rng(seed, 7). Needs only
+ * the row count, so a distributed training draws the same sample without the matrix. */
+export function sampleRowIndices(nRows: number, maxUsers: number, seed: number): Int32Array {
+  const rng = new Rng(seed, 7);
+  const rows = Int32Array.from({ length: nRows }, (_, i) => i);
+  for (let i = 0; i < maxUsers; i++) {
+    const j = i + rng.int(nRows - i);
+    const t = rows[i];
+    rows[i] = rows[j];
+    rows[j] = t;
+  }
+  return rows.subarray(0, maxUsers).sort();
+}
+
 /** A seeded random sample of `maxUsers` rows (ascending), with their matrix-aligned timestamps. */
 export function sampleUsers(
   x: CsrMatrix,
@@ -76,16 +90,7 @@ export function sampleUsers(
   seed: number,
 ): { x: CsrMatrix; times: Float64Array | undefined } {
   if (x.nRows <= maxUsers) return { x, times };
-  const rng = new Rng(seed, 7);
-  // partial Fisher–Yates over row indices, then ascending so the sample keeps the matrix's order
-  const rows = Int32Array.from({ length: x.nRows }, (_, i) => i);
-  for (let i = 0; i < maxUsers; i++) {
-    const j = i + rng.int(x.nRows - i);
-    const t = rows[i];
-    rows[i] = rows[j];
-    rows[j] = t;
-  }
-  const picked = rows.subarray(0, maxUsers).sort();
+  const picked = sampleRowIndices(x.nRows, maxUsers, seed);
   let nnz = 0;
   for (const r of picked) nnz += x.indptr[r + 1] - x.indptr[r];
   const indptr = new Int32Array(maxUsers + 1);

@@ -1,0 +1,105 @@
+// Steps Prepare and Select (central): the shards' sizes complete the data report; the parameters are
+// resolved as the single-function training resolves them (too few users, fewer restarts on large data);
+// the taste model's k, temperature and half-life are selected on data that fits this one function, exactly
+// as today's single path does; the clusterings to run are listed.
+import { meanVarianceOf } from '../../core/distributed/shards';
+import { rankPairs } from '../../core/ranked';
+import { resolveParams } from '../../core/recommender';
+import { selectTaste } from '../../core/recommender/select';
+import { assertEnoughUsers, LARGE_DATA_NNZ, largeDataParams, stripUndefined } from '../../core/train';
+import type { RecommenderOverrides } from '../../core/recommender';
+import { type DistributedDeps, setStatus } from './deps';
+import { gatherAll, movieIndex } from './gather';
+import { putJson, runKeys } from './run-files';
+import { shardSummaries } from './shards';
+import { type CentralEvent, type Job, type Loop, loadRun, saveRun, startLoop } from './state';
+
+export async function prepare(event: CentralEvent, deps: DistributedDeps): Promise<Loop> {
+  const run = await loadRun(deps.runs, event.version);
+  await setStatus(deps, run.version, { phase: 'preparing' });
+  const P = run.plan.bounds.length + 1;
+  const d = run.index!.d;
+  const summaries = await shardSummaries(deps.runs, run.version, P);
+  const rows = summaries.map((s) => s.meta.nRows);
+  const rowStarts: number[] = [];
+  let n = 0;
+  let nnz = 0;
+  let duplicates = 0;
+  for (const s of summaries) {
+    rowStarts.push(n);
+    n += s.meta.nRows;
+    nnz += s.meta.nnz;
+    duplicates += s.meta.duplicates;
+  }
+  const timesFinite = run.plan.withTimes && summaries.every((s) => s.meta.timesFinite);
+  run.shards = { rows, rowStarts, n, nnz, timesFinite, duplicates };
+  const report = run.report!;
+  Object.assign(report, { users: n, movies: d, interactions: nnz, duplicatesCollapsed: duplicates });
+  await putJson(deps.runs, runKeys.report(run.version), report);
+
+  const given = stripUndefined(run.params) as RecommenderOverrides;
+  const resolved = resolveParams(given);
+  assertEnoughUsers(n, resolved, { sourceName: run.sourceName }, report);
+  const { params: adjusted, notes } = largeDataParams(given, resolved, nnz, LARGE_DATA_NNZ);
+  const p = resolveParams(adjusted);
+
+  // the global most-popular list: users per movie (popularList)
+  const colIds = await movieIndex(deps.runs, run.version);
+  const counts = new Int32Array(d);
+  for (const s of summaries) for (let i = 0; i < s.stats.cols.length; i++) counts[s.stats.cols[i]] += s.stats.counts[i];
+  const ids: number[] = [];
+  const cs: number[] = [];
+  for (let j = 0; j < d; j++) if (counts[j] > 0) (ids.push(colIds[j]), cs.push(counts[j]));
+  await putJson(deps.runs, runKeys.popular(run.version), rankPairs(ids, cs));
+
+  const features = p.algorithm === 'seed' ? 'binary' : 'unit';
+  const tolAbs = { binary: 0, unit: 0 };
+  tolAbs[features] = p.tol * meanVarianceOf(summaries.map((s) => s.stats), n, d, features);
+  const jobs: Job[] =
+    p.algorithm === 'seed'
+      ? [{ features: 'binary', k: p.k, nInit: p.nInit, maxIter: p.maxIter, tol: p.tol, randomState: p.randomState, idOffset: 0 }]
+      : [];
+  run.model = { params: p, notes, jobs, tolAbs, times: timesFinite, selection: null };
+  await saveRun(deps.runs, run);
+  await setStatus(deps, run.version, { phase: p.algorithm === 'seed' ? 'seeding' : 'selecting', jobs: jobs.length || p.taste.ensemble, k: p.k });
+  return { ...startLoop(), next: p.algorithm === 'seed' ? 'seed' : 'select' };
+}
+
+/** The taste model's settings (selection as the single path runs it) and its clusterings. */
+export async function select(event: CentralEvent, deps: DistributedDeps): Promise<Loop> {
+  const run = await loadRun(deps.runs, event.version);
+  const model = run.model!;
+  const p = model.params;
+  const n = run.shards!.n;
+  const nnz = run.shards!.nnz;
+  const t0 = performance.now();
+  if (p.taste.select && nnz > p.taste.largeDataNnz) {
+    model.notes.push(
+      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.largeDataNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
+    );
+  } else if (p.taste.select) {
+    const all = await gatherAll(deps.runs, run, { times: model.times });
+    const selection = await selectTaste(all.x, p, { times: model.times ? all.times : undefined, threads: run.options.threads });
+    p.taste.k = selection.k;
+    p.taste.temperature = selection.temperature;
+    p.taste.halfLife = selection.halfLife;
+    model.selection = selection;
+    run.seconds.select = (performance.now() - t0) / 1000;
+  }
+  const k = Math.min(p.taste.k, n);
+  if (k !== p.taste.k) model.notes.push(`k lowered from ${p.taste.k} to ${k}: only ${n} users.`);
+  p.taste.k = k;
+  p.k = k;
+  model.jobs = Array.from({ length: p.taste.ensemble }, (_, e) => ({
+    features: 'unit' as const,
+    k,
+    nInit: p.nInit,
+    maxIter: p.maxIter,
+    tol: p.tol,
+    randomState: (p.randomState + e) % 2 ** 32,
+    idOffset: e * k,
+  }));
+  await saveRun(deps.runs, run);
+  await setStatus(deps, run.version, { phase: 'seeding', jobs: model.jobs.length, k });
+  return startLoop();
+}

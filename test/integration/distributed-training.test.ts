@@ -1,0 +1,241 @@
+// Training past one function, offline: the state machine definition taken from the synthesized template
+// (the one `cdk deploy` creates) runs under aws-local-stepfunctions, its Task states bound to the real
+// handlers of the three training functions, against s3rver and dynalite. An upload routed to it trains with
+// 4 partitions, publishes with the one pointer flip and is served; the seed algorithm's model is the
+// single-function model exactly (generated data shaped like ml-latest-small; the same comparison on
+// ml-latest-small itself is the recorded command in docs/SCALE.md).
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { makeDocClient } from '../../functions/adapters/aws';
+import { DynamoModelStore } from '../../functions/adapters/dynamo/store';
+import { DynamoTrainingStatus } from '../../functions/adapters/dynamo/training';
+import { S3RunStore } from '../../functions/adapters/s3-runs';
+import { activeModel } from '../../functions/app/active-model';
+import { executionInput } from '../../functions/app/distributed/route';
+import { handleUpload, rejectionReportKey, sourceOrderOf, versionIdOf } from '../../functions/app/upload';
+import { trainModel } from '../../functions/core/train';
+import type { TrainOverrides } from '../../functions/core/train';
+import * as trainHandler from '../../functions/handlers/train';
+import { ENV, executionNameOf, TRAINING_LEASE_KEY } from '../../functions/shared/resources';
+import { assembleModel } from '../../local/distributed-model';
+import { allStates } from '../../local/step-functions';
+import { trainingMachine, type TrainingMachine } from '../../local/training-machine';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from '../support/emulators';
+import { generatedCsv } from '../support/generated';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+jest.setTimeout(300_000);
+
+const STAGE = 'dev';
+let emu: Awaited<ReturnType<typeof startStack>>;
+let machine: TrainingMachine;
+let env: NodeJS.ProcessEnv;
+let store: DynamoModelStore;
+let runs: S3RunStore;
+/** a worker failure to inject once: (step, item) → error */
+let failOnce: { step: string; item: number; calls: number } | null = null;
+
+beforeAll(async () => {
+  emu = await startStack(STAGE);
+  env = {
+    [ENV.stage]: STAGE,
+    [ENV.usersTable]: emu.tables.users,
+    [ENV.clustersTable]: emu.tables.clusters,
+    [ENV.bucket]: emu.bucket,
+    [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
+    [ENV.s3Endpoint]: emu.s3Endpoint,
+    AWS_REGION: EMULATOR_REGION,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+  };
+  machine = await trainingMachine({
+    stage: STAGE,
+    env,
+    cacheDir: path.join(tmpdir(), 'movierec-training-template'),
+    // no waiting between retries (the definition's own intervals are seconds, with jitter)
+    retryIntervalOverrides: { AssignPartition: 0 },
+    wrapHandler: (role, h) => async (event, context) => {
+      const e = event as { step: string; item?: number };
+      if (failOnce && e.step === failOnce.step && e.item === failOnce.item && failOnce.calls++ === 0) {
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalError' });
+      }
+      return h(event, context);
+    },
+  });
+  store = new DynamoModelStore({ doc: makeDocClient(emu.dynamo), usersTable: emu.tables.users, clustersTable: emu.tables.clusters, pointerTtlMs: 0 });
+  runs = new S3RunStore(emu.s3, emu.bucket);
+}, 300_000);
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+async function upload(key: string, body: Buffer) {
+  const put = await emu.s3.send(new PutObjectCommand({ Bucket: emu.bucket, Key: key, Body: body }));
+  return { bucket: emu.bucket, key, etag: (put.ETag ?? '').replace(/"/g, ''), eventTime: new Date().toISOString() };
+}
+
+/** The S3-triggered function's use case, routed to the state machine (as TRAINING_MODE=distributed does). */
+function uploadDeps(params: TrainOverrides, options = { shards: 4 }) {
+  const doc = makeDocClient(emu.dynamo);
+  return {
+    ...trainHandler.depsFromEnv(env),
+    params,
+    distributed: {
+      mode: 'distributed' as const,
+      starter: machine.starter,
+      lease: store.lease,
+      status: new DynamoTrainingStatus(doc, emu.tables.clusters),
+      options,
+    },
+  };
+}
+
+async function single(body: Buffer, params: TrainOverrides) {
+  const s = new PassThrough();
+  s.end(body);
+  return trainModel(s, params, { sourceName: 'generated' });
+}
+
+describe('an upload routed to the state machine', () => {
+  const params: TrainOverrides = { algorithm: 'seed', nInit: 2, randomState: 3 };
+  let body: Buffer;
+  let ref: Awaited<ReturnType<typeof upload>>;
+  let version: string;
+
+  beforeAll(async () => {
+    body = await generatedCsv({ users: 650, movies: 1500, ratings: 36_000, clusters: 6, seed: 21 });
+    ref = await upload('uploads/ratings.csv', body);
+    version = versionIdOf(ref);
+  });
+
+  test('starts one execution however often the event is delivered, trains with 4 partitions and publishes', async () => {
+    const deps = uploadDeps(params);
+    const first = await handleUpload(deps, ref);
+    const again = await handleUpload(deps, ref); // redelivered while it runs
+    expect(first).toEqual({ key: ref.key, status: 'training-started', version });
+    expect(again.status).toBe('training-started');
+    expect(machine.executions.list().filter((e) => e.name.startsWith(executionNameOf(version)))).toHaveLength(1);
+    await machine.executions.idle();
+    const done = await machine.executions.settled(executionNameOf(version));
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await store.activeVersion({ fresh: true }))?.version).toBe(version);
+    expect((await store.versionMeta(version, { fresh: true }))?.state).toBe('published');
+    // the lease is given back by the last step; the status says published
+    const lease = await makeDocClient(emu.dynamo).send(new GetCommand({ TableName: emu.tables.clusters, Key: { ...TRAINING_LEASE_KEY } }));
+    expect(lease.Item).toBeUndefined();
+    const status = new DynamoTrainingStatus(makeDocClient(emu.dynamo), emu.tables.clusters);
+    expect(await status.get()).toMatchObject({ version, phase: 'published', partitions: 4, mode: 'distributed' });
+    // GET /models/active shows it with the model
+    expect(await activeModel(store, status)).toMatchObject({ version, training: { version, phase: 'published', key: ref.key } });
+    // a delivery after it finished trains nothing
+    expect((await handleUpload(deps, ref)).status).toBe('already-published');
+    expect(machine.executions.list().filter((e) => e.name.startsWith(executionNameOf(version)))).toHaveLength(1);
+  });
+
+  test('the published model is the single-function model: every user, every cluster list, the summary', async () => {
+    const want = (await single(body, params)).model;
+    const meta = (await store.versionMeta(version, { fresh: true }))!;
+    expect(meta.users).toBe(want.userIds.length);
+    expect(meta.clusters.map((c) => [c.id, c.size, c.length])).toEqual(want.clusters.map((c) => [c.id, c.size, c.movieIds.length]));
+    for (const c of want.clusters) {
+      const list = await store.getClusterList(version, c.id);
+      expect({ id: c.id, movieIds: list.movieIds, counts: list.counts }).toEqual({ id: c.id, movieIds: c.movieIds, counts: c.counts });
+    }
+    expect(await store.getPopularList(version)).toEqual(want.popular);
+    for (let i = 0; i < want.userIds.length; i++) {
+      const u = await store.getUser(version, want.userIds[i]);
+      expect([u?.userId, u?.cluster, u?.movies]).toEqual([want.userIds[i], want.userCluster[i], want.userMovies.slice(want.userMoviePtr[i], want.userMoviePtr[i + 1])]);
+    }
+  });
+
+  test('the K-means results equal the engine’s: inertias of every restart, iterations, the training report', async () => {
+    const s = await single(body, params);
+    const report = JSON.parse(
+      await (await emu.s3.send(new GetObjectCommand({ Bucket: emu.bucket, Key: `reports/models/${version}.json` }))).Body!.transformToString(),
+    );
+    expect(report.training.inertias).toEqual(s.training.inertias);
+    expect(report.training.iterations).toBe(s.training.iterations);
+    expect(report.training.fix).toEqual(s.training.fix);
+    expect(report.training.holdout).toEqual(s.training.holdout);
+    expect(report.data).toEqual(s.data);
+  });
+});
+
+test('a malformed upload is refused with the single path’s report; the working model keeps serving', async () => {
+  const lines = ['userId,movieId,rating,timestamp', ...Array.from({ length: 400 }, (_, i) => (i % 25 === 7 ? `${i},x,3,1` : `${(i % 40) + 1},${(i % 33) + 1},3,${i}`))];
+  const body = Buffer.from(lines.join('\n') + '\n');
+  const before = (await store.activeVersion({ fresh: true }))?.version ?? null;
+  const ref = await upload('uploads/bad.csv', body);
+  const res = await handleUpload(uploadDeps({ algorithm: 'seed' }, { shards: 3 }), ref);
+  expect(res.status).toBe('training-started');
+  await machine.executions.idle();
+  expect((await machine.executions.settled(executionNameOf(res.version!))).status).toBe('SUCCEEDED'); // ended as Rejected
+  const got = JSON.parse(await (await emu.s3.send(new GetObjectCommand({ Bucket: emu.bucket, Key: rejectionReportKey(ref.key) }))).Body!.transformToString());
+  // the single path's report of the same bytes (its use case, trained in place)
+  const singleRef = await upload('uploads/bad-single.csv', body);
+  const inPlace = await handleUpload({ ...trainHandler.depsFromEnv(env), params: { algorithm: 'seed' } }, singleRef);
+  expect(inPlace.status).toBe('rejected');
+  const want = JSON.parse(await (await emu.s3.send(new GetObjectCommand({ Bucket: emu.bucket, Key: rejectionReportKey(singleRef.key) }))).Body!.transformToString());
+  expect(got.reason.code).toBe(want.reason.code);
+  expect(got.reason.message).toBe(want.reason.message.replace('bad-single.csv', 'bad.csv'));
+  expect(got.report).toEqual(want.report);
+  expect((await store.activeVersion({ fresh: true }))?.version ?? null).toBe(before);
+  const lease = await makeDocClient(emu.dynamo).send(new GetCommand({ TableName: emu.tables.clusters, Key: { ...TRAINING_LEASE_KEY } }));
+  expect(lease.Item).toBeUndefined();
+});
+
+test('a failed worker is retried by the state machine, and the model is unchanged', async () => {
+  const body = await generatedCsv({ users: 300, movies: 500, ratings: 12_000, clusters: 4, seed: 5 });
+  const params: TrainOverrides = { algorithm: 'seed', k: 6, nInit: 1, randomState: 1 };
+  const ref = await upload('uploads/retry.csv', body);
+  const version = versionIdOf(ref);
+  failOnce = { step: 'assign', item: 2, calls: 0 };
+  try {
+    const input = executionInput(version, ref, sourceOrderOf(ref), params, { shards: 3, publish: 'none', check: false });
+    await machine.starter.start(executionNameOf(version), JSON.stringify(input));
+    const done = await machine.executions.settled(executionNameOf(version));
+    expect(done.status).toBe('SUCCEEDED');
+    expect(failOnce.calls).toBeGreaterThan(1); // failed once, then retried (and later passes)
+  } finally {
+    failOnce = null;
+  }
+  const { model } = await assembleModel(runs, version);
+  const want = (await single(body, { ...params })).model;
+  expect(model.userCluster).toEqual(want.userCluster);
+  expect(model.clusters).toEqual(want.clusters);
+}, 300_000);
+
+test('the taste model through the state machine: the single path’s clusterings and lists, mixes to rounding', async () => {
+  const body = await generatedCsv({ users: 400, movies: 600, ratings: 16_000, clusters: 5, seed: 8 });
+  const params: TrainOverrides = { algorithm: 'taste', k: 8, nInit: 1, randomState: 0 };
+  const ref = await upload('uploads/taste.csv', body);
+  const version = versionIdOf(ref);
+  const input = executionInput(version, ref, sourceOrderOf(ref), params, { shards: 4, publish: 'none', check: false });
+  await machine.starter.start(executionNameOf(version), JSON.stringify(input));
+  expect((await machine.executions.settled(executionNameOf(version))).status).toBe('SUCCEEDED');
+  const { model } = await assembleModel(runs, version);
+  const s = new PassThrough();
+  s.end(body);
+  const want = (await trainModel(s, params, { check: false })).model;
+  expect(model.userCluster).toEqual(want.userCluster);
+  expect(model.clusters.map((c) => [c.id, c.size, c.movieIds, c.counts])).toEqual(want.clusters.map((c) => [c.id, c.size, c.movieIds, c.counts]));
+  expect(model.mix!.ptr).toEqual(want.mix!.ptr);
+  expect(model.mix!.clusters).toEqual(want.mix!.clusters);
+  model.mix!.weights.forEach((w, i) => expect(Math.abs(w - want.mix!.weights[i])).toBeLessThan(1e-12));
+}, 300_000);
+
+test('the definition runs offline as AWS would: no ignored feature, a timeout on every Task, payloads far below 256 KiB', () => {
+  const def = machine.local.machine.definition;
+  expect(machine.local.gaps).toEqual([]);
+  const states = allStates(def);
+  for (const { name, state } of states) if (state.Type === 'Task') expect([name, typeof state.TimeoutSeconds]).toEqual([name, 'number']);
+  const maps = states.filter((s) => s.state.Type === 'Map');
+  expect(maps.map((m) => m.name).sort()).toEqual(['Assign', 'BuildShards', 'CountClusters', 'ParseRanges', 'PlaceUsers', 'PublishUsers', 'TrySeeds', 'UpdateCentres']);
+  for (const m of maps) expect(m.state.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  expect(machine.local.maxPayload()).toBeGreaterThan(0);
+  expect(machine.local.maxPayload()).toBeLessThan(16 * 1024);
+});
