@@ -27,9 +27,13 @@ export function mergeLatest(latest: Latest, results: TargetResult[], run: RunInf
   return next;
 }
 
-/** The summary table: every target of `order` (this run's list, so a new target shows up as not measured). */
+/** The summary table: every target of `order` (this run's list, so a new target shows up as not measured), then
+ * any other target `latest` holds. */
 export function renderSummary(latest: Latest, order: TargetResult[]): string {
-  const rows = order.map((t) => {
+  // targets this run does not list (e.g. the inertia row, listed only when measured) keep their latest row
+  const listed = new Set(order.map((t) => t.id));
+  const all = [...order, ...Object.values(latest).filter((e) => !listed.has(e.id))];
+  const rows = all.map((t) => {
     const e = latest[t.id];
     if (!e) return `| ${t.name} | not measured | ${t.detail} | - |`;
     const verdict = e.verdict === 'FAIL' ? '**FAIL**' : e.verdict;

@@ -170,6 +170,8 @@ describe('summary', () => {
     const text = renderSummary(second, [t('a', 'not measured', 'how'), t('b', 'pass', 'b2'), t('c', 'not measured', 'run with --x')]);
     expect(text).toContain('| target a | pass | a1 | D1,');
     expect(text).toContain('| target c | not measured | run with --x | - |');
+    // a target this run does not list keeps its row
+    expect(renderSummary(second, [t('b', 'pass', 'b2')])).toContain('| target a | pass | a1 | D1,');
   });
 
   it('inserts the block before the first section once, then replaces it in place', () => {
