@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { bucketName, hasDotSegment, IDEMPOTENCY_KEYS, TABLE_KEYS, tableNames } from '../functions/shared/resources';
+import { bucketName, ENV, hasDotSegment, IDEMPOTENCY_KEYS, TABLE_KEYS, tableNames } from '../functions/shared/resources';
 import { AwsConfig, makeDynamoClient, makeS3Client } from '../functions/adapters/aws';
 
 // Loaded on first use: importing this module (e.g. for the constants) must not load the emulators.
@@ -251,5 +251,21 @@ export async function startStack(stage = 'test', opts: EmulatorOptions = {}) {
       s3.destroy();
       await emu.stop();
     },
+  };
+}
+
+/** The environment the CDK stack gives a training function, pointed at a started stack's emulators (with their
+ * endpoints and credentials). */
+export function functionEnv(stage: string, stack: { tables: { users: string; clusters: string }; bucket: string; dynamoEndpoint: string; s3Endpoint: string }): NodeJS.ProcessEnv {
+  return {
+    [ENV.stage]: stage,
+    [ENV.usersTable]: stack.tables.users,
+    [ENV.clustersTable]: stack.tables.clusters,
+    [ENV.bucket]: stack.bucket,
+    [ENV.dynamoEndpoint]: stack.dynamoEndpoint,
+    [ENV.s3Endpoint]: stack.s3Endpoint,
+    AWS_REGION: EMULATOR_REGION,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
   };
 }

@@ -18,7 +18,7 @@ import type { TrainOverrides } from '../functions/core/train';
 import { InputError } from '../functions/core/types';
 import { ENV, executionNameOf } from '../functions/shared/resources';
 import { assembleModel } from './distributed-model';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from './emulators';
+import { functionEnv, startStack } from './emulators';
 import { trainingMachine } from './training-machine';
 import { WorkerPool } from './worker-pool';
 
@@ -40,15 +40,7 @@ export async function trainDistributed(
   let pool: WorkerPool | null = null;
   try {
     const env: NodeJS.ProcessEnv = {
-      [ENV.stage]: STAGE,
-      [ENV.usersTable]: emu.tables.users,
-      [ENV.clustersTable]: emu.tables.clusters,
-      [ENV.bucket]: emu.bucket,
-      [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
-      [ENV.s3Endpoint]: emu.s3Endpoint,
-      AWS_REGION: EMULATOR_REGION,
-      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      ...functionEnv(STAGE, emu),
     };
     const key = `uploads/${path.basename(ratings)}`;
     const put = await emu.s3.send(

@@ -13,7 +13,7 @@ import { sourceOrderOf, versionIdOf } from '../../functions/app/upload';
 import { DynamoTrainingStatus } from '../../functions/adapters/dynamo/training';
 import { makeDocClient } from '../../functions/adapters/aws';
 import { ENV, executionNameOf } from '../../functions/shared/resources';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from '../../local/emulators';
+import { functionEnv, startStack } from '../../local/emulators';
 import { trainingMachine } from '../../local/training-machine';
 import { type StepStats, WorkerPool } from '../../local/worker-pool';
 import { DATA_DIR, ensureDataSet, SETS } from './datasets';
@@ -79,15 +79,7 @@ async function runOne(set: string, shards: number, opts: { processes: number; lo
   let pool: WorkerPool | null = null;
   try {
     const env: NodeJS.ProcessEnv = {
-      [ENV.stage]: stage,
-      [ENV.usersTable]: emu.tables.users,
-      [ENV.clustersTable]: emu.tables.clusters,
-      [ENV.bucket]: emu.bucket,
-      [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
-      [ENV.s3Endpoint]: emu.s3Endpoint,
-      AWS_REGION: EMULATOR_REGION,
-      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      ...functionEnv(stage, emu),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     };

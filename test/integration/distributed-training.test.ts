@@ -23,7 +23,7 @@ import { ENV, executionNameOf, TRAINING_LEASE_KEY } from '../../functions/shared
 import { assembleModel } from '../../local/distributed-model';
 import { allStates } from '../../local/step-functions';
 import { trainingMachine, type TrainingMachine } from '../../local/training-machine';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startStack } from '../support/emulators';
+import { functionEnv, startStack } from '../support/emulators';
 import { generatedCsv } from '../support/generated';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -41,15 +41,7 @@ let failOnce: { step: string; item: number; calls: number } | null = null;
 beforeAll(async () => {
   emu = await startStack(STAGE);
   env = {
-    [ENV.stage]: STAGE,
-    [ENV.usersTable]: emu.tables.users,
-    [ENV.clustersTable]: emu.tables.clusters,
-    [ENV.bucket]: emu.bucket,
-    [ENV.dynamoEndpoint]: emu.dynamoEndpoint,
-    [ENV.s3Endpoint]: emu.s3Endpoint,
-    AWS_REGION: EMULATOR_REGION,
-    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    ...functionEnv(STAGE, emu),
   };
   machine = await trainingMachine({
     stage: STAGE,

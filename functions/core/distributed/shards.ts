@@ -4,6 +4,7 @@
 // order are the single-function matrix, row for row.
 import { IdIndex } from '../ratings/builder';
 import { buildMatrix, indexOfId } from '../matrix';
+import { unitRows } from '../recommender/features';
 import { cellTimes } from '../recommender/holdout';
 import type { CsrMatrix, Interactions } from '../types';
 import type { Bucket } from './fragments';
@@ -92,23 +93,10 @@ export function columnStats(x: CsrMatrix): ColumnStats {
   return out;
 }
 
-/** The unit-row values of a binary matrix exactly as recommender/features unitRows computes them. */
+/** The unit-row values of a binary matrix: recommender/features unitRows's, so the shards cluster exactly the
+ * rows the single function clusters. */
 export function unitValues(x: CsrMatrix): Float64Array {
-  const nnz = x.indptr[x.nRows];
-  const values = new Float64Array(nnz);
-  for (let r = 0; r < x.nRows; r++) {
-    const a = x.indptr[r];
-    const b = x.indptr[r + 1];
-    if (b === a) continue;
-    let ss = 0;
-    for (let p = a; p < b; p++) {
-      const v = x.values ? x.values[p] : 1;
-      ss += v * v;
-    }
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let p = a; p < b; p++) values[p] = (x.values ? x.values[p] : 1) * inv;
-  }
-  return values;
+  return unitRows(x).values as Float64Array;
 }
 
 /**
