@@ -60,7 +60,7 @@ export const CONFIGS: Record<ConfigKey, { label: string; args: string[] }> = {
   // the seed project's defaults: n_init 10 (fewer on huge data), fixClusters, hold-out check
   seed: { label: 'seed defaults', args: ['--algorithm', 'seed'] },
   // what `movierec train` does with no options (the taste model)
-  taste: { label: 'product default (taste)', args: [] },
+  taste: { label: 'product default (CL-EASE)', args: [] },
 };
 
 export function modelFile(setKey: string, config: ConfigKey): string {
