@@ -59,7 +59,7 @@ export const CONFIGS: Record<ConfigKey, { label: string; args: string[] }> = {
   one: { label: 'one init, no fix', args: ['--algorithm', 'seed', '--k', String(K), '--n-init', '1', '--min-cluster-size', '0', '--skip-check'] },
   // the seed project's defaults: n_init 10 (fewer on huge data), fixClusters, hold-out check
   seed: { label: 'seed defaults', args: ['--algorithm', 'seed'] },
-  // what `movierec train` does with no options (the taste model)
+  // what `movierec train` does with no options (the default model, CL-EASE)
   taste: { label: 'product default (CL-EASE)', args: [] },
 };
 
