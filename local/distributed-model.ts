@@ -8,7 +8,7 @@ import { toSnapshot, type ModelSnapshot } from '../functions/core/snapshot';
 import type { RunStore } from '../functions/ports/training-run';
 import { readSummary } from '../functions/app/distributed/check';
 import { movieIndex } from '../functions/app/distributed/gather';
-import { modelLists, primaryLabels } from '../functions/app/distributed/post';
+import { modelLists, primaryLabels, servableLists } from '../functions/app/distributed/post';
 import { getJson, readSections, runKeys } from '../functions/app/distributed/run-files';
 import { loadShard } from '../functions/app/distributed/shards';
 import { loadRun } from '../functions/app/distributed/state';
@@ -19,19 +19,28 @@ export async function assembleModel(runs: RunStore, version: string): Promise<{ 
   const popular = await getJson<RankedList>(runs, runKeys.popular(version));
   const colIds = await movieIndex(runs, version);
   const taste = run.model!.params.algorithm === 'taste';
-  const model: ClusterModel = { userIds: [], userCluster: [], userMoviePtr: [0], userMovies: [], clusters: lists.clusters, popular };
+  const servable = await servableLists(runs, run, lists.clusters);
+  const model: ClusterModel = { userIds: [], userCluster: [], userMoviePtr: [0], userMovies: [], clusters: servable.clusters, popular, ...(servable.scoring ? { scoring: servable.scoring } : {}) };
   const mix: UserMix | undefined = taste ? { ptr: [0], clusters: [], weights: [] } : undefined;
+  let recent: { ptr: number[]; movies: number[] } | undefined;
   for (let q = 0; q < run.shards!.rows.length; q++) {
     const { binary: x } = await loadShard(runs, version, q, run.index!.d, 'binary');
     let cluster: ArrayLike<number>;
     if (mix) {
-      const { sections } = await readSections(runs, runKeys.mix(version, q), ['primary', 'ptr', 'clusters', 'weights']);
+      const { meta, sections } = await readSections<{ recent?: boolean }>(runs, runKeys.mix(version, q), ['primary', 'ptr', 'clusters', 'weights', 'recentPtr?', 'recentMovies?']);
       cluster = sections.primary as Int32Array;
       const ptr = sections.ptr as Int32Array;
       const base = mix.clusters.length;
       for (let i = 1; i < ptr.length; i++) mix.ptr.push(base + ptr[i]);
       mix.clusters.push(...(sections.clusters as Int32Array));
       mix.weights.push(...(sections.weights as Float64Array));
+      if (meta.recent) {
+        recent ??= { ptr: [0], movies: [] };
+        const rp = sections.recentPtr as Int32Array;
+        const at = recent.movies.length;
+        for (let i = 1; i < rp.length; i++) recent.ptr.push(at + rp[i]);
+        for (const m of sections.recentMovies as Float64Array) recent.movies.push(m);
+      }
     } else {
       cluster = await primaryLabels(runs, run, q);
     }
@@ -44,6 +53,7 @@ export async function assembleModel(runs: RunStore, version: string): Promise<{ 
     }
   }
   if (mix) model.mix = mix;
+  if (recent) model.recent = recent;
   const { training, createdAt } = await readSummary({ runs, upload: null as never }, version);
   const snapshot = toSnapshot(model, { params: run.model!.params, data: run.report!, training, createdAt });
   return { model, snapshot };

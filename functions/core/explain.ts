@@ -13,7 +13,7 @@ export const TYPICAL_MAX = 100;
  * everyone), so a movie must be both common in the cluster and distinctive of it; only lift > 1 counts. Ties by
  * movieId ascending.
  */
-export function typicalMovies(model: Pick<ClusterModel, 'clusters' | 'popular' | 'userIds'>, max = TYPICAL_MAX): Map<number, number[]> {
+export function typicalMovies(model: Pick<ClusterModel, 'clusters' | 'popular'> & { userIds: { length: number } }, max = TYPICAL_MAX): Map<number, number[]> {
   const users = model.userIds.length;
   const overall = new Map<number, number>();
   model.popular.movieIds.forEach((m, i) => overall.set(m, model.popular.counts[i] / Math.max(1, users)));

@@ -4,7 +4,7 @@
 // Step Functions), in-memory ones in the tests, the local executor in local/.
 import type { ClusterList, ClusterModel } from '../core/model';
 import type { RankedList } from '../core/ranked';
-import type { SourceRef, WriteResult } from './index';
+import type { SourceRef, VersionExtras, WriteResult } from './index';
 
 /** Intermediate objects of training runs (S3 `runs/<version>/…`; keys are full keys). */
 export interface RunStore {
@@ -36,6 +36,7 @@ export type TrainingPhase =
   | 'seeding'
   | 'clustering'
   | 'counting'
+  | 'local-matrices'
   | 'placing'
   | 'checking'
   | 'publishing'
@@ -92,6 +93,10 @@ export interface VersionLists {
   popular: RankedList;
   users: number;
   taste: boolean;
+  /** the default model's serving settings (written with each list's local matrix) */
+  scoring?: ClusterModel['scoring'];
+  /** similar movies and typical movies, as the single path's publish writes them */
+  extras?: VersionExtras;
 }
 
 /** The publish protocol in parts (ModelVersions.writeVersion, split): the metadata item `writing` and the

@@ -201,7 +201,7 @@ test('a failed worker is retried by the state machine, and the model is unchange
   expect(model.clusters).toEqual(want.clusters);
 }, 300_000);
 
-test('the taste model through the state machine: the single path’s clusterings and lists, mixes to rounding', async () => {
+test('the default model (CL-EASE) through the state machine: the single path’s settings, clusterings, lists, local matrices, mixes and histories', async () => {
   const body = await generatedCsv({ users: 400, movies: 600, ratings: 16_000, clusters: 5, seed: 8 });
   const params: TrainOverrides = { algorithm: 'taste', k: 8, nInit: 1, randomState: 0 };
   const ref = await upload('uploads/taste.csv', body);
@@ -218,6 +218,20 @@ test('the taste model through the state machine: the single path’s clusterings
   expect(model.mix!.ptr).toEqual(want.mix!.ptr);
   expect(model.mix!.clusters).toEqual(want.mix!.clusters);
   model.mix!.weights.forEach((w, i) => expect(Math.abs(w - want.mix!.weights[i])).toBeLessThan(1e-12));
+  // the selected serving settings, each list's local EASE matrix (the same co-occurrences, the same λ) and
+  // each user's newest movies
+  expect(model.scoring).toEqual(want.scoring);
+  expect(want.scoring!.halfLife).toBeGreaterThan(0);
+  expect(model.clusters.map((c) => c.local!.movieIds)).toEqual(want.clusters.map((c) => c.local!.movieIds));
+  model.clusters.forEach((c, i) => {
+    const b = want.clusters[i].local!.b;
+    expect(c.local!.b.length).toBe(b.length);
+    let worst = 0;
+    for (let j = 0; j < b.length; j++) worst = Math.max(worst, Math.abs(c.local!.b[j] - b[j]));
+    expect(worst).toBeLessThan(1e-6);
+  });
+  expect(model.recent).toEqual(want.recent);
+  expect(model.recent!.movies.length).toBeGreaterThan(0);
 }, 300_000);
 
 test('the definition runs offline as AWS would: no ignored feature, a timeout on every Task, payloads far below 256 KiB', () => {

@@ -10,7 +10,7 @@ import { isConditionalFailure } from '../aws';
 import { batchWrite, BatchWriteOptions, BatchWriteStats } from './batch-writer';
 import type { DynamoContext, Item } from './context';
 import { keys } from './layout';
-import { clusterItems, listItems, manifestItems, pageKeysOf, similarKeysOf, userItems, userKeysOf, versionMetaFrom, versionMetaOf } from './version-items';
+import { clusterItems, listItems, manifestItems, pageKeysOf, similarItems, similarKeysOf, userItems, userKeysOf, versionMetaFrom, versionMetaOf } from './version-items';
 
 export interface VersionsConfig {
   /** how long the active pointer is cached (default 5 s; 0 = read it every time) */
@@ -130,10 +130,11 @@ export class DynamoVersions implements ModelVersions {
   // (in parallel, from several functions), then the one flip
 
   async startVersion(lists: VersionLists, version: string, source: SourceRef, opts: { sourceOrder: string; summary?: Record<string, unknown> }): Promise<{ started: boolean; items: number }> {
-    const meta = versionMetaFrom(lists, version, source, { ...opts, createdAt: new Date(this.db.now()).toISOString() });
+    const meta = versionMetaFrom(lists, version, source, { ...opts, extras: lists.extras, createdAt: new Date(this.db.now()).toISOString() });
     if (!(await this.putMeta(version, meta))) return { started: false, items: 0 };
     const stats: BatchWriteStats = { items: 0, requests: 0, retriedItems: 0 };
-    await batchWrite(this.db.doc, this.db.clustersTable, listItems(lists.clusters, lists.popular, version), this.cfg.batch, stats);
+    const items = [...listItems(lists.clusters, lists.popular, version, lists.extras?.typical, lists.scoring), ...similarItems(version, lists.extras ?? {})];
+    await batchWrite(this.db.doc, this.db.clustersTable, items, this.cfg.batch, stats);
     this.db.count('BatchWriteCommand', stats.requests);
     return { started: true, items: stats.items + 1 };
   }

@@ -1,7 +1,7 @@
 // Step Check (central): the publish gate of today's training — the whole procedure retrained on a hold-out
 // carved from a sample of users (the very sample trainChecked draws: it depends only on the user count and
 // the seed), scored against most-popular — then the version's training report and its summary.
-import { assertPublishable, CHECK_MAX_USERS, holdoutCheck, sampleRowIndices, type HoldoutReport } from '../../core/recommender';
+import { assertPublishable, CHECK_MAX_USERS, holdoutCheck, sampleRowIndices, tasteSummary, type HoldoutReport } from '../../core/recommender';
 import type { TrainingSummary } from '../../core/snapshot';
 import { trainingReportKey } from '../upload';
 import { type DistributedDeps, setStatus } from './deps';
@@ -80,7 +80,6 @@ async function trainingSummary(deps: DistributedDeps, run: RunState, holdout: Ho
     const r = results[0];
     return { inertia: r.inertia, iterations: r.iterations, inertias: r.inertias, seconds, fix: lists.fix[0], engine: 'default', notes, ...(holdout ? { holdout } : {}) };
   }
-  if (!model.times && p.taste.halfLife > 0) notes.push('no timestamps: users were placed by all their movies equally (no recency weighting).');
   return {
     inertia: results[0].inertia,
     iterations: results[0].iterations,
@@ -89,17 +88,7 @@ async function trainingSummary(deps: DistributedDeps, run: RunState, holdout: Ho
     fix: lists.fix[0],
     engine: 'taste',
     notes,
-    taste: {
-      k: p.taste.k,
-      temperature: p.taste.temperature,
-      halfLife: model.times ? p.taste.halfLife : 0,
-      ensemble: p.taste.ensemble,
-      neighbours: p.taste.neighbours,
-      listLength: p.taste.listLength,
-      clusters: lists.clusters.length,
-      dissolved: lists.fix.map((f) => f.dissolved.length),
-      selection: model.selection,
-    },
+    taste: tasteSummary(p, { clusters: lists.clusters }, lists.fix.map((f) => f.dissolved.length), model.gramUsers ?? 0, model.selection),
     ...(holdout ? { holdout } : {}),
   };
 }

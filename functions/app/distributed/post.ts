@@ -1,19 +1,22 @@
 // Steps CountClusters (worker), FixClusters (central) and PlaceUsers (worker): the clusterings become the
-// servable model's parts with today's rules — counts per cluster, fixClusters, and for the taste model the
-// centre directions and every user's weighted mix of clusters.
+// servable model's parts with the single path's rules — counts per cluster, fixClusters, and for the default
+// model (CL-EASE) the centre directions, one local EASE matrix per list (co-occurrences on the same user sample
+// the single path counts), every user's weighted mix of clusters and newest movies.
 import type { SectionArray } from '../../core/distributed/binary';
 import { countPartition, finalLabels, fixClustering, partitionMix, type ClusterPart } from '../../core/distributed/post';
 import { unitValues } from '../../core/distributed/shards';
 import type { FixReport } from '../../core/cluster-lists';
 import type { ClusterList } from '../../core/model';
-import { recencyUnitRows } from '../../core/recommender/features';
+import { entryAges, recencyUnitRows } from '../../core/recommender/features';
+import { fitLocals, gramSample, unionOf, userHistories, type ListCols } from '../../core/recommender/cl-ease';
+import { unionGram } from '../../core/recommender/local-ease';
 import type { RunStore } from '../../ports/training-run';
 import { bestLabels } from './cluster';
 import { type DistributedDeps, setStatus } from './deps';
-import { movieIndex } from './gather';
+import { gatherAll, gatherRows, movieIndex } from './gather';
 import { getContainer, getJson, putContainer, putJson, readSections, runKeys } from './run-files';
 import { loadShard } from './shards';
-import { type CentralEvent, type Loop, loadRun, type RunState, type WorkerEvent } from './state';
+import { type CentralEvent, type Loop, loadRun, type RunState, saveRun, type WorkerEvent } from './state';
 
 interface CountMeta {
   sizes: number[];
@@ -91,10 +94,62 @@ export async function fixClusters(event: CentralEvent, deps: DistributedDeps): P
   }
   await putJson(deps.runs, runKeys.model(run.version), lists);
   if (taste) {
+    await setStatus(deps, run.version, { phase: 'local-matrices' });
+    const t0 = performance.now();
+    model.gramUsers = await fitRunLocals(deps, run, lists.clusters, colIds);
+    run.seconds.local = (performance.now() - t0) / 1000;
+    await saveRun(deps.runs, run);
     await setStatus(deps, run.version, { phase: 'placing' });
     return { ...event.loop!, next: 'members' };
   }
   return { ...event.loop!, next: 'check' };
+}
+
+/** The lists' local EASE matrices (model/locals.bin, in the lists' order) from co-occurrences over the union of
+ * their movies, counted on the users the single path counts them on: gramSample's seeded rows (every user up
+ * to taste.gramUsers); on large data (as large.ts) each of them contributing its gramRowCap newest movies.
+ * Returns the users counted. */
+async function fitRunLocals(deps: DistributedDeps, run: RunState, clusters: readonly ClusterList[], colIds: Float64Array): Promise<number> {
+  const model = run.model!;
+  const p = model.params;
+  const tp = p.taste;
+  const large = run.shards!.nnz > tp.largeDataNnz;
+  const withTimes = large && model.times;
+  const rows = gramSample(run.shards!.n, tp.gramUsers, p.randomState);
+  const { x, times } = rows ? await gatherRows(deps.runs, run, Array.from(rows), { times: withTimes }) : await gatherAll(deps.runs, run, { times: withTimes });
+  const colOf = new Map<number, number>();
+  colIds.forEach((id, c) => colOf.set(id, c));
+  const lists: ListCols[] = clusters.map((c) => ({
+    id: c.id,
+    size: c.size,
+    cols: Int32Array.from(c.movieIds, (m) => colOf.get(m)!),
+    counts: Float64Array.from(c.counts),
+  }));
+  const ages = withTimes && times ? entryAges(x, times) : undefined;
+  const gram = unionGram(x, unionOf(lists), null, large ? { cap: tp.gramRowCap, ages } : {});
+  const bs = fitLocals(gram, lists, tp.lambdaRel);
+  const sections: Record<string, SectionArray> = {};
+  bs.forEach((b, i) => (sections[`b${i}`] = b));
+  await putContainer(deps.runs, runKeys.locals(run.version), { lists: bs.length, users: gram.users }, sections);
+  return gram.users;
+}
+
+/** The lists' local matrices (fitRunLocals), in the lists' order. */
+export async function runLocals(runs: RunStore, version: string): Promise<Float32Array[]> {
+  const c = await getContainer<{ lists: number }>(runs, runKeys.locals(version));
+  return Array.from({ length: c.meta.lists }, (_, i) => c.f32(`b${i}`));
+}
+
+/** The lists with their local matrices and the serving settings, as the single path's model holds them. */
+export async function servableLists(runs: RunStore, run: RunState, clusters: ClusterList[]): Promise<{ clusters: ClusterList[]; scoring?: { beta: number; halfLife: number } }> {
+  const p = run.model!.params;
+  if (p.algorithm !== 'taste') return { clusters };
+  const bs = await runLocals(runs, run.version);
+  if (bs.length !== clusters.length) throw new Error(`run ${run.version}: ${bs.length} local matrices for ${clusters.length} lists`);
+  return {
+    clusters: clusters.map((c, i) => ({ ...c, local: { movieIds: c.movieIds.slice(), counts: c.counts.slice(), b: bs[i] } })),
+    scoring: { beta: p.taste.beta, halfLife: p.taste.halfLife },
+  };
 }
 
 /** PlaceUsers (worker, taste model): each user's nearest clusters of every clustering, weighted. */
@@ -113,11 +168,15 @@ export async function placeUsers(event: WorkerEvent, deps: DistributedDeps): Pro
   );
   const mix = partitionMix(member, clusterings, p.taste.neighbours, p.taste.temperature);
   const primary = await primaryLabels(deps.runs, run, q);
-  await putContainer(deps.runs, runKeys.mix(run.version, q), {}, {
+  // each user's newest movies (the personal term's history), with recency
+  const ages = model.times && times ? entryAges(binary, times) : undefined;
+  const recent = userHistories({ ...binary, colIds: await movieIndex(deps.runs, run.version) }, ages, p.taste.halfLife, p.taste.recentMovies);
+  await putContainer(deps.runs, runKeys.mix(run.version, q), { recent: !!recent }, {
     primary: Int32Array.from(primary),
     ptr: Int32Array.from(mix.ptr),
     clusters: Int32Array.from(mix.clusters),
     weights: Float64Array.from(mix.weights),
+    ...(recent ? { recentPtr: Int32Array.from(recent.ptr), recentMovies: Float64Array.from(recent.movies) } : {}),
   });
 }
 

@@ -1,15 +1,16 @@
 // Steps Prepare and Select (central): the shards' sizes complete the data report; the parameters are
 // resolved as the single-function training resolves them (too few users, fewer restarts on large data);
-// the taste model's k, temperature and half-life are selected on data that fits this one function, exactly
-// as today's single path does; the clusterings to run are listed.
+// the default model's settings are selected on data that fits this one function, as the single path selects
+// them; the clusterings to run are listed.
 import { meanVarianceOf } from '../../core/distributed/shards';
 import { rankPairs } from '../../core/ranked';
 import { resolveParams } from '../../core/recommender';
+import { sampleRowIndices } from '../../core/recommender';
 import { selectTaste } from '../../core/recommender/select';
 import { assertEnoughUsers, LARGE_DATA_NNZ, largeDataParams, stripUndefined } from '../../core/train';
 import type { RecommenderOverrides } from '../../core/recommender';
 import { type DistributedDeps, setStatus } from './deps';
-import { gatherAll, movieIndex } from './gather';
+import { gatherAll, gatherRows, movieIndex } from './gather';
 import { putJson, runKeys } from './run-files';
 import { shardSummaries } from './shards';
 import { type CentralEvent, type Job, type Loop, loadRun, saveRun, startLoop } from './state';
@@ -65,7 +66,10 @@ export async function prepare(event: CentralEvent, deps: DistributedDeps): Promi
   return { ...startLoop(), next: p.algorithm === 'seed' ? 'seed' : 'select' };
 }
 
-/** The taste model's settings (selection as the single path runs it) and its clusterings. */
+/** The default model's settings, selected as the single path selects them (select.ts: k, half-life,
+ * temperature, λ_rel and β by the coordinate walk on a hold-out carved from the data): on every user when the
+ * upload is within the single path's selection size (taste.largeDataNnz interactions), else on a seeded sample
+ * of users of about that many interactions, which fits this one function. Then the clusterings to run. */
 export async function select(event: CentralEvent, deps: DistributedDeps): Promise<Loop> {
   const run = await loadRun(deps.runs, event.version);
   const model = run.model!;
@@ -73,18 +77,24 @@ export async function select(event: CentralEvent, deps: DistributedDeps): Promis
   const n = run.shards!.n;
   const nnz = run.shards!.nnz;
   const t0 = performance.now();
-  if (p.taste.select && nnz > p.taste.largeDataNnz) {
-    model.notes.push(
-      `k, half-life and temperature were not selected by validation (${nnz} interactions exceed ${p.taste.largeDataNnz}); used k=${p.taste.k}, halfLife=${p.taste.halfLife}, temperature=${p.taste.temperature}.`,
-    );
-  } else if (p.taste.select) {
-    const all = await gatherAll(deps.runs, run, { times: model.times });
-    const selection = await selectTaste(all.x, p, { times: model.times ? all.times : undefined, threads: run.options.threads });
-    p.taste.k = selection.k;
-    p.taste.temperature = selection.temperature;
-    p.taste.halfLife = selection.halfLife;
+  if (p.taste.select) {
+    const sampled = nnz > p.taste.largeDataNnz;
+    const users = sampled ? selectionSampleSize(n, nnz, p.taste.largeDataNnz) : n;
+    const data = sampled
+      ? await gatherRows(deps.runs, run, Array.from(sampleRowIndices(n, users, p.randomState)), { times: model.times })
+      : await gatherAll(deps.runs, run, { times: model.times });
+    const selection = await selectTaste(data.x, p, { times: model.times ? data.times : undefined, threads: run.options.threads });
+    const { k, halfLife, temperature, lambdaRel, beta } = selection;
+    Object.assign(p.taste, { k, halfLife, temperature, lambdaRel, beta });
     model.selection = selection;
+    if (sampled) {
+      model.notes.push(`settings selected on a seeded sample of ${users} of ${n} users (${data.x.indptr[data.x.nRows]} of ${nnz} interactions): the single path's selection size, which fits one function.`);
+    }
     run.seconds.select = (performance.now() - t0) / 1000;
+  }
+  if (!model.times && p.taste.halfLife > 0) {
+    model.notes.push('no timestamps: every movie of a user weighs the same (no recency weighting).');
+    p.taste.halfLife = 0;
   }
   const k = Math.min(p.taste.k, n);
   if (k !== p.taste.k) model.notes.push(`k lowered from ${p.taste.k} to ${k}: only ${n} users.`);
@@ -102,4 +112,9 @@ export async function select(event: CentralEvent, deps: DistributedDeps): Promis
   await saveRun(deps.runs, run);
   await setStatus(deps, run.version, { phase: 'seeding', jobs: model.jobs.length, k });
   return startLoop();
+}
+
+/** Users of a seeded selection sample holding about `budget` of the upload's `nnz` interactions. */
+export function selectionSampleSize(n: number, nnz: number, budget: number): number {
+  return Math.max(1, Math.min(n, Math.floor((n * budget) / Math.max(1, nnz))));
 }

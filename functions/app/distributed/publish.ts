@@ -3,7 +3,9 @@
 // a model holding every cluster list and only the users who have favourites (addFavourite touches nothing
 // else); the metadata `writing` and the lists are written once, each partition writes its users, and the
 // one conditional pointer flip makes the version live — the working model serves until then.
+import { typicalMovies } from '../../core/explain';
 import { addFavourite, type ClusterModel, type UserMix } from '../../core/model';
+import { similarIndex } from '../../core/similar';
 import type { RankedList } from '../../core/ranked';
 import type { PartitionedPublish } from '../../ports/training-run';
 import { executionNameOf } from '../../shared/resources';
@@ -12,7 +14,7 @@ import type { PublishStore } from '../publish';
 import { readSummary } from './check';
 import { type DistributedDeps, setStatus } from './deps';
 import { gatherRows, movieIndex, rowsOfUsers } from './gather';
-import { modelLists, primaryLabels } from './post';
+import { modelLists, primaryLabels, servableLists } from './post';
 import { getJson, putJson, readSections, runKeys } from './run-files';
 import { loadShard } from './shards';
 import { type CentralEvent, type Loop, loadRun, partitionOfRow, type RunState, type WorkerEvent } from './state';
@@ -25,6 +27,8 @@ interface FoldedUser {
   cluster: number;
   movies: number[];
   mix?: { clusters: number[]; weights: number[] };
+  /** the default model's newest movies of the user (with recency) */
+  recent?: number[];
 }
 
 interface Fold {
@@ -53,28 +57,39 @@ async function trainedUsers(deps: DistributedDeps, run: RunState, rows: number[]
     const movies = Array.from(x.indices.subarray(x.indptr[i], x.indptr[i + 1]), (j) => colIds[j]);
     let cluster: number;
     let mix: FoldedUser['mix'];
+    let recent: number[] | undefined;
     if (taste) {
       const key = runKeys.mix(run.version, q);
       const { sections } = await readSections(deps.runs, key, ['primary', 'ptr'], { primary: [local, local + 1], ptr: [local, local + 2] });
       cluster = (sections.primary as Int32Array)[0];
       const [a, b] = sections.ptr as Int32Array;
-      const m = await readSections(deps.runs, key, ['clusters', 'weights'], { clusters: [a, b], weights: [a, b] });
+      const m = await readSections<{ recent?: boolean }>(deps.runs, key, ['clusters', 'weights'], { clusters: [a, b], weights: [a, b] });
       mix = { clusters: Array.from(m.sections.clusters as Int32Array), weights: Array.from(m.sections.weights as Float64Array) };
+      if (m.meta.recent) {
+        const [ra, rb] = (await readSections(deps.runs, key, ['recentPtr'], { recentPtr: [local, local + 2] })).sections.recentPtr as Int32Array;
+        recent = Array.from((await readSections(deps.runs, key, ['recentMovies'], { recentMovies: [ra, rb] })).sections.recentMovies as Float64Array);
+      }
     } else {
       if (!labels.has(q)) labels.set(q, await primaryLabels(deps.runs, run, q));
       cluster = labels.get(q)![local];
     }
-    out.push({ userId: x.rowIds[i], cluster, movies, ...(mix ? { mix } : {}) });
+    out.push({ userId: x.rowIds[i], cluster, movies, ...(mix ? { mix } : {}), ...(recent ? { recent } : {}) });
   }
   return out;
 }
 
-/** A model of the given users only (their records in ascending user id). */
-function usersModel(users: readonly FoldedUser[], lists: { clusters: ClusterModel['clusters']; popular: RankedList }, taste: boolean): ClusterModel {
+/** A model of the given users only (their records in ascending user id); `recent`: the model keeps each
+ * user's newest movies (the default model with recency; a user without a record starts with none). */
+function usersModel(users: readonly FoldedUser[], lists: { clusters: ClusterModel['clusters']; popular: RankedList }, taste: boolean, recent: boolean): ClusterModel {
   const sorted = users.slice().sort((a, b) => a.userId - b.userId);
   const model: ClusterModel = { userIds: [], userCluster: [], userMoviePtr: [0], userMovies: [], clusters: lists.clusters, popular: lists.popular };
   const mix: UserMix | undefined = taste ? { ptr: [0], clusters: [], weights: [] } : undefined;
+  const newest = recent ? { ptr: [0], movies: [] as number[] } : undefined;
   for (const u of sorted) {
+    if (newest) {
+      newest.movies.push(...(u.recent ?? []));
+      newest.ptr.push(newest.movies.length);
+    }
     model.userIds.push(u.userId);
     model.userCluster.push(u.cluster);
     model.userMovies.push(...u.movies);
@@ -86,8 +101,12 @@ function usersModel(users: readonly FoldedUser[], lists: { clusters: ClusterMode
     }
   }
   if (mix) model.mix = mix;
+  if (newest) model.recent = newest;
   return model;
 }
+
+/** Whether the run's users have newest-movie histories (the default model with recency). */
+const hasRecent = (run: RunState) => run.model!.params.algorithm === 'taste' && run.model!.times && run.model!.params.taste.halfLife > 0;
 
 /** PublishStart: still publishable? fold the favourites, write the metadata, the lists and the new users. */
 export async function publishStart(event: CentralEvent, deps: DistributedDeps): Promise<Loop> {
@@ -110,7 +129,10 @@ export async function publishStart(event: CentralEvent, deps: DistributedDeps): 
   const rowOf = await rowsOfUsers(deps.runs, run, favUsers);
   const known = favUsers.filter((u) => (rowOf.get(u) ?? -1) >= 0).sort((a, b) => a - b);
   const trained = await trainedUsers(deps, run, known.map((u) => rowOf.get(u)!));
-  const model = usersModel(trained, { clusters: lists.clusters, popular }, taste);
+  // the lists as served: the default model's with their local matrices (the fold updates their counts too)
+  const servable = await servableLists(deps.runs, run, lists.clusters);
+  const recent = hasRecent(run);
+  const model = usersModel(trained, { clusters: servable.clusters, popular }, taste, recent);
   for (const f of favourites) addFavourite(model, f.userId, f.movieId);
   // every folded user's record after the fold: the known ones replace their partition's, the new ones are
   // written here
@@ -119,20 +141,25 @@ export async function publishStart(event: CentralEvent, deps: DistributedDeps): 
     cluster: model.userCluster[i],
     movies: model.userMovies.slice(model.userMoviePtr[i], model.userMoviePtr[i + 1]),
     ...(model.mix ? { mix: { clusters: model.mix.clusters.slice(model.mix.ptr[i], model.mix.ptr[i + 1]), weights: model.mix.weights.slice(model.mix.ptr[i], model.mix.ptr[i + 1]) } } : {}),
+    ...(model.recent ? { recent: model.recent.movies.slice(model.recent.ptr[i], model.recent.ptr[i + 1]) } : {}),
   }));
   const knownSet = new Set(known);
   const newUsers = folded.filter((u) => !knownSet.has(u.userId));
   const { summary } = await readSummary(deps, run.version);
-  const started = await store.startVersion({ clusters: model.clusters, popular: model.popular, users: run.shards!.n + newUsers.length, taste }, run.version, run.source, {
+  const users = run.shards!.n + newUsers.length;
+  // what serving needs beside the lists, derived from the folded lists as the single path's publish does
+  const extras = { similar: similarIndex(model), typical: typicalMovies({ clusters: model.clusters, popular: model.popular, userIds: { length: users } }) };
+  const favouritesCarriedOver = { count: favourites.length, users: favUsers.length };
+  const started = await store.startVersion({ clusters: model.clusters, popular: model.popular, users, taste, scoring: servable.scoring, extras }, run.version, run.source, {
     sourceOrder: run.sourceOrder,
-    summary,
+    summary: { ...summary, favouritesCarriedOver },
   });
   if (!started.started) {
     await setStatus(deps, run.version, { phase: 'skipped', error: 'already-published' });
     await deps.lease?.release(executionNameOf(run.version));
     return done;
   }
-  if (newUsers.length) await store.writeUsers(usersModel(newUsers, { clusters: [], popular }, taste), run.version, 'fold');
+  if (newUsers.length) await store.writeUsers(usersModel(newUsers, { clusters: [], popular }, taste, recent), run.version, 'fold');
   await putJson(deps.runs, runKeys.fold(run.version), { foldStartedAt, favourites: favourites.length, users: folded.filter((u) => knownSet.has(u.userId)) } satisfies Fold);
   return { ...event.loop!, next: 'publish' };
 }
@@ -149,14 +176,19 @@ export async function publishUsers(event: WorkerEvent, deps: DistributedDeps): P
   const overrides = new Map(fold.users.map((u) => [u.userId, u]));
   let cluster: ArrayLike<number>;
   let mix: UserMix | undefined;
+  let recent: ClusterModel['recent'];
   if (taste) {
     const { sections } = await readSections(deps.runs, runKeys.mix(run.version, q), ['primary', 'ptr', 'clusters', 'weights']);
     cluster = sections.primary as Int32Array;
     mix = { ptr: Array.from(sections.ptr as Int32Array), clusters: Array.from(sections.clusters as Int32Array), weights: Array.from(sections.weights as Float64Array) };
+    if (hasRecent(run)) {
+      const r = await readSections(deps.runs, runKeys.mix(run.version, q), ['recentPtr', 'recentMovies']);
+      recent = { ptr: Array.from(r.sections.recentPtr as Int32Array), movies: Array.from(r.sections.recentMovies as Float64Array) };
+    }
   } else {
     cluster = await primaryLabels(deps.runs, run, q);
   }
-  const users: ClusterModel = { userIds: Array.from(x.rowIds), userCluster: Array.from(cluster), userMoviePtr: Array.from(x.indptr), userMovies: Array.from(x.indices, (j) => colIds[j]), clusters: [], popular: { movieIds: [], counts: [] }, ...(mix ? { mix } : {}) };
+  const users: ClusterModel = { userIds: Array.from(x.rowIds), userCluster: Array.from(cluster), userMoviePtr: Array.from(x.indptr), userMovies: Array.from(x.indices, (j) => colIds[j]), clusters: [], popular: { movieIds: [], counts: [] }, ...(mix ? { mix } : {}), ...(recent ? { recent } : {}) };
   const model = overrides.size && users.userIds.some((u) => overrides.has(u)) ? withOverrides(users, overrides) : users;
   await store.writeUsers(model, run.version, `q${q}`);
 }
@@ -170,9 +202,10 @@ function withOverrides(users: ClusterModel, overrides: ReadonlyMap<number, Folde
       cluster: users.userCluster[i],
       movies: users.userMovies.slice(users.userMoviePtr[i], users.userMoviePtr[i + 1]),
       ...(users.mix ? { mix: { clusters: users.mix.clusters.slice(users.mix.ptr[i], users.mix.ptr[i + 1]), weights: users.mix.weights.slice(users.mix.ptr[i], users.mix.ptr[i + 1]) } } : {}),
+      ...(users.recent ? { recent: users.recent.movies.slice(users.recent.ptr[i], users.recent.ptr[i + 1]) } : {}),
     };
   });
-  return usersModel(records, { clusters: [], popular: users.popular }, !!users.mix);
+  return usersModel(records, { clusters: [], popular: users.popular }, !!users.mix, !!users.recent);
 }
 
 /** Flip: the one conditional pointer update; then the late favourites replayed and old versions cleaned up. */

@@ -27,6 +27,8 @@ export const runKeys = {
   clustering: (v: string, j: number) => `${root(v)}post/${j}/fixed.bin`,
   model: (v: string) => `${root(v)}model/clusters.json`,
   mix: (v: string, p: number) => `${root(v)}model/mix/${pad(p)}.bin`,
+  /** the default model's local EASE matrices, one per list of model/clusters.json, in its order */
+  locals: (v: string) => `${root(v)}model/locals.bin`,
   fold: (v: string) => `${root(v)}model/fold.json`,
   popular: (v: string) => `${root(v)}model/popular.json`,
   summary: (v: string) => `${root(v)}model/summary.json`,

@@ -82,6 +82,8 @@ export interface RunState {
     /** timestamps usable (taste recency) */
     times: boolean;
     selection: Selection | null;
+    /** users the local matrices' co-occurrences were counted on (default model) */
+    gramUsers?: number;
   };
   /** per job: the best restart (its last assignment pass holds the final labels) */
   results?: Array<{ restart: number; pass: number; inertia: number; iterations: number; inertias: number[] }>;

@@ -8,8 +8,8 @@
 // of libraries that would fit (Arrow, protobuf, msgpack) either copy every array or need a schema step,
 // and these files live minutes, are written and read by this code only.
 
-export type SectionArray = Float64Array | Int32Array | Uint32Array | Uint8Array | Uint16Array;
-export type SectionType = 'f64' | 'i32' | 'u32' | 'u8' | 'u16';
+export type SectionArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array | Uint16Array;
+export type SectionType = 'f64' | 'f32' | 'i32' | 'u32' | 'u8' | 'u16';
 
 export interface SectionInfo {
   type: SectionType;
@@ -27,6 +27,7 @@ export interface ContainerHeader<M = unknown> {
 const MAGIC = 0x3142524d; // "MRB1"
 const CTORS = {
   f64: Float64Array,
+  f32: Float32Array,
   i32: Int32Array,
   u32: Uint32Array,
   u8: Uint8Array,
@@ -35,6 +36,7 @@ const CTORS = {
 
 function typeOf(a: SectionArray): SectionType {
   if (a instanceof Float64Array) return 'f64';
+  if (a instanceof Float32Array) return 'f32';
   if (a instanceof Int32Array) return 'i32';
   if (a instanceof Uint32Array) return 'u32';
   if (a instanceof Uint16Array) return 'u16';
@@ -125,6 +127,9 @@ export class Container<M = unknown> {
   }
   f64(name: string): Float64Array {
     return this.get(name) as Float64Array;
+  }
+  f32(name: string): Float32Array {
+    return this.get(name) as Float32Array;
   }
   i32(name: string): Int32Array {
     return this.get(name) as Int32Array;

@@ -121,7 +121,7 @@ export async function trainRecommender(
 /** What the version's training summary says about the default model. */
 export function tasteSummary(
   p: RecommenderParams,
-  model: ClusterModel,
+  model: Pick<ClusterModel, 'clusters'>,
   dissolved: number[],
   gramUsers: number,
   selection: Selection | null,
