@@ -208,6 +208,7 @@ export class DistributedTraining extends Construct {
     finish.next(
       new sfn.Choice(this, 'NextRestart?')
         .when(is('$.loop.next', 'seed'), seedStart)
+        .when(is('$.loop.next', 'assign'), assign)
         .when(is('$.loop.next', 'continue'), continueAsNew)
         .otherwise(count),
     );
@@ -218,14 +219,16 @@ export class DistributedTraining extends Construct {
     publishStart.next(new sfn.Choice(this, 'Started?').when(is('$.loop.next', 'publish'), publishUsers).otherwise(done));
     publishUsers.next(flip);
     flip.next(done);
+    // a clustering starts with its seeding, or (centres fitted on a sample by Select) with its final pass
+    const clustering = new sfn.Choice(this, 'Seeded centrally?').when(is('$.loop.next', 'assign'), assign).otherwise(seedStart);
     prepare.next(new sfn.Choice(this, 'Select?').when(is('$.loop.next', 'select'), select).otherwise(seedStart));
-    select.next(seedStart);
+    select.next(clustering);
     plan.next(planned);
     planned.next(new sfn.Choice(this, 'Skip?').when(is('$.plan.skip', true), new sfn.Succeed(this, 'Skipped')).otherwise(parse));
     parse.next(index);
     index.next(shards);
     shards.next(prepare);
-    resumed.next(seedStart);
+    resumed.next(clustering);
     return new sfn.Choice(this, 'Resume?').when(sfn.Condition.isPresent('$.resume'), resumed).otherwise(plan);
   }
 }

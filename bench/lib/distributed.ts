@@ -42,7 +42,7 @@ const PHASES: Array<[string, RegExp]> = [
   ['shards', /^BuildShards$/],
   ['prepare + selection', /^(Prepare|Select\??)$/],
   ['k-means++', /^(SeedStart|TrySeeds|PickSeed|Seeded\?)$/],
-  ['Lloyd', /^(Assign|FinalPass\?|UpdateCentres|Converge|Converged\?|FinishRestart|NextRestart\?)$/],
+  ['Lloyd (large data: the one assignment pass)', /^(Seeded centrally\?|Assign|FinalPass\?|UpdateCentres|Converge|Converged\?|FinishRestart|NextRestart\?)$/],
   ['counts + fixClusters + memberships', /^(CountClusters|FixClusters|Memberships\?|PlaceUsers)$/],
   ['hold-out check', /^(Check|Publish\?)$/],
   ['publish', /^(PublishStart|Started\?|PublishUsers|Flip|Done)$/],

@@ -20,6 +20,14 @@ import { trainModel } from '../../functions/core/train';
 import type { TrainOverrides } from '../../functions/core/train';
 import * as trainHandler from '../../functions/handlers/train';
 import { ENV, executionNameOf, TRAINING_LEASE_KEY } from '../../functions/shared/resources';
+import { bestLabels } from '../../functions/app/distributed/cluster';
+import { gatherAll } from '../../functions/app/distributed/gather';
+import { getContainer, runKeys } from '../../functions/app/distributed/run-files';
+import { loadRun } from '../../functions/app/distributed/state';
+import { columnRange } from '../../functions/core/distributed/kmeans';
+import { unitValues } from '../../functions/core/distributed/shards';
+import { RANGES } from '../../functions/core/kmeans';
+import { paddedK } from '../../functions/core/kmeans/partition';
 import { assembleModel } from '../../local/distributed-model';
 import { allStates } from '../../local/step-functions';
 import { trainingMachine, type TrainingMachine } from '../../local/training-machine';
@@ -232,6 +240,56 @@ test('the default model (CL-EASE) through the state machine: the single path’s
   });
   expect(model.recent).toEqual(want.recent);
   expect(model.recent!.movies.length).toBeGreaterThan(0);
+}, 300_000);
+
+test('the default model on large data: settings selected on a user sample, each clustering fitted centrally on a sample, every user labelled by its nearest centre in one pass', async () => {
+  const body = await generatedCsv({ users: 400, movies: 600, ratings: 16_000, clusters: 5, seed: 9 });
+  // the large-data path from 8,000 interactions on: selection on about half the users, K-means on 150
+  const params: TrainOverrides = { algorithm: 'taste', randomState: 0, taste: { largeDataNnz: 8_000, kmeansUsers: 150 } };
+  const ref = await upload('uploads/large.csv', body);
+  const version = versionIdOf(ref);
+  const input = executionInput(version, ref, sourceOrderOf(ref), params, { shards: 3, publish: 'none', check: false });
+  await machine.starter.start(executionNameOf(version), JSON.stringify(input));
+  expect((await machine.executions.settled(executionNameOf(version))).status).toBe('SUCCEEDED');
+  const run = await loadRun(runs, version);
+  const m = run.model!;
+  expect(m.jobs.map((j) => [j.sampled, j.nInit, j.maxIter])).toEqual(Array.from({ length: m.params.taste.largeEnsemble }, () => [true, 1, m.params.taste.kmeansMaxIter]));
+  expect(m.notes.join(' ')).toMatch(/settings selected on a seeded sample of 200 of 400 users/);
+  expect(m.notes.join(' ')).toMatch(/fitted on a seeded sample of 150 users/);
+  expect(m.selection!.users).toBe(200);
+  // no seeding ran: the clustering is the fitted centres' one pass
+  expect(run.results!.map((r) => [r.restart, r.pass])).toEqual(m.jobs.map(() => [0, 0]));
+
+  // every user's label is its nearest fitted centre (unit rows, squared distance; ties to the lower index)
+  const { x } = await gatherAll(runs, run);
+  const unit = unitValues(x);
+  const d = run.index!.d;
+  const k = m.jobs[0].k;
+  const kp = paddedK(k);
+  const ct = new Float64Array(d * kp);
+  for (let r = 0; r < RANGES; r++) ct.set((await getContainer(runs, runKeys.centres(version, 0, 0, 0, r))).f64('ct'), columnRange(r, d).j0 * kp);
+  const cnorm = new Float64Array(k);
+  for (let col = 0; col < d; col++) for (let c = 0; c < k; c++) cnorm[c] += ct[col * kp + c] ** 2;
+  const labels: number[] = [];
+  for (let q = 0; q < run.shards!.rows.length; q++) labels.push(...(await bestLabels(runs, run, 0, q)));
+  let clearCut = 0;
+  for (let i = 0; i < x.nRows; i++) {
+    const dist = Array.from(cnorm, (cn) => cn + 1);
+    for (let p = x.indptr[i]; p < x.indptr[i + 1]; p++) for (let c = 0; c < k; c++) dist[c] -= 2 * unit[p] * ct[x.indices[p] * kp + c];
+    const order = dist.map((v, c) => [v, c]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    if (order[1][0] - order[0][0] < 1e-9) continue; // a tie within rounding: either is right
+    clearCut++;
+    expect([i, labels[i]]).toEqual([i, order[0][1]]);
+  }
+  expect(clearCut).toBeGreaterThan(x.nRows * 0.9);
+
+  // the servable model: local matrices on every list, the selected settings, newest movies, every user mixed
+  const { model } = await assembleModel(runs, version);
+  expect(model.userIds).toHaveLength(400);
+  expect(model.clusters.every((c) => c.local && c.local.b.length === c.local.movieIds.length ** 2)).toBe(true);
+  expect(model.scoring).toEqual({ beta: m.params.taste.beta, halfLife: m.params.taste.halfLife });
+  expect(model.mix!.ptr).toHaveLength(401);
+  if (m.params.taste.halfLife > 0) expect(model.recent!.ptr).toHaveLength(401);
 }, 300_000);
 
 test('the definition runs offline as AWS would: no ignored feature, a timeout on every Task, payloads far below 256 KiB', () => {

@@ -60,6 +60,12 @@ async function loadJob(runs: RunStore, v: string, j: number): Promise<JobState> 
 }
 const saveJob = (runs: RunStore, v: string, j: number, s: JobState) => putJson(runs, runKeys.job(v, j), s);
 
+/** A clustering whose centres were fitted centrally (a sampled job): its state before the one pass that
+ * labels every user, with the fit's iterations. */
+export async function saveJobState(runs: RunStore, v: string, j: number, iterations: number): Promise<void> {
+  await saveJob(runs, v, j, { rng: { key: [], pos: 0 }, restart: 0, chosen: [], bestPrev: 0, pot: 0, iterations, inertias: [], starts: [], best: null });
+}
+
 /** Rows of the matrix as candidates (with the clustering's features). */
 async function candidatesOf(runs: RunStore, run: RunState, rows: number[], features: Job['features']): Promise<Candidate[]> {
   const { x } = await gatherRows(runs, run, rows);
@@ -235,7 +241,7 @@ interface CentreNorms {
   cnorm: number[];
 }
 
-async function writeCentres(runs: RunStore, v: string, loop: Loop, t: number, ct: Float64Array, cnorm: Float64Array, d: number, k: number): Promise<void> {
+export async function writeCentres(runs: RunStore, v: string, loop: Loop, t: number, ct: Float64Array, cnorm: Float64Array, d: number, k: number): Promise<void> {
   const kp = paddedK(k);
   await Promise.all(
     Array.from({ length: RANGES }, (_, r) => {
@@ -385,7 +391,11 @@ export async function finishRestart(event: CentralEvent, deps: DistributedDeps):
   await saveRun(deps.runs, run);
   let next: Loop;
   if (loop.restart + 1 < job.nInit) next = { ...loop, next: 'seed', restart: loop.restart + 1, round: 0, iteration: 0, final: false, moved: 0 };
-  else if (loop.job + 1 < run.model!.jobs.length) next = { ...loop, next: 'seed', job: loop.job + 1, restart: 0, round: 0, iteration: 0, final: false, moved: 0 };
+  else if (loop.job + 1 < run.model!.jobs.length) {
+    // the next clustering: seeded here, or (sampled) its centres already fitted, one final pass to run
+    const sampled = !!run.model!.jobs[loop.job + 1].sampled;
+    next = { ...loop, next: sampled ? 'assign' : 'seed', job: loop.job + 1, restart: 0, round: 0, iteration: 0, final: sampled, moved: 0 };
+  }
   else return { ...loop, next: 'post' };
   // the next restart's worst case must fit this execution's history, else it continues as a new execution
   const nextJob = run.model!.jobs[next.job];

@@ -49,6 +49,9 @@ export interface Job {
   randomState: number;
   /** cluster ids of this clustering start here (unique across the taste model's clusterings) */
   idOffset: number;
+  /** centres fitted centrally on a user sample (the default model on large data, as large.ts): no seeding
+   * or Lloyd loop here, one final assignment pass over every partition */
+  sampled?: boolean;
 }
 
 export interface RunState {
