@@ -47,8 +47,9 @@ function shareOpt(v: string | undefined): number | undefined {
 export const HELP: Record<string, string> = {
   train: `movierec train --ratings FILE --out model.json [options]
   Cluster users with K-means and write the model snapshot (JSON).
-  --algorithm taste|seed         taste (default): spherical K-means ensembles with soft membership, k chosen
-                                 on a hold-out of the training data; seed: the seed project's algorithm exactly
+  --algorithm taste|seed         taste (default): CL-EASE — spherical K-means ensembles with soft membership
+                                 and one local EASE matrix per cluster list, settings (k included) chosen on a
+                                 hold-out of the training data; seed: the seed project's algorithm exactly
   --format auto|csv|u.data|dat   input format (default: detected from content; gzip is detected too)
   --k --n-init --max-iter --random-state --min-cluster-size
                                  seed defaults: k 15, n-init 10, max-iter 300, random-state 0, min-cluster-size 6;

@@ -53,7 +53,7 @@ export const EVAL_MODELS: Record<string, { recommender: (note: ModelNote) => Rec
   itemknn: { recommender: () => itemKnn({ neighbours: 50 }), summary: 'item-kNN cosine, 50 neighbours (the anchor)' },
   default: {
     recommender: () => defaultRecommender(),
-    summary: "the product's default model (taste): spherical K-means ensembles, soft membership, settings chosen on TRAIN",
+    summary: "the product's default model (CL-EASE): taste clusterings with soft membership, one local EASE matrix per cluster list, settings chosen on TRAIN",
   },
   ease: {
     recommender: ease('plain'),

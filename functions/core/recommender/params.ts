@@ -1,5 +1,6 @@
 // Parameters of the recommender: the seed algorithm (the faithful reproduction, kept forever) or the
-// taste model (spherical K-means ensembles with soft membership), chosen by validation — see
+// default model, CL-EASE (spherical K-means ensembles with soft membership, one local EASE matrix per cluster
+// list), chosen by validation — see
 // EVALUATION.md at the repository root for the numbers behind every default here.
 import { SEED_PARAMS, TrainingParams } from '../snapshot';
 import { InputError } from '../types';
