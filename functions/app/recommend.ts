@@ -99,7 +99,7 @@ async function tasteRecommendations(
   };
   const items = picked.map(({ movieId, score }, j): Item => {
     const c = contributors[j];
-    const why = `popular with users like you (cluster${c.ids.length === 1 ? '' : 's'} ${c.ids.join(', ')})`;
+    const why = `popular with users like you (${clusterNames(lists, c)})`;
     let watched: { movieId: number; title: string } | null = null;
     if (movies.size > 0) for (const k of c.byShare()) if ((watched = watchedFor(k))) break;
     // describe() spelled out (same keys, same order): a literal instead of a spread of a temporary object
@@ -117,6 +117,16 @@ function watchedTitle(movies: Map<number, MovieInfo>, typical: number[] | undefi
   if (movies.size === 0 || !typical) return null;
   const because = becauseOf(typical, { has: (m) => seen.has(m) && movies.has(m) });
   return because === undefined ? null : { movieId: because, title: movies.get(because)!.title };
+}
+
+/** The clusters a reason names: all of them up to REASON_CLUSTERS (mix order), else the REASON_CLUSTERS that
+ * count the movie most (weight · count / size) and how many more do (the default model mixes up to 15 lists,
+ * and a popular movie is in most of them). */
+const REASON_CLUSTERS = 3;
+function clusterNames(lists: readonly { id: number }[], c: Contributors): string {
+  if (c.ids.length <= REASON_CLUSTERS) return `cluster${c.ids.length === 1 ? '' : 's'} ${c.ids.join(', ')}`;
+  const top = c.byShare().slice(0, REASON_CLUSTERS).map((k) => lists[k].id);
+  return `clusters ${top.join(', ')} and ${c.ids.length - REASON_CLUSTERS} more`;
 }
 
 /** The user's movies and favourites as a Set (no intermediate spread array: this runs on every request). */
