@@ -6,11 +6,11 @@
 // version's batch export follows the flip (app/export.ts); its failure never unpublishes the model.
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { TrainingParams } from '../core/snapshot';
+import type { TrainingParams, TrainingSummary } from '../core/snapshot';
 import type { Movie, ReadMoviesOptions } from '../core/movies';
 import type { MemoryBudget } from '../core/memory';
 import type { TrainOptions, TrainOverrides, TrainResult } from '../core/train';
-import { InputError } from '../core/types';
+import { type DataReport, InputError } from '../core/types';
 import type { ClusterModel } from '../core/model';
 import type { Catalogue, ExportInfo, ExportStore, ModelVersions, PublishStats, RatingsSource, ReportStore, SourceRef, TrainingLease } from '../ports';
 import { executionNameOf, FORCE_HINT, FORCE_METADATA, hasDotSegment, LAMBDA_MAX_MEMORY_MB, S3_PREFIXES } from '../shared/resources';
@@ -242,28 +242,9 @@ async function trainAndPublish(deps: UploadDeps, ref: SourceRef, version: string
   const trainSeconds = (Date.now() - t0) / 1000;
   const reportKey = trainingReportKey(version);
   const { model, params, data: d, training } = trained;
-  await deps.reports.putJson(reportKey, {
-    status: 'trained',
-    version,
-    source: ref,
-    createdAt: trained.snapshot.createdAt,
-    params,
-    data: d,
-    training,
-    clusters: model.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.movieIds.length })),
-    trainSeconds,
-    ...(force ? { forced: true } : {}),
-  });
-  const summary = {
-    params,
-    data: { rowsRead: d.rowsRead, rowsAccepted: d.rowsAccepted, rowsRejected: d.rowsRejected, users: d.users, movies: d.movies, interactions: d.interactions },
-    inertia: training.inertia,
-    iterations: training.iterations,
-    dissolvedClusters: training.fix.dissolved,
-    trainSeconds,
-    reportKey,
-    ...(force ? { forced: true } : {}),
-  };
+  const trainedVersion: TrainedVersion = { version, source: ref, createdAt: trained.snapshot.createdAt, params, data: d, training, clusters: model.clusters, trainSeconds, reportKey };
+  await deps.reports.putJson(reportKey, { ...trainingReport(trainedVersion), ...(force ? { forced: true } : {}) });
+  const summary = { ...versionSummary(trainedVersion), ...(force ? { forced: true } : {}) };
   const res = await publishModel(deps.store, model, version, ref, { sourceOrder, summary, replayMarginMs: deps.replayMarginMs });
   log.info('publish finished', { key, version, status: res.status, active: res.active, stats: res.stats });
   const exported = res.status === 'published' ? await exportAfterPublish(deps, log, model, version, res.expired ?? []) : undefined;
@@ -298,4 +279,47 @@ async function rejectUpload(deps: UploadDeps, ref: SourceRef, version: string, e
   });
   log.warn('upload refused', { key: ref.key, code: e.code, reason: e.message, reportKey });
   return { key: ref.key, status: 'rejected', version, reportKey, code: e.code };
+}
+
+/** A trained version, what its training report and its metadata summary are made of (the single function's
+ * training and the state machine's Check step write both from it). */
+export interface TrainedVersion {
+  version: string;
+  source: SourceRef;
+  createdAt: string;
+  params: unknown;
+  data: DataReport;
+  training: TrainingSummary;
+  clusters: ReadonlyArray<{ id: number; size: number; movieIds: readonly number[] }>;
+  trainSeconds: number;
+  reportKey: string;
+}
+
+/** The training report (reports/models/<version>.json). */
+export function trainingReport(t: TrainedVersion): Record<string, unknown> {
+  return {
+    status: 'trained',
+    version: t.version,
+    source: t.source,
+    createdAt: t.createdAt,
+    params: t.params,
+    data: t.data,
+    training: t.training,
+    clusters: t.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.movieIds.length })),
+    trainSeconds: t.trainSeconds,
+  };
+}
+
+/** The summary the version's metadata carries (GET /models/active shows it). */
+export function versionSummary(t: TrainedVersion): Record<string, unknown> {
+  const d = t.data;
+  return {
+    params: t.params,
+    data: { rowsRead: d.rowsRead, rowsAccepted: d.rowsAccepted, rowsRejected: d.rowsRejected, users: d.users, movies: d.movies, interactions: d.interactions },
+    inertia: t.training.inertia,
+    iterations: t.training.iterations,
+    dissolvedClusters: t.training.fix.dissolved,
+    trainSeconds: t.trainSeconds,
+    reportKey: t.reportKey,
+  };
 }

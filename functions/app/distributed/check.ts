@@ -3,7 +3,7 @@
 // the seed), scored against most-popular — then the version's training report and its summary.
 import { assertPublishable, CHECK_MAX_USERS, holdoutCheck, sampleRowIndices, tasteSummary, type HoldoutReport } from '../../core/recommender';
 import type { TrainingSummary } from '../../core/snapshot';
-import { trainingReportKey } from '../upload';
+import { type TrainedVersion, trainingReport, trainingReportKey, versionSummary } from '../upload';
 import { type DistributedDeps, setStatus } from './deps';
 import { gatherAll, gatherRows } from './gather';
 import { modelLists } from './post';
@@ -37,30 +37,9 @@ export async function checkModel(event: CentralEvent, deps: DistributedDeps): Pr
   const lists = await modelLists(deps.runs, run.version);
   const trainSeconds = (Date.parse(createdAt) - Date.parse(run.startedAt)) / 1000;
   const reportKey = trainingReportKey(run.version);
-  const d = run.report!;
-  if (deps.reports) {
-    await deps.reports.putJson(reportKey, {
-      status: 'trained',
-      version: run.version,
-      source: run.source,
-      createdAt,
-      params: p,
-      data: d,
-      training,
-      clusters: lists.clusters.map((c) => ({ id: c.id, size: c.size, movies: c.movieIds.length })),
-      trainSeconds,
-    });
-  }
-  const summary = {
-    params: p,
-    data: { rowsRead: d.rowsRead, rowsAccepted: d.rowsAccepted, rowsRejected: d.rowsRejected, users: d.users, movies: d.movies, interactions: d.interactions },
-    inertia: training.inertia,
-    iterations: training.iterations,
-    dissolvedClusters: training.fix.dissolved,
-    trainSeconds,
-    reportKey,
-    distributed: { partitions: run.shards!.rows.length, ranges: run.plan.ranges.length },
-  };
+  const trained: TrainedVersion = { version: run.version, source: run.source, createdAt, params: p, data: run.report!, training, clusters: lists.clusters, trainSeconds, reportKey };
+  if (deps.reports) await deps.reports.putJson(reportKey, trainingReport(trained));
+  const summary = { ...versionSummary(trained), distributed: { partitions: run.shards!.rows.length, ranges: run.plan.ranges.length } };
   await putJson(deps.runs, runKeys.summary(run.version), { training, summary, reportKey, createdAt } satisfies TrainedSummary);
   await saveRun(deps.runs, run);
   // a model worse than most-popular on its hold-out is refused here (rejection report, lease released)
