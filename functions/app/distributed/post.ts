@@ -3,7 +3,7 @@
 // model (CL-EASE) the centre directions, one local EASE matrix per list (co-occurrences on the same user sample
 // the single path counts), every user's weighted mix of clusters and newest movies.
 import type { SectionArray } from '../../core/distributed/binary';
-import { countPartition, finalLabels, fixClustering, partitionMix, type ClusterPart } from '../../core/distributed/post';
+import { countPartition, finalLabels, fixClustering, mergeClusterParts, partitionMix, type ClusterPart } from '../../core/distributed/post';
 import { unitValues } from '../../core/distributed/shards';
 import type { FixReport } from '../../core/cluster-lists';
 import type { ClusterList } from '../../core/model';
@@ -17,6 +17,9 @@ import { gatherAll, gatherRows, movieIndex } from './gather';
 import { getContainer, getJson, putContainer, putJson, readSections, runKeys } from './run-files';
 import { loadShard } from './shards';
 import { type CentralEvent, type Loop, loadRun, type RunState, saveRun, type WorkerEvent } from './state';
+
+/** Partitions' counts read at once by FixClusters. */
+const MERGE_READS = 8;
 
 interface CountMeta {
   sizes: number[];
@@ -71,20 +74,25 @@ export async function fixClusters(event: CentralEvent, deps: DistributedDeps): P
   const lists: ModelLists = { clusters: [], fix: [] };
   for (let j = 0; j < model.jobs.length; j++) {
     const job = model.jobs[j];
-    const parts = await Promise.all(
-      Array.from({ length: P }, async (_, q) => {
-        const c = await getContainer<CountMeta>(deps.runs, runKeys.counts(run.version, j, q));
-        const part: ClusterPart = { sizes: c.meta.sizes, small: c.meta.small, cols: [], counts: [], unitSums: taste ? [] : null };
-        for (let k = 0; k < job.k; k++) {
-          part.cols.push(c.i32(`c${k}`));
-          part.counts.push(c.i32(`n${k}`));
-          if (taste) part.unitSums!.push(c.f64(`u${k}`));
-        }
-        return part;
-      }),
-    );
+    const readPart = async (q: number): Promise<ClusterPart> => {
+      const c = await getContainer<CountMeta>(deps.runs, runKeys.counts(run.version, j, q));
+      const part: ClusterPart = { sizes: c.meta.sizes, small: c.meta.small, cols: [], counts: [], unitSums: taste ? [] : null };
+      for (let k = 0; k < job.k; k++) {
+        part.cols.push(c.i32(`c${k}`));
+        part.counts.push(c.i32(`n${k}`));
+        if (taste) part.unitSums!.push(c.f64(`u${k}`));
+      }
+      return part;
+    };
+    // the partitions folded in order, MERGE_READS read at a time: memory is the running merge, not every
+    // partition's counts (measured at 100M: 12 MiB of counts per partition and clustering)
+    let merged: ClusterPart | null = null;
+    for (let q0 = 0; q0 < P; q0 += MERGE_READS) {
+      const batch = await Promise.all(Array.from({ length: Math.min(MERGE_READS, P - q0) }, (_, i) => readPart(q0 + i)));
+      for (const part of batch) merged = merged ? mergeClusterParts(merged, part) : part;
+    }
     const unitOf = (cols: readonly number[]) => new Float64Array(cols.length).fill(1 / Math.sqrt(cols.length));
-    const fixed = fixClustering(parts, job.k, colIds, { idOffset: job.idOffset, minClusterSize: p.minClusterSize, unitOf: taste ? unitOf : undefined });
+    const fixed = fixClustering([merged!], job.k, colIds, { idOffset: job.idOffset, minClusterSize: p.minClusterSize, unitOf: taste ? unitOf : undefined });
     const meta: FixedMeta = { clusterIds: fixed.clusters.map((c) => c.id), moved: [...fixed.moved], idOffset: job.idOffset, report: fixed.report };
     await putContainer(deps.runs, runKeys.clustering(run.version, j), meta, fixed.centre ? { centre: fixed.centre } : {});
     for (const c of fixed.clusters) {

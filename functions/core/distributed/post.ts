@@ -61,6 +61,48 @@ export function countPartition(
   return part;
 }
 
+/**
+ * Two consecutive parts (a before b, in partition order) as one: sizes and counts added, each cluster's
+ * columns the sorted union, unit sums added, the small clusters' members concatenated. Folding the partitions
+ * in order gives fixClustering the same sums in the same order as all the parts would (integers exact, each
+ * float cell summed partition by partition), so a reducer holds the running merge and one partition at a
+ * time instead of every partition's counts (at 1 B ratings they would not fit one function).
+ */
+export function mergeClusterParts(a: ClusterPart, b: ClusterPart): ClusterPart {
+  const k = Math.max(a.sizes.length, b.sizes.length);
+  const out: ClusterPart = {
+    sizes: Array.from({ length: k }, (_, c) => (a.sizes[c] ?? 0) + (b.sizes[c] ?? 0)),
+    cols: [],
+    counts: [],
+    unitSums: a.unitSums && b.unitSums ? [] : null,
+    small: a.small.concat(b.small),
+  };
+  for (let c = 0; c < k; c++) {
+    const ac = a.cols[c] ?? new Int32Array(0);
+    const bc = b.cols[c] ?? new Int32Array(0);
+    const cols = new Int32Array(ac.length + bc.length);
+    const counts = new Int32Array(cols.length);
+    const sums = out.unitSums ? new Float64Array(cols.length) : null;
+    let i = 0;
+    let j = 0;
+    let w = 0;
+    while (i < ac.length || j < bc.length) {
+      const takeA = j >= bc.length || (i < ac.length && ac[i] <= bc[j]);
+      const takeB = i >= ac.length || (j < bc.length && bc[j] <= ac[i]);
+      cols[w] = takeA ? ac[i] : bc[j];
+      counts[w] = (takeA ? a.counts[c][i] : 0) + (takeB ? b.counts[c][j] : 0);
+      if (sums) sums[w] = takeA && takeB ? a.unitSums![c][i] + b.unitSums![c][j] : takeA ? a.unitSums![c][i] : b.unitSums![c][j];
+      if (takeA) i++;
+      if (takeB) j++;
+      w++;
+    }
+    out.cols.push(cols.slice(0, w));
+    out.counts.push(counts.slice(0, w));
+    if (sums) out.unitSums!.push(sums.slice(0, w));
+  }
+  return out;
+}
+
 export interface FixedClustering {
   /** the clusters after fixClusters, ascending id (ids offset by idOffset) */
   clusters: ClusterList[];
