@@ -20,7 +20,7 @@ import { ROOT, run } from './lib/proc';
 import { insertRun } from './lib/record';
 import { renderRun, Results } from './lib/report';
 import { insertSummary, mergeLatest, renderSummary, type Latest } from './lib/summary';
-import { targets } from './lib/targets';
+import { distributedTargets, targets } from './lib/targets';
 import { benchFiltered, benchHttp, benchInProcess, benchPublish, loadSnapshot, STAGE } from './lib/serving';
 import { benchTraining, ConfigKey, CONFIGS, modelFile, sklearnMissing } from './lib/training';
 
@@ -221,7 +221,18 @@ async function main(): Promise<void> {
     const runs = await benchDistributed(o.distributed, { processes: o.processes, log });
     const text = renderDistributed(runs, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });
     console.log(text);
-    if (o.write) writeFileSync(BENCHMARKS_MD, insertDistributedRun(existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '', text));
+    if (o.write) {
+      const latest = mergeLatest(existsSync(LATEST_JSON) ? (JSON.parse(readFileSync(LATEST_JSON, 'utf8')) as Latest) : {}, distributedTargets(runs), {
+        date,
+        command,
+        machine: describeMachine(m),
+        load: startLoad,
+      });
+      mkdirSync(path.dirname(LATEST_JSON), { recursive: true });
+      writeFileSync(LATEST_JSON, `${JSON.stringify(latest, null, 2)}\n`);
+      const withRun = insertDistributedRun(existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '', text);
+      writeFileSync(BENCHMARKS_MD, insertSummary(withRun, renderSummary(latest, [])));
+    }
     if (o.sections.size === 0) return;
   }
   const text = renderRun(results, { date, machine: describeMachine(m), load: startLoad, loadAfter: load(), command });

@@ -4,6 +4,7 @@
 import type { Results } from './report';
 import { fx, kb, mib } from './stats';
 import { CONFIGS, type TrainingRow } from './training';
+import type { DistributedRun } from './distributed';
 
 export type Verdict = 'pass' | 'FAIL' | 'not measured';
 
@@ -29,6 +30,8 @@ export const LIMITS = {
   servingRatio: 1.5,
   filteredRatio: 1.2,
   apiBundleBytes: 300_000,
+  /** a worker, central or publish function of the training state machine (a new account's ceiling) */
+  distributedFunctionMb: 3008,
 } as const;
 
 const v = (ok: boolean): Verdict => (ok ? 'pass' : 'FAIL');
@@ -136,4 +139,20 @@ export function targets(r: Results): TargetResult[] {
     });
   }
   return out;
+}
+
+/** Training past one function (issue 17): a set through the state machine published, every invocation's peak
+ * within a 3,008 MB function. One target per set and partition count run. */
+export function distributedTargets(runs: readonly DistributedRun[]): TargetResult[] {
+  return runs.map((d) => {
+    const peak = Math.max(0, ...d.steps.map(([, st]) => st.maxRssMiB));
+    const worst = d.steps.find(([, st]) => st.maxRssMiB === peak)?.[0] ?? '-';
+    const ok = d.status === 'published' && peak * 2 ** 20 <= LIMITS.distributedFunctionMb * 1e6;
+    return {
+      id: `distributed-${d.set}-${d.partitions}`,
+      name: `training past one function: ${d.set} ratings through the state machine with ${d.partitions} partitions published, every invocation ≤ ${LIMITS.distributedFunctionMb} MB`,
+      verdict: v(ok),
+      detail: `${d.status} in ${fx(d.wallSeconds, 0)} s on ${d.processes} worker process${d.processes === 1 ? '' : 'es'}; largest peak ${peak} MiB (${worst})${d.error ? `; ${d.error}` : ''}`,
+    };
+  });
 }

@@ -7,7 +7,8 @@ import { trainCommand } from '../../bin/cli/commands';
 import { insertRun } from '../../bench/lib/record';
 import { Results } from '../../bench/lib/report';
 import { insertSummary, mergeLatest, renderSummary, SUMMARY_END, SUMMARY_START } from '../../bench/lib/summary';
-import { targets, type TargetResult } from '../../bench/lib/targets';
+import { distributedTargets, targets, type TargetResult } from '../../bench/lib/targets';
+import type { DistributedRun } from '../../bench/lib/distributed';
 import { latency, quantile } from '../../bench/lib/stats';
 import { parseSummary } from '../../bench/lib/train-summary';
 import { CONFIGS, type TrainingRow } from '../../bench/lib/training';
@@ -154,6 +155,26 @@ describe('targets', () => {
     expect(verdicts(r)['seed-train']).toBe('not measured');
     expect(verdicts(r)['default-train']).toBe('not measured');
     expect(verdicts(r).serving).toBe('not measured');
+  });
+});
+
+describe('distributed targets', () => {
+  const step = (maxRssMiB: number) => ({ invocations: 1, maxRssMiB, seconds: 1, maxSeconds: 1, s3: { gets: 0, getBytes: 0, puts: 0, putBytes: 0 } });
+  const run = (status: string, peaks: number[]): DistributedRun => ({
+    set: '100M', ratings: 1e8, users: 1, movies: 1, bytes: 1, partitions: 32, processes: 1, status, wallSeconds: 893, phases: [],
+    steps: peaks.map((p, i) => [`step${i}`, step(p)] as [string, ReturnType<typeof step>]),
+  });
+
+  it('passes a published run whose every invocation fits 3,008 MB, and names the largest', () => {
+    const [t] = distributedTargets([run('published', [1988, 400])]);
+    expect(t).toMatchObject({ id: 'distributed-100M-32', verdict: 'pass' });
+    expect(t.detail).toContain('largest peak 1988 MiB (step0)');
+  });
+
+  it('fails a run that did not publish, or one invocation past 3,008 MB (2,868 MiB)', () => {
+    expect(distributedTargets([run('failed', [500])])[0].verdict).toBe('FAIL');
+    expect(distributedTargets([run('published', [2868])])[0].verdict).toBe('pass');
+    expect(distributedTargets([run('published', [2869, 10])])[0].verdict).toBe('FAIL');
   });
 });
 
