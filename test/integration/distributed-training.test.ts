@@ -29,6 +29,11 @@ import { unitValues } from '../../functions/core/distributed/shards';
 import { RANGES } from '../../functions/core/kmeans';
 import { paddedK } from '../../functions/core/kmeans/partition';
 import { assembleModel } from '../../local/distributed-model';
+import { recommendFor } from '../../functions/core/recommender/serve';
+import { similarMovies } from '../../functions/core/similar';
+import { makeHandler } from '../../functions/handlers/api';
+import { idempotencyLayer } from '../support/idempotency';
+import { apiEvent, lambdaContext, quietMetrics, silentLogger } from '../unit/handlers-fakes';
 import { allStates } from '../../local/step-functions';
 import { trainingMachine, type TrainingMachine } from '../../local/training-machine';
 import { functionEnv, startStack } from '../support/emulators';
@@ -290,6 +295,39 @@ test('the default model on large data: settings selected on a user sample, each 
   expect(model.scoring).toEqual({ beta: m.params.taste.beta, halfLife: m.params.taste.halfLife });
   expect(model.mix!.ptr).toHaveLength(401);
   if (m.params.taste.halfLife > 0) expect(model.recent!.ptr).toHaveLength(401);
+}, 300_000);
+
+test('the default model published by the state machine serves what the single function’s model recommends', async () => {
+  const body = await generatedCsv({ users: 300, movies: 500, ratings: 12_000, clusters: 4, seed: 12 });
+  const params: TrainOverrides = { algorithm: 'taste', randomState: 0 };
+  const ref = await upload('uploads/served.csv', body);
+  const version = versionIdOf(ref);
+  expect((await handleUpload(uploadDeps(params), ref)).status).toBe('training-started');
+  await machine.executions.idle();
+  expect((await machine.executions.settled(executionNameOf(version))).status).toBe('SUCCEEDED');
+  expect((await store.activeVersion({ fresh: true }))?.version).toBe(version);
+  const want = (await single(body, params)).model;
+  expect(want.scoring).toBeDefined();
+  const api = makeHandler({ store, idempotency: idempotencyLayer(emu.tables.idempotency, emu.dynamo), logger: silentLogger(), metrics: quietMetrics() });
+  const call = async (...args: Parameters<typeof apiEvent>) => {
+    const res = await api(apiEvent(...args), lambdaContext);
+    return { status: res.statusCode, json: JSON.parse(res.body) };
+  };
+  // every user's top 10 through the API (lists with their local matrices, the user's mix and newest movies read
+  // from DynamoDB) is recommendFor's on the single function's model; and an unknown user gets the popular list
+  for (const userId of [...want.userIds, 999_999]) {
+    const w = recommendFor(want, userId, { n: 10 });
+    const got = await call('GET', `/users/${userId}/recommendations`);
+    expect(got.status).toBe(200);
+    expect({ userId, source: got.json.source, ids: got.json.items.map((i: { movieId: number }) => i.movieId) }).toEqual({ userId, source: w.source, ids: w.items.map((i) => i.movieId) });
+    got.json.items.forEach((it: { score: number }, j: number) => expect(it.score).toBeCloseTo(w.items[j].score, 5));
+  }
+  // similar movies come with the publish, as the single function's
+  for (const movieId of want.clusters[0].movieIds.slice(0, 5)) {
+    const got = await call('GET', `/movies/${movieId}/similar`, { query: { n: '5' } });
+    expect(got.status).toBe(200);
+    expect(got.json.items.map((i: { movieId: number }) => i.movieId)).toEqual(similarMovies(want, movieId, 5)!.map((i) => i.movieId));
+  }
 }, 300_000);
 
 test('the definition runs offline as AWS would: no ignored feature, a timeout on every Task, payloads far below 256 KiB', () => {
