@@ -145,8 +145,8 @@ export function targets(r: Results): TargetResult[] {
  * within a 3,008 MB function. One target per set and partition count run. */
 export function distributedTargets(runs: readonly DistributedRun[]): TargetResult[] {
   return runs.map((d) => {
-    const peak = Math.max(0, ...d.steps.map(([, st]) => st.maxRssMiB));
-    const worst = d.steps.find(([, st]) => st.maxRssMiB === peak)?.[0] ?? '-';
+    const peak = Math.round(Math.max(0, ...d.steps.map(([, st]) => st.maxRssMiB)));
+    const worst = d.steps.find(([, st]) => Math.round(st.maxRssMiB) === peak)?.[0] ?? '-';
     const ok = d.status === 'published' && peak * 2 ** 20 <= LIMITS.distributedFunctionMb * 1e6;
     return {
       id: `distributed-${d.set}-${d.partitions}`,
