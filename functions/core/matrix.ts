@@ -7,9 +7,23 @@ export interface BuiltMatrix {
   matrix: CsrMatrix;
   /** accepted rows that repeated an existing (user, movie) pair */
   duplicatesCollapsed: number;
+  /** with `times`: each entry's timestamp (aligned with matrix.indices), the earliest of a duplicated pair —
+   * what holdout.ts cellTimes computes from the finished matrix; undefined when the interactions carry no
+   * timestamps or any is not finite */
+  times?: Float64Array;
+  /** with `ages` (and times): each entry's age in its row, as recommender/features.ts entryAges(matrix, times) */
+  ages?: Int32Array;
 }
 
-export function buildMatrix(x: Interactions): BuiltMatrix {
+export interface BuildOptions {
+  /** also carry each entry's timestamp through the build (BuiltMatrix.times) */
+  times?: boolean;
+  /** also each entry's age in its row (BuiltMatrix.ages; needs `times`): a row whose ratings come in
+   * time order in the file gets its ages from the row sort's permutation, without a sort by time */
+  ages?: boolean;
+}
+
+export function buildMatrix(x: Interactions, opts: BuildOptions = {}): BuiltMatrix {
   const { rank: rowOfUser, sorted: rowIds } = rankIds(x.userIds);
   const { rank: colOfMovie, sorted: colIds } = rankIds(x.movieIds);
   const nRows = rowIds.length;
@@ -27,23 +41,50 @@ export function buildMatrix(x: Interactions): BuiltMatrix {
   for (let r = 0; r < nRows; r++) rowStart[r + 1] += rowStart[r];
   const cols = new Int32Array(n);
   const rowFill = rowStart.slice(0, nRows);
-  for (let k = 0; k < n; k++) cols[rowFill[rowOfUser[users[k]]]++] = colOfMovie[movies[k]];
+  const ts = opts.times ? finiteTimes(x) : undefined;
+  if (ts === undefined) {
+    for (let k = 0; k < n; k++) cols[rowFill[rowOfUser[users[k]]]++] = colOfMovie[movies[k]];
+    const { indptr, w } = sortRows(cols, rowStart, nRows);
+    const indices = w === n ? cols : cols.slice(0, w);
+    return { matrix: { nRows, nCols, indptr, indices, values: null, rowIds, colIds }, duplicatesCollapsed: n - w };
+  }
+  // the timestamps travel with their columns: placed alongside, permuted by the row sort, and a
+  // duplicated pair keeps its earliest (instead of finding every rating's cell afterwards)
+  const tv = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const at = rowFill[rowOfUser[users[k]]]++;
+    cols[at] = colOfMovie[movies[k]];
+    tv[at] = ts[k];
+  }
+  const ages = opts.ages ? new Int32Array(n) : null;
+  const { indptr, w } = sortRowsWithTimes(cols, tv, ages, rowStart, nRows, nCols);
+  const indices = w === n ? cols : cols.slice(0, w);
+  const built: BuiltMatrix = {
+    matrix: { nRows, nCols, indptr, indices, values: null, rowIds, colIds },
+    duplicatesCollapsed: n - w,
+    times: w === n ? tv : tv.slice(0, w),
+  };
+  if (ages !== null) built.ages = w === n ? ages : ages.slice(0, w);
+  return built;
+}
 
-  // Sort each row's columns (a numeric typed-array sort, skipped when the row is already ascending), then
-  // collapse duplicates (adjacent after sorting), compacting in place.
+/** The interactions' timestamps when present and all finite (cellTimes' rule), else undefined. */
+function finiteTimes(x: Interactions): Float64Array | undefined {
+  const ts = x.timestamps;
+  if (!ts) return undefined;
+  for (let k = 0; k < x.length; k++) if (!Number.isFinite(ts[k])) return undefined;
+  return ts;
+}
+
+/** Sort each row's columns (a numeric typed-array sort, skipped when the row is already ascending), then
+ * collapse duplicates (adjacent after sorting), compacting in place. */
+function sortRows(cols: Int32Array, rowStart: Int32Array, nRows: number): { indptr: Int32Array; w: number } {
   const indptr = new Int32Array(nRows + 1);
   let w = 0;
   for (let r = 0; r < nRows; r++) {
     const p0 = rowStart[r];
     const e = rowStart[r + 1];
-    let sorted = true;
-    for (let p = p0 + 1; p < e; p++) {
-      if (cols[p] < cols[p - 1]) {
-        sorted = false;
-        break;
-      }
-    }
-    if (!sorted) cols.subarray(p0, e).sort();
+    if (!ascending(cols, p0, e)) cols.subarray(p0, e).sort();
     let prev = -1;
     for (let p = p0; p < e; p++) {
       const c = cols[p];
@@ -54,11 +95,122 @@ export function buildMatrix(x: Interactions): BuiltMatrix {
     }
     indptr[r + 1] = w;
   }
-  const indices = w === n ? cols : cols.slice(0, w);
-  return {
-    matrix: { nRows, nCols, indptr, indices, values: null, rowIds, colIds },
-    duplicatesCollapsed: n - w,
-  };
+  return { indptr, w };
+}
+
+/** sortRows, with each entry's time moved along with its column; a duplicated column keeps its earliest
+ * time. An unsorted row is sorted by one numeric key per entry, column · 2^b + position in the row (a
+ * Uint32 key when it fits, else an exact double), which also gives each sorted entry's position in the
+ * file. With `ages`, each kept entry's age in its row: from those positions when the row's times rise
+ * strictly in file order and it had no duplicate, else by rowAges. */
+function sortRowsWithTimes(
+  cols: Int32Array,
+  tv: Float64Array,
+  ages: Int32Array | null,
+  rowStart: Int32Array,
+  nRows: number,
+  nCols: number,
+): { indptr: Int32Array; w: number } {
+  let longest = 0;
+  for (let r = 0; r < nRows; r++) longest = Math.max(longest, rowStart[r + 1] - rowStart[r]);
+  const bits = Math.max(1, Math.ceil(Math.log2(longest + 1)));
+  const scale = 2 ** bits;
+  const small = nCols * scale <= 2 ** 32;
+  const keys32 = small ? new Uint32Array(longest) : null;
+  const keys64 = small ? null : new Float64Array(longest);
+  const tmp = new Float64Array(longest);
+  const from = new Int32Array(longest);
+  const ageKeys = new Float64Array(ages !== null ? longest : 0);
+  const indptr = new Int32Array(nRows + 1);
+  let w = 0;
+  for (let r = 0; r < nRows; r++) {
+    const p0 = rowStart[r];
+    const e = rowStart[r + 1];
+    const len = e - p0;
+    let inTimeOrder = ages !== null;
+    for (let p = p0 + 1; p < e && inTimeOrder; p++) inTimeOrder = tv[p] > tv[p - 1];
+    const sorted = ascending(cols, p0, e);
+    if (!sorted) {
+      if (keys32 !== null) {
+        const k = keys32.subarray(0, len);
+        for (let i = 0; i < len; i++) k[i] = cols[p0 + i] * scale + i;
+        k.sort();
+        for (let j = 0; j < len; j++) {
+          const key = k[j];
+          const i = key & (scale - 1);
+          cols[p0 + j] = key >>> bits;
+          tmp[j] = tv[p0 + i];
+          from[j] = i;
+        }
+      } else {
+        const k = keys64!.subarray(0, len);
+        for (let i = 0; i < len; i++) k[i] = cols[p0 + i] * scale + i;
+        k.sort();
+        for (let j = 0; j < len; j++) {
+          const key = k[j];
+          const c = Math.floor(key / scale);
+          const i = key - c * scale;
+          cols[p0 + j] = c;
+          tmp[j] = tv[p0 + i];
+          from[j] = i;
+        }
+      }
+      tv.set(tmp.subarray(0, len), p0);
+    }
+    const w0 = w;
+    let prev = -1;
+    for (let p = p0; p < e; p++) {
+      const c = cols[p];
+      if (c !== prev) {
+        cols[w] = c;
+        tv[w] = tv[p];
+        w++;
+        prev = c;
+      } else if (tv[p] < tv[w - 1]) tv[w - 1] = tv[p];
+    }
+    indptr[r + 1] = w;
+    if (ages !== null) {
+      // the newest (last in the file) is age 0
+      if (inTimeOrder && w - w0 === len) for (let j = 0; j < len; j++) ages[w0 + j] = len - 1 - (sorted ? j : from[j]);
+      else rowAges(tv, w0, w - w0, ages, ageKeys);
+    }
+  }
+  return { indptr, w };
+}
+
+/**
+ * The ages of one row's entries a..a+n (ages[p] = how many of them are newer): ranked by (time, position),
+ * the position ascending with movieId. One numeric key per entry, time · 2^b + position, when the times are
+ * integers small enough for the key to be exact, else a comparator. `keys` holds at least n.
+ */
+export function rowAges(times: Float64Array, a: number, n: number, ages: Int32Array, keys: Float64Array): void {
+  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let keyed = true;
+  for (let p = a; p < a + n && keyed; p++) {
+    const t = times[p];
+    keyed = Number.isInteger(t) && t >= 0 && t * scale + scale <= Number.MAX_SAFE_INTEGER;
+  }
+  if (keyed) {
+    const k = keys.subarray(0, n);
+    for (let i = 0; i < n; i++) k[i] = times[a + i] * scale + i;
+    k.sort();
+    // the position is the key's low bits (exact: integers below 2^53, scale a power of two); no `%`, which
+    // on doubles is a call to fmod
+    for (let rank = 0; rank < n; rank++) {
+      const key = k[rank];
+      ages[a + (key - Math.floor(key / scale) * scale)] = n - 1 - rank;
+    }
+  } else {
+    const pos = Array.from({ length: n }, (_, i) => a + i);
+    pos.sort((p, q) => times[p] - times[q] || p - q);
+    for (let rank = 0; rank < n; rank++) ages[pos[rank]] = n - 1 - rank;
+  }
+}
+
+/** cols[p0..e) is non-decreasing */
+function ascending(cols: Int32Array, p0: number, e: number): boolean {
+  for (let p = p0 + 1; p < e; p++) if (cols[p] < cols[p - 1]) return false;
+  return true;
 }
 
 /** dense index (first-appearance order) → position in ascending id order */

@@ -9,7 +9,6 @@ import { ModelSnapshot, toSnapshot, TrainingParams, TrainingSummary } from './sn
 import {
   assertPublishable,
   CHECK_MAX_USERS,
-  cellTimes,
   holdoutCheck,
   HoldoutCheckOptions,
   HoldoutReport,
@@ -20,7 +19,6 @@ import {
   sampleUsers,
   trainRecommender,
 } from './recommender';
-import { entryAges } from './recommender/features';
 import { readRatings } from './ratings';
 import { CsrMatrix, DataReport, InputError, KMeansEngine, KMeansProgress, RatingsFormat } from './types';
 
@@ -184,14 +182,14 @@ async function readMatrix(
   });
   lap('parse');
   progress({ phase: 'matrix' });
-  const { matrix, duplicatesCollapsed } = buildMatrix(interactions);
+  // the default model's large-data path works with each entry's age in its row, not with its timestamp;
+  // both come out of the build (the entries ≤ the interactions: ages are asked for whenever they may be needed)
+  const built = buildMatrix(interactions, { times: taste, ages: taste && interactions.length > largeNnz });
+  const { matrix, duplicatesCollapsed } = built;
   fillReport(report, matrix, duplicatesCollapsed);
-  const times = taste ? cellTimes(interactions, matrix) : undefined;
-  // the default model's large-data path works with each entry's age in its row, not with its timestamp
   const large = taste && matrix.indptr[matrix.nRows] > largeNnz;
-  const ages = large && times ? entryAges(matrix, times) : undefined;
   lap('matrix');
-  return { matrix, report, times: large ? undefined : times, ages };
+  return { matrix, report, times: large ? undefined : built.times, ages: large ? built.ages : undefined };
 }
 
 /** Fewest clusters a published model may have: with one, every user gets the most popular list. */

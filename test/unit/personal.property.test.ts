@@ -129,12 +129,14 @@ describe('the SIMD kernels make the same sums as the JavaScript', () => {
           const skip = Uint8Array.from({ length: nnz }, (_, p) => (p % 5 === 0 ? 1 : 0));
           const alive = Uint8Array.from({ length: E * k }, (_, c) => (c % 4 === 3 ? 0 : 1));
           const cnorm = Float64Array.from({ length: E * k }, (_, c) => 0.1 * (c % 3));
+          // blocks of 256 rows, so a worker thread takes some; and one block of all rows
           const tables = [
-            new CentreTable(x.nCols, E, k, 4096, { threads: 2 }),
-            new CentreTable(x.nCols, E, k, 4096, { threads: 1 }),
-            new CentreTable(x.nCols, E, k, 4096, { simd: false, threads: 2 }),
+            new CentreTable(x.nCols, E, k, 4096, { threads: 2, blockRows: 256 }),
+            new CentreTable(x.nCols, E, k, 4096, { threads: 1, blockRows: 256 }),
+            new CentreTable(x.nCols, E, k, 4096, { simd: false, threads: 2, blockRows: 256 }),
+            new CentreTable(x.nCols, E, k, 8192, { threads: 2 }),
           ];
-          expect(tables.map((t) => t.simd)).toEqual([true, true, false]);
+          expect(tables.map((t) => t.simd)).toEqual([true, true, false, true]);
           for (const t of tables) for (let c = 0; c < E * k; c++) for (let col = 0; col < x.nCols; col++) t.set(c, col, Math.fround(Math.sin(c * 31 + col)));
           const got = await Promise.all(
             tables.map(async (t) => ({
@@ -144,7 +146,46 @@ describe('the SIMD kernels make the same sums as the JavaScript', () => {
           );
           expect(got[1]).toEqual(got[0]);
           expect(got[2]).toEqual(got[0]);
+          expect(got[3]).toEqual(got[0]);
           expect(got[0].labels.length).toBe(E * x.nRows);
+          // and the rule itself, row by row: each dot product summed in ascending p (so bit for bit)
+          const table = tables[0];
+          const want = { labels: new Array<number>(E * x.nRows), nearest: [] as Array<{ m: number; near: number[]; cos: number[] }> };
+          const mm = (e: number) => Math.min(3, alive.subarray(e * k, (e + 1) * k).reduce((a, b) => a + b, 0));
+          for (let e = 0; e < E; e++) want.nearest.push({ m: mm(e), near: [], cos: [] });
+          for (let r = 0; r < x.nRows; r++) {
+            const dots = (w: (p: number) => number, keep: (p: number) => boolean) =>
+              Array.from({ length: E * k }, (_, c) => {
+                let s = 0;
+                for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) if (keep(p)) s += w(p) * table.table[((c >> 4) * x.nCols + x.indices[p]) * 16 + (c & 15)];
+                return s;
+              });
+            let n = 0;
+            for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) n += skip[p] ? 0 : 1;
+            const v = n > 0 ? 1 / Math.sqrt(n) : 0;
+            const ad = dots(() => 1, (p) => !skip[p]);
+            const wt = (p: number) => (weighted ? pow[ages[p]] : 1);
+            const nd = dots(wt, () => true);
+            let ss = 0;
+            for (let p = x.indptr[r]; p < x.indptr[r + 1]; p++) ss += wt(p) * wt(p);
+            const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+            for (let e = 0; e < E; e++) {
+              let best = 0;
+              let bestD2 = Infinity;
+              for (let j = 0; j < k; j++) {
+                const d2 = Math.max(0, n * v * v - 2 * (v * ad[e * k + j]) + cnorm[e * k + j]);
+                if (d2 < bestD2) [bestD2, best] = [d2, j];
+              }
+              want.labels[e * x.nRows + r] = best;
+              const live = Array.from({ length: k }, (_, j) => e * k + j).filter((c) => alive[c]);
+              live.sort((a, b) => nd[b] * inv - nd[a] * inv || a - b);
+              for (const c of live.slice(0, mm(e))) {
+                want.nearest[e].near.push(c);
+                want.nearest[e].cos.push(nd[c] * inv);
+              }
+            }
+          }
+          expect(got[0]).toEqual(want);
         },
       ),
       { numRuns: 12 },

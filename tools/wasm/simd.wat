@@ -163,4 +163,48 @@
     (v128.store offset=80 align=8 (local.get $out) (local.get $a5))
     (v128.store offset=96 align=8 (local.get $out) (local.get $a6))
     (v128.store offset=112 align=8 (local.get $out) (local.get $a7)))
+
+  ;; The same sums, many rows at once in column order (recommender/passes.ts): for each (column, row) pair at
+  ;; byte addresses [pp, pe), two i32 each — the column's byte offset from ct and the row's accumulators' byte
+  ;; offset from out —
+  ;;   out[row][c] += x · ct[column][c]      for c = 0 … 15
+  ;; (x = 1 for m16, the f64 at vp + 8·(pair index) for w16, the product rounded before the addition). The
+  ;; pairs run in ascending column, so each row's accumulators (+0 at the start) get its non-zeros in ascending
+  ;; p: the arithmetic of b16/v16, bit for bit, while the block's rows share each column's load.
+  (func (export "m16") (param $pp i32) (param $pe i32) (param $ct i32) (param $out i32)
+    (local $q i32) (local $o i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $pp) (local.get $pe)))
+        (local.set $q (i32.add (local.get $ct) (i32.load (local.get $pp))))
+        (local.set $o (i32.add (local.get $out) (i32.load offset=4 (local.get $pp))))
+        (v128.store offset=0 align=8 (local.get $o) (f64x2.add (v128.load offset=0 align=8 (local.get $o)) (v128.load offset=0 align=8 (local.get $q))))
+        (v128.store offset=16 align=8 (local.get $o) (f64x2.add (v128.load offset=16 align=8 (local.get $o)) (v128.load offset=16 align=8 (local.get $q))))
+        (v128.store offset=32 align=8 (local.get $o) (f64x2.add (v128.load offset=32 align=8 (local.get $o)) (v128.load offset=32 align=8 (local.get $q))))
+        (v128.store offset=48 align=8 (local.get $o) (f64x2.add (v128.load offset=48 align=8 (local.get $o)) (v128.load offset=48 align=8 (local.get $q))))
+        (v128.store offset=64 align=8 (local.get $o) (f64x2.add (v128.load offset=64 align=8 (local.get $o)) (v128.load offset=64 align=8 (local.get $q))))
+        (v128.store offset=80 align=8 (local.get $o) (f64x2.add (v128.load offset=80 align=8 (local.get $o)) (v128.load offset=80 align=8 (local.get $q))))
+        (v128.store offset=96 align=8 (local.get $o) (f64x2.add (v128.load offset=96 align=8 (local.get $o)) (v128.load offset=96 align=8 (local.get $q))))
+        (v128.store offset=112 align=8 (local.get $o) (f64x2.add (v128.load offset=112 align=8 (local.get $o)) (v128.load offset=112 align=8 (local.get $q))))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (br $next))))
+  (func (export "w16") (param $pp i32) (param $pe i32) (param $vp i32) (param $ct i32) (param $out i32)
+    (local $q i32) (local $o i32) (local $x v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $pp) (local.get $pe)))
+        (local.set $q (i32.add (local.get $ct) (i32.load (local.get $pp))))
+        (local.set $o (i32.add (local.get $out) (i32.load offset=4 (local.get $pp))))
+        (local.set $x (f64x2.splat (f64.load (local.get $vp))))
+        (v128.store offset=0 align=8 (local.get $o) (f64x2.add (v128.load offset=0 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=0 align=8 (local.get $q)))))
+        (v128.store offset=16 align=8 (local.get $o) (f64x2.add (v128.load offset=16 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=16 align=8 (local.get $q)))))
+        (v128.store offset=32 align=8 (local.get $o) (f64x2.add (v128.load offset=32 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=32 align=8 (local.get $q)))))
+        (v128.store offset=48 align=8 (local.get $o) (f64x2.add (v128.load offset=48 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=48 align=8 (local.get $q)))))
+        (v128.store offset=64 align=8 (local.get $o) (f64x2.add (v128.load offset=64 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=64 align=8 (local.get $q)))))
+        (v128.store offset=80 align=8 (local.get $o) (f64x2.add (v128.load offset=80 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=80 align=8 (local.get $q)))))
+        (v128.store offset=96 align=8 (local.get $o) (f64x2.add (v128.load offset=96 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=96 align=8 (local.get $q)))))
+        (v128.store offset=112 align=8 (local.get $o) (f64x2.add (v128.load offset=112 align=8 (local.get $o)) (f64x2.mul (local.get $x) (v128.load offset=112 align=8 (local.get $q)))))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (local.set $vp (i32.add (local.get $vp) (i32.const 8)))
+        (br $next))))
 )

@@ -1,11 +1,10 @@
 // One partition's rows of the user × movie matrix, built from its buckets of every parse range with the
-// single-function code (buildMatrix, cellTimes): users ascending, duplicates collapsed, each cell's earliest
+// single-function code (buildMatrix with its times): users ascending, duplicates collapsed, each cell's earliest
 // timestamp. Columns are global (the movie index of the whole file), so shards concatenated in partition
 // order are the single-function matrix, row for row.
 import { IdIndex } from '../ratings/builder';
 import { buildMatrix, indexOfId } from '../matrix';
 import { unitRows } from '../recommender/features';
-import { cellTimes } from '../recommender/holdout';
 import type { CsrMatrix, Interactions } from '../types';
 import type { Bucket } from './fragments';
 
@@ -38,8 +37,9 @@ export function buildShard(buckets: readonly Bucket[], movieIndex: Float64Array,
     }
   }
   const x: Interactions = { userIds: userIndex.ids, movieIds: movieIdx.ids, users, movies, length: n, timestamps };
-  const { matrix: local, duplicatesCollapsed } = buildMatrix(x);
-  const times = withTimes ? cellTimes(x, local) ?? null : null;
+  const built = buildMatrix(x, { times: withTimes });
+  const { matrix: local, duplicatesCollapsed } = built;
+  const times = built.times ?? null;
   // local columns → global ones: both ascending, so each row's columns stay ascending
   const toGlobal = new Int32Array(local.nCols);
   for (let c = 0; c < local.nCols; c++) {

@@ -90,7 +90,8 @@ export interface KernelState {
   wx?: SimdExports;
 }
 
-/** simd.wat's exports: b4…b16 (binary rows), v4…v16 (weighted rows); see simd.wat for the contract. */
+/** simd.wat's exports: b4…b16 (binary rows), v4…v16 (weighted rows), m16/w16 (many rows in column order,
+ * recommender/passes.ts); see simd.wat for the contract. */
 export interface SimdExports {
   b4: SimdBinary;
   b8: SimdBinary;
@@ -100,6 +101,8 @@ export interface SimdExports {
   v8: SimdWeighted;
   v12: SimdWeighted;
   v16: SimdWeighted;
+  m16: (pp: number, pe: number, ct: number, out: number) => void;
+  w16: (pp: number, pe: number, vp: number, ct: number, out: number) => void;
 }
 type SimdBinary = (ip: number, ie: number, ct: number, stride: number, out: number) => void;
 type SimdWeighted = (ip: number, ie: number, vp: number, ct: number, stride: number, out: number) => void;

@@ -1,6 +1,7 @@
 // Taste features: each user's binary row scaled to unit length (value 1/√n on each of the user's n
 // movies). K-means on unit rows is spherical K-means: users are grouped by WHAT they watch, not by
 // how much — on raw binary rows the heavy raters pull whole clusters to themselves.
+import { rowAges } from '../matrix';
 import { CsrMatrix } from '../types';
 
 export function unitRows(x: CsrMatrix): CsrMatrix {
@@ -78,36 +79,16 @@ export function takeRows(
 
 /**
  * Each entry's age within its row (aligned with x.indices): 0 for the row's newest movie by (time,
- * movieId), 1 for the one before, … Rows are sorted with one numeric key per entry (time, then the entry's
- * index in the row, which ascends with movieId) when the times are integers small enough for the key to be
- * exact, else with a comparator.
+ * movieId), 1 for the one before, … (matrix.ts rowAges, row by row; buildMatrix computes the same while it
+ * builds the matrix).
  */
 export function entryAges(x: CsrMatrix, times: Float64Array): Int32Array {
   const nnz = x.indptr[x.nRows];
   const ages = new Int32Array(nnz);
   let longest = 0;
   for (let r = 0; r < x.nRows; r++) longest = Math.max(longest, x.indptr[r + 1] - x.indptr[r]);
-  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(longest + 1)));
-  let keyed = true;
-  for (let p = 0; p < nnz && keyed; p++) {
-    const t = times[p];
-    keyed = Number.isInteger(t) && t >= 0 && t * scale + scale <= Number.MAX_SAFE_INTEGER;
-  }
   const keys = new Float64Array(longest);
-  for (let r = 0; r < x.nRows; r++) {
-    const a = x.indptr[r];
-    const n = x.indptr[r + 1] - a;
-    if (keyed) {
-      const k = keys.subarray(0, n);
-      for (let i = 0; i < n; i++) k[i] = times[a + i] * scale + i;
-      k.sort();
-      for (let rank = 0; rank < n; rank++) ages[a + (k[rank] % scale)] = n - 1 - rank;
-    } else {
-      const pos = Array.from({ length: n }, (_, i) => a + i);
-      pos.sort((p, q) => times[p] - times[q] || x.indices[p] - x.indices[q]);
-      for (let rank = 0; rank < n; rank++) ages[pos[rank]] = n - 1 - rank;
-    }
-  }
+  for (let r = 0; r < x.nRows; r++) rowAges(times, x.indptr[r], x.indptr[r + 1] - x.indptr[r], ages, keys);
   return ages;
 }
 

@@ -24,7 +24,7 @@ import { EvalSplit } from '../evaluate/split';
 import { MIN_INTERACTIONS } from '../evaluate/protocol';
 import { CsrMatrix, InputError } from '../types';
 import { assembleClEase, fitLocals, gramSample, ListCols, unionOf, userHistories } from './cl-ease';
-import { CentreTable } from './passes';
+import { blockEntries, CentreTable } from './passes';
 import { clusterLists } from './large-lists';
 import { entryAges, unitRows } from './features';
 import { holdoutSplit } from './holdout';
@@ -96,7 +96,7 @@ export async function trainLarge(
 
   // 3. pass 1: labels; then, cluster by cluster, fixClusters' moves, the lists and the directions
   progress('assign every user');
-  const table = new CentreTable(x.nCols, E, k, longestBlock(x), { threads: opts.threads });
+  const table = new CentreTable(x.nCols, E, k, Math.max(blockEntries(x), blockEntries(carved.v.x), blockEntries(carved.c.x)), { threads: opts.threads });
   const flat = await table.assign(x, carved.skip, loadCentroids(table, centroids, k, x.nCols));
   const labels = Array.from({ length: E }, (_, e) => flat.subarray(e * x.nRows, (e + 1) * x.nRows));
   centroids.length = 0;
@@ -285,13 +285,6 @@ function trainPartAges(sub: CsrMatrix, ages: Int32Array, split: EvalSplit): Int3
     kept.forEach(([, at], rank) => (out[at] = rank));
   }
   return out;
-}
-
-/** The most entries a block of rows (passes.ts) holds, for the passes' scratch. */
-function longestBlock(x: CsrMatrix): number {
-  let m = 1;
-  for (let r = 0; r < x.nRows; r += 256) m = Math.max(m, x.indptr[Math.min(x.nRows, r + 256)] - x.indptr[r]);
-  return m;
 }
 
 /** pow[age] = 0.5^(age / h) for every age in `ages` (null without recency: every entry weighs 1). */

@@ -4,10 +4,14 @@
 // fixed blocks that the main thread and worker threads claim from a shared counter; each row's answer
 // depends on that row alone, so the result is the same for any number of threads.
 //
-// The centres live transposed in groups of 16 ([group][column][16]), so one pass of the engine's
-// WebAssembly SIMD kernel (simd.wat: out[c] = Σ_p x_p · table[col_p · 16 + c], ascending p, each product
-// rounded before the add) over a row's non-zeros gives 16 dot products. Without WebAssembly SIMD the kernel
-// below makes the same sums in JavaScript in the same order (test/unit/personal.property.test.ts).
+// The centres live transposed in groups of 16 ([group][column][16]), so adding a column's 16 values into a
+// row's 16 accumulators (simd.wat m16/w16: out[row][c] += x_p · table[col_p · 16 + c], each product rounded
+// before the add) makes 16 dot products at once. A block's non-zeros are taken in column order (a counting
+// sort by column): every row still gets its own non-zeros in ascending p — the same sums, bit for bit, as
+// summing row by row — while the block's rows share each table line, which a row-by-row walk fetched from
+// memory once per row (the table is E·k/16 × columns × 128 bytes: 77 MB at 160 centres × 60k movies, so
+// that walk was memory-bound). Without WebAssembly SIMD the kernel below makes the same sums in JavaScript
+// in the same order (test/unit/personal.property.test.ts).
 //
 // passKernel is SELF-CONTAINED (it references only its parameters and globals): worker threads get it as
 // source text, as the K-means engine's kernels (kmeans/kernels.ts, kmeans/pool.ts).
@@ -20,8 +24,9 @@ import { CsrMatrix } from '../types';
 import type { Nearest } from './taste';
 
 const GROUP = 16;
-/** rows per block (fixed, so results never depend on the thread count) */
-const BLOCK_ROWS = 256;
+/** rows per block: enough that a block's rows share most table lines (each row's answer depends on that row
+ * alone, so results depend neither on this nor on the thread count) */
+export const BLOCK_ROWS = 2048;
 
 /** Everything passKernel reads and writes; every array is shared with the worker threads. */
 export interface PassState {
@@ -32,6 +37,7 @@ export interface PassState {
   k: number;
   m: number;
   groups: number;
+  blockRows: number;
   nBlocks: number;
   /** 0: nearest centroid (labels); 1: nearest directions (near, cos) */
   mode: number;
@@ -52,7 +58,8 @@ export interface PassState {
   counter: Int32Array;
   /** [group][column][16] centre values; in the WebAssembly memory when wasm is set */
   table: Float64Array;
-  /** per thread: byte offsets of its scratch (indices, values, dot products) and its capacity in entries */
+  /** per thread: byte offsets of its scratch ((column, row) pairs, their weights, the block's dot products
+   * [group][row][16]) and its capacity in entries */
   scratch: Int32Array;
   scratchCap: number;
   wasm: { memory: WebAssembly.Memory; module: WebAssembly.Module } | null;
@@ -62,7 +69,7 @@ export interface PassState {
 /** Claims blocks until none is left; thread `t` uses its own scratch. */
 export function passKernel(S: PassState, t: number): void {
   const G = S.groups;
-  const width = G * 16;
+  const B = S.blockRows;
   const indptr = S.indptr;
   const indices = S.indices;
   const skip = S.skip;
@@ -70,64 +77,78 @@ export function passKernel(S: PassState, t: number): void {
   const pow = S.pow;
   const wx = S.wx;
   const buf = S.wasm ? S.wasm.memory.buffer : null;
-  const idxAt = S.scratch[t * 3];
+  const pairAt = S.scratch[t * 3];
   const valAt = S.scratch[t * 3 + 1];
   const outAt = S.scratch[t * 3 + 2];
   const cap = S.scratchCap;
-  const idx = buf ? new Int32Array(buf, idxAt, cap) : new Int32Array(cap);
+  // pairs[2q] = column · 128 (its byte offset in a group), pairs[2q + 1] = row in block · 128
+  const pairs = buf ? new Int32Array(buf, pairAt, 2 * cap) : new Int32Array(2 * cap);
   const val = buf ? new Float64Array(buf, valAt, cap) : new Float64Array(cap);
-  const out = buf ? new Float64Array(buf, outAt, 256 * width) : new Float64Array(256 * width);
-  const start = new Int32Array(257);
-  const rowN = new Int32Array(256);
-  const rowNorm = new Float64Array(256);
+  const out = buf ? new Float64Array(buf, outAt, B * G * 16) : new Float64Array(B * G * 16);
+  const colStart = new Int32Array(S.d + 1);
+  const rowN = new Int32Array(B);
+  const rowNorm = new Float64Array(B);
   const top = new Int32Array(Math.max(1, S.m));
   const topV = new Float64Array(Math.max(1, S.m));
   const groupBytes = S.d * 16 * 8;
   for (;;) {
     const b = Atomics.add(S.counter, 0, 1);
     if (b >= S.nBlocks) break;
-    const r0 = b * 256;
-    const r1 = Math.min(S.n, r0 + 256);
-    let w = 0;
+    const r0 = b * B;
+    const r1 = Math.min(S.n, r0 + B);
+    const nr = r1 - r0;
+    // the block's kept non-zeros counted by column, then placed in column order (rows ascending within one)
+    colStart.fill(0);
     for (let r = r0; r < r1; r++) {
       const i = r - r0;
-      start[i] = w;
+      let n = 0;
       let ss = 0;
       for (let p = indptr[r]; p < indptr[r + 1]; p++) {
         if (skip !== null && skip[p] === 1) continue;
-        idx[w] = indices[p];
+        colStart[indices[p] + 1]++;
         const x = pow === null ? 1 : pow[ages![p]];
-        val[w] = x;
         ss += x * x;
-        w++;
+        n++;
       }
-      rowN[i] = w - start[i];
+      rowN[i] = n;
       rowNorm[i] = Math.sqrt(ss);
     }
-    start[r1 - r0] = w;
+    for (let c = 0; c < S.d; c++) colStart[c + 1] += colStart[c];
+    const w = colStart[S.d];
+    for (let r = r0; r < r1; r++) {
+      const rowOff = (r - r0) * 128;
+      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+        if (skip !== null && skip[p] === 1) continue;
+        const col = indices[p];
+        const q = colStart[col]++;
+        pairs[2 * q] = col * 128;
+        pairs[2 * q + 1] = rowOff;
+        if (pow !== null) val[q] = pow[ages![p]];
+      }
+    }
+    // out[g][i][16]: group g's accumulators of the block's rows, from +0
+    out.fill(0, 0, G * nr * 16);
     for (let g = 0; g < G; g++) {
-      for (let i = 0; i < r1 - r0; i++) {
-        const o = i * width + g * 16;
-        if (wx) {
-          if (pow === null) wx.b16(idxAt + start[i] * 4, idxAt + start[i + 1] * 4, g * groupBytes, 128, outAt + o * 8);
-          else wx.v16(idxAt + start[i] * 4, idxAt + start[i + 1] * 4, valAt + start[i] * 8, g * groupBytes, 128, outAt + o * 8);
-        } else {
-          for (let c = 0; c < 16; c++) out[o + c] = 0;
-          const base = g * S.d * 16;
-          for (let q = start[i]; q < start[i + 1]; q++) {
-            const at = base + idx[q] * 16;
-            if (pow === null) for (let c = 0; c < 16; c++) out[o + c] += S.table[at + c];
-            else {
-              const x = val[q];
-              for (let c = 0; c < 16; c++) out[o + c] += x * S.table[at + c];
-            }
+      if (wx) {
+        if (pow === null) wx.m16(pairAt, pairAt + w * 8, g * groupBytes, outAt + g * nr * 128);
+        else wx.w16(pairAt, pairAt + w * 8, valAt, g * groupBytes, outAt + g * nr * 128);
+      } else {
+        const base = g * S.d * 16;
+        const o0 = g * nr * 16;
+        for (let q = 0; q < w; q++) {
+          const at = base + (pairs[2 * q] >>> 3);
+          const o = o0 + (pairs[2 * q + 1] >>> 3);
+          if (pow === null) for (let c = 0; c < 16; c++) out[o + c] += S.table[at + c];
+          else {
+            const x = val[q];
+            for (let c = 0; c < 16; c++) out[o + c] += x * S.table[at + c];
           }
         }
       }
     }
+    // centre c of row i: out[((c >> 4) · nr + i) · 16 + (c & 15)]
     for (let r = r0; r < r1; r++) {
       const i = r - r0;
-      const o = i * width;
       if (S.mode === 0) {
         // nearest centroid of the (unit, binary) row: d² = ‖x‖² − 2 x·c + ‖c‖², ties → lowest index
         const n = rowN[i];
@@ -138,7 +159,7 @@ export function passKernel(S: PassState, t: number): void {
           let bestD2 = Infinity;
           for (let j = 0; j < S.k; j++) {
             const c = e * S.k + j;
-            let d2 = xn - 2 * (v * out[o + c]) + S.cnorm[c];
+            let d2 = xn - 2 * (v * out[((c >> 4) * nr + i) * 16 + (c & 15)]) + S.cnorm[c];
             if (d2 < 0) d2 = 0;
             if (d2 < bestD2) {
               bestD2 = d2;
@@ -156,7 +177,7 @@ export function passKernel(S: PassState, t: number): void {
           for (let j = 0; j < S.k; j++) {
             const c = e * S.k + j;
             if (S.alive[c] === 0) continue;
-            const cs = out[o + c] * inv;
+            const cs = out[((c >> 4) * nr + i) * 16 + (c & 15)] * inv;
             if (len === m && !(cs > topV[m - 1])) continue;
             let at = len < m ? len++ : m - 1;
             while (at > 0 && topV[at - 1] < cs) {
@@ -212,6 +233,13 @@ const shared = <T extends Int32Array | Float64Array | Uint8Array>(ctor: { new (b
   return a;
 };
 
+/** The most non-zeros a block of `blockRows` consecutive rows of x holds (a CentreTable's scratch capacity). */
+export function blockEntries(x: CsrMatrix, blockRows = BLOCK_ROWS): number {
+  let m = 1;
+  for (let r = 0; r < x.nRows; r += blockRows) m = Math.max(m, x.indptr[Math.min(x.nRows, r + blockRows)] - x.indptr[r]);
+  return m;
+}
+
 /** The centres of E clusterings × k, and the passes over a matrix's rows against them. */
 export class CentreTable {
   readonly groups: number;
@@ -220,19 +248,22 @@ export class CentreTable {
   private readonly wasm: { memory: WebAssembly.Memory; module: WebAssembly.Module } | null;
   private readonly scratch: Int32Array;
   readonly threads: number;
+  readonly blockRows: number;
 
+  /** `scratchCap`: the most non-zeros a block of `blockRows` rows of any matrix passed holds (blockEntries) */
   constructor(
     readonly nCols: number,
     readonly E: number,
     readonly k: number,
     private readonly scratchCap: number,
-    opts: { simd?: boolean; threads?: number } = {},
+    opts: { simd?: boolean; threads?: number; blockRows?: number } = {},
   ) {
     const K = E * k;
     this.groups = Math.ceil(K / GROUP);
     this.threads = Math.max(1, opts.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS));
+    this.blockRows = Math.max(1, opts.blockRows ?? BLOCK_ROWS);
     const tableBytes = this.groups * nCols * GROUP * 8;
-    const perThread = [scratchCap * 4, scratchCap * 8, BLOCK_ROWS * this.groups * GROUP * 8].map((b) => Math.ceil(b / 64) * 64);
+    const perThread = [scratchCap * 8, scratchCap * 8, this.blockRows * this.groups * GROUP * 8].map((b) => Math.ceil(b / 64) * 64);
     const scratchBytes = perThread.reduce((a, b) => a + b, 0) * this.threads;
     this.scratch = new Int32Array(new SharedArrayBuffer(this.threads * 3 * 4));
     const pages = Math.ceil((tableBytes + scratchBytes + 128) / 65_536) + 1;
@@ -300,8 +331,7 @@ export class CentreTable {
   ): PassState {
     const n = x.nRows;
     const nnz = x.indptr[n];
-    let longest = 0;
-    for (let b = 0; b * BLOCK_ROWS < n; b++) longest = Math.max(longest, x.indptr[Math.min(n, (b + 1) * BLOCK_ROWS)] - x.indptr[b * BLOCK_ROWS]);
+    const longest = blockEntries(x, this.blockRows);
     if (longest > this.scratchCap) throw new RangeError(`CentreTable: a block of ${longest} entries exceeds the scratch of ${this.scratchCap}`);
     const m = o.m ?? 0;
     const isShared = (a: ArrayLike<number>) => (a as Int32Array).buffer instanceof SharedArrayBuffer;
@@ -312,7 +342,8 @@ export class CentreTable {
       k: this.k,
       m,
       groups: this.groups,
-      nBlocks: Math.ceil(n / BLOCK_ROWS),
+      blockRows: this.blockRows,
+      nBlocks: Math.ceil(n / this.blockRows),
       mode,
       indptr: isShared(x.indptr) ? x.indptr : shared(Int32Array, x.indptr),
       indices: isShared(x.indices) ? x.indices.subarray(0, nnz) : shared(Int32Array, x.indices.subarray(0, nnz)),
