@@ -123,12 +123,15 @@ test('published to DynamoDB, every user gets exactly recommendFor’s top 10, in
   expect(sent.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(50);
   expect(sent.filter((c) => c === 'GetItemCommand')).toHaveLength(50);
 
-  // the reason names the contributing clusters, all from the user's mix
+  // the reason names the contributing clusters (at most three, then how many more), all from the user's mix
   const res = await call('GET', `/users/${u}/recommendations`, { query: { n: '3' } });
   for (const it of res.json.items as Item[]) {
-    const named = /\(clusters? ([\d, ]+)\)$/.exec(it.reason)![1].split(', ').map(Number);
+    const m = /\(clusters? ([\d, ]+?)(?: and (\d+) more)?\)$/.exec(it.reason)!;
+    const named = m[1].split(', ').map(Number);
     expect(named.length).toBeGreaterThan(0);
+    expect(named.length).toBeLessThanOrEqual(3);
     for (const c of named) expect(user!.mix!.clusters).toContain(c);
+    if (m[2]) expect(named.length + Number(m[2])).toBeLessThanOrEqual(user!.mix!.clusters.length);
   }
 }, 60_000);
 
