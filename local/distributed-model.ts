@@ -32,8 +32,9 @@ export async function assembleModel(runs: RunStore, version: string): Promise<{ 
       const ptr = sections.ptr as Int32Array;
       const base = mix.clusters.length;
       for (let i = 1; i < ptr.length; i++) mix.ptr.push(base + ptr[i]);
-      mix.clusters.push(...(sections.clusters as Int32Array));
-      mix.weights.push(...(sections.weights as Float64Array));
+      // element by element: a partition's arrays are far longer than a spread's argument limit
+      for (const c of sections.clusters as Int32Array) mix.clusters.push(c);
+      for (const w of sections.weights as Float64Array) mix.weights.push(w);
       if (meta.recent) {
         recent ??= { ptr: [0], movies: [] };
         const rp = sections.recentPtr as Int32Array;

@@ -87,16 +87,16 @@ function usersModel(users: readonly FoldedUser[], lists: { clusters: ClusterMode
   const newest = recent ? { ptr: [0], movies: [] as number[] } : undefined;
   for (const u of sorted) {
     if (newest) {
-      newest.movies.push(...(u.recent ?? []));
+      for (const m of u.recent ?? []) newest.movies.push(m);
       newest.ptr.push(newest.movies.length);
     }
     model.userIds.push(u.userId);
     model.userCluster.push(u.cluster);
-    model.userMovies.push(...u.movies);
+    for (const m of u.movies) model.userMovies.push(m); // not a spread: a user may hold more movies than its argument limit
     model.userMoviePtr.push(model.userMovies.length);
     if (mix) {
-      mix.clusters.push(...(u.mix?.clusters ?? [u.cluster]));
-      mix.weights.push(...(u.mix?.weights ?? [1]));
+      for (const c of u.mix?.clusters ?? [u.cluster]) mix.clusters.push(c);
+      for (const w of u.mix?.weights ?? [1]) mix.weights.push(w);
       mix.ptr.push(mix.clusters.length);
     }
   }
