@@ -8,7 +8,7 @@ import { unitValues } from '../../core/distributed/shards';
 import type { FixReport } from '../../core/cluster-lists';
 import type { ClusterList } from '../../core/model';
 import { entryAges, recencyUnitRows } from '../../core/recommender/features';
-import { fitLocals, gramSample, unionOf, userHistories, type ListCols } from '../../core/recommender/cl-ease';
+import { columnIndex, fitLocals, gramSample, unionOf, userHistories, type ListCols } from '../../core/recommender/cl-ease';
 import { unionGram } from '../../core/recommender/local-ease';
 import type { RunStore } from '../../ports/training-run';
 import { bestLabels } from './cluster';
@@ -104,7 +104,7 @@ export async function fixClusters(event: CentralEvent, deps: DistributedDeps): P
   if (taste) {
     await setStatus(deps, run.version, { phase: 'local-matrices' });
     const t0 = performance.now();
-    model.gramUsers = await fitRunLocals(deps, run, lists.clusters, colIds);
+    model.gramUsers = await fitRunLocals(deps, run, lists.clusters);
     run.seconds.local = (performance.now() - t0) / 1000;
     await saveRun(deps.runs, run);
     await setStatus(deps, run.version, { phase: 'placing' });
@@ -117,7 +117,7 @@ export async function fixClusters(event: CentralEvent, deps: DistributedDeps): P
  * their movies, counted on the users the single path counts them on: gramSample's seeded rows (every user up
  * to taste.gramUsers); on large data (as large.ts) each of them contributing its gramRowCap newest movies.
  * Returns the users counted. */
-async function fitRunLocals(deps: DistributedDeps, run: RunState, clusters: readonly ClusterList[], colIds: Float64Array): Promise<number> {
+async function fitRunLocals(deps: DistributedDeps, run: RunState, clusters: readonly ClusterList[]): Promise<number> {
   const model = run.model!;
   const p = model.params;
   const tp = p.taste;
@@ -125,8 +125,7 @@ async function fitRunLocals(deps: DistributedDeps, run: RunState, clusters: read
   const withTimes = large && model.times;
   const rows = gramSample(run.shards!.n, tp.gramUsers, p.randomState);
   const { x, times } = rows ? await gatherRows(deps.runs, run, Array.from(rows), { times: withTimes }) : await gatherAll(deps.runs, run, { times: withTimes });
-  const colOf = new Map<number, number>();
-  colIds.forEach((id, c) => colOf.set(id, c));
+  const colOf = columnIndex(x); // the gathered rows' columns are the movie index's
   const lists: ListCols[] = clusters.map((c) => ({
     id: c.id,
     size: c.size,

@@ -16,7 +16,7 @@ import { shardSummaries } from './shards';
 import { type CentralEvent, type Job, type Loop, loadRun, type RunState, saveRun, startLoop } from './state';
 import { saveJobState, writeCentres } from './cluster';
 import { kmeans, releaseEngineMemory } from '../../core/kmeans';
-import { paddedK } from '../../core/kmeans/partition';
+import { transposedCentres } from '../../core/distributed/kmeans';
 import { gramSample } from '../../core/recommender/cl-ease';
 import { unitRows } from '../../core/recommender/features';
 
@@ -154,24 +154,6 @@ async function fitSampledCentres(deps: DistributedDeps, run: RunState): Promise<
   releaseEngineMemory();
   model.notes.push(`large data (${run.shards!.nnz} interactions > ${p.taste.largeDataNnz}): ${model.jobs.length} clusterings at k=${p.taste.k}, each fitted on a seeded sample of ${rows.length} users (one restart, at most ${p.taste.kmeansMaxIter} iterations), then every user assigned to the nearest centre.`);
   run.seconds.kmeans = (performance.now() - t0) / 1000;
-}
-
-/** k × d row-major centroids as the Lloyd steps' layout: ct[col · paddedK + c], and ‖c‖². */
-export function transposedCentres(centroids: Float64Array, k: number, d: number): { ct: Float64Array; cnorm: Float64Array } {
-  const kp = paddedK(k);
-  const ct = new Float64Array(d * kp);
-  const cnorm = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
-    let s = 0;
-    for (let col = 0; col < d; col++) {
-      const v = centroids[c * d + col];
-      if (v === 0) continue;
-      ct[col * kp + c] = v;
-      s += v * v;
-    }
-    cnorm[c] = s;
-  }
-  return { ct, cnorm };
 }
 
 /** Interactions the selection runs on at most, past which it takes a seeded user sample. Measured on this

@@ -91,6 +91,24 @@ export function centresFromRows(rows: readonly Candidate[], d: number, k: number
   return { ct, cnorm };
 }
 
+/** k × d row-major centroids as the Lloyd steps' layout: ct[col · paddedK + c], and ‖c‖². */
+export function transposedCentres(centroids: Float64Array, k: number, d: number): { ct: Float64Array; cnorm: Float64Array } {
+  const kp = paddedK(k);
+  const ct = new Float64Array(d * kp);
+  const cnorm = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let col = 0; col < d; col++) {
+      const v = centroids[c * d + col];
+      if (v === 0) continue;
+      ct[col * kp + c] = v;
+      s += v * v;
+    }
+    cnorm[c] = s;
+  }
+  return { ct, cnorm };
+}
+
 // ---------------------------------------------------------------------------------------------- Lloyd
 
 /** A partition's column sums of one column range: for each column (ascending), its clusters and sums. */

@@ -33,7 +33,7 @@ import { RecommenderParams } from './params';
 import { searchSettings, SettingScorer, startSetting, ClusteringSet, SearchSpace, ValidationUsers } from './select';
 import { mixFromNearest, Nearest } from './taste';
 import type { RecommenderResult, TrainRecommenderOptions } from './train';
-import { tasteSummary } from './train';
+import { clEaseResult } from './train';
 import { pickMetrics, verdict } from './verdict';
 
 export async function trainLarge(
@@ -166,22 +166,7 @@ export async function trainLarge(
   const model = assembleClEase(x, finalLists, bs, primary, mix, { beta: tp.beta, halfLife: tp.halfLife }, userHistories(x, ages, tp.halfLife, tp.recentMovies));
   lap('mix');
   const selection = { ...best, rows, mode: holdout.mode, users: carved.v.x.nRows };
-  return {
-    model,
-    params: p,
-    training: {
-      inertia: inertias[0],
-      iterations: iterations[0],
-      inertias,
-      seconds,
-      fix: fixes[0],
-      engine: 'taste',
-      notes,
-      taste: tasteSummary(p, model, fixes.map((f) => f.dissolved.length), gram.users, selection),
-      holdout,
-    },
-    holdout,
-  };
+  return clEaseResult(model, p, { inertias, iterations, seconds, fixes, notes, gramUsers: gram.users, selection, holdout });
 }
 
 function allRows(n: number): Int32Array {

@@ -4,7 +4,7 @@
 // large-data path (large.ts: sampled K-means at a fixed k, validation and the publish check on two user
 // samples, one pass over every user for the rest).
 import { kmeans, releaseEngineMemory } from '../kmeans';
-import { buildSeedModel } from '../cluster-lists';
+import { buildSeedModel, type FixReport } from '../cluster-lists';
 import { ClusterModel } from '../model';
 import { TrainingSummary } from '../snapshot';
 import { CsrMatrix } from '../types';
@@ -102,20 +102,28 @@ export async function trainRecommender(
   const mix = mixFromNearest(parts.map((q) => nearestClusters(q, member, tp.neighbours)), x.nRows, tp.temperature);
   const model = assembleClEase(x, lists, bs, parts[0].labels, mix, { beta: tp.beta, halfLife: tp.halfLife }, userHistories(x, ages, tp.halfLife, tp.recentMovies));
   lap('mix');
-  return {
-    model,
-    params: p,
-    training: {
-      inertia: inertias[0],
-      iterations: iterations[0],
-      inertias,
-      seconds,
-      fix: parts[0].fix,
-      engine: 'taste',
-      notes,
-      taste: tasteSummary(p, model, parts.map((q) => q.fix.dissolved.length), gram.users, selection),
-    },
+  return clEaseResult(model, p, { inertias, iterations, seconds, fixes: parts.map((q) => q.fix), notes, gramUsers: gram.users, selection });
+}
+
+/** The default model's training result (both paths): the first clustering's K-means figures, every
+ * clustering's inertia and dissolved clusters, the summary; with `holdout` when the path checked itself. */
+export function clEaseResult(
+  model: ClusterModel,
+  p: RecommenderParams,
+  r: { inertias: number[]; iterations: number[]; seconds: Record<string, number>; fixes: FixReport[]; notes: string[]; gramUsers: number; selection: Selection | null; holdout?: HoldoutReport },
+): RecommenderResult {
+  const training: TrainingSummary = {
+    inertia: r.inertias[0],
+    iterations: r.iterations[0],
+    inertias: r.inertias,
+    seconds: r.seconds,
+    fix: r.fixes[0],
+    engine: 'taste',
+    notes: r.notes,
+    taste: tasteSummary(p, model, r.fixes.map((f) => f.dissolved.length), r.gramUsers, r.selection),
+    ...(r.holdout ? { holdout: r.holdout } : {}),
   };
+  return { model, params: p, training, ...(r.holdout ? { holdout: r.holdout } : {}) };
 }
 
 /** What the version's training summary says about the default model. */
